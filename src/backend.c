@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "backend.h"
+#include "cli.h"
+#include "preflight.h"
+#include "tcpconnlog.skel.h"
+
+/* Size of the in-flight table: attempts between connect and outcome. */
+#define ATTEMPTS_MAX 8192
+
+struct failure {
+	const char *step;	/* "open", "load" or "attach" */
+	int err;		/* positive errno */
+};
+
+static void select_programs(struct tcpconnlog_bpf *skel, enum tcl_backend b, bool v6)
+{
+	struct bpf_program *fentry[] = { skel->progs.fentry_tcp_v4_connect,
+		skel->progs.fexit_tcp_v4_connect, skel->progs.fentry_tcp_v6_connect,
+		skel->progs.fexit_tcp_v6_connect };
+	struct bpf_program *kprobe[] = { skel->progs.kprobe_tcp_v4_connect,
+		skel->progs.kretprobe_tcp_v4_connect, skel->progs.kprobe_tcp_v6_connect,
+		skel->progs.kretprobe_tcp_v6_connect };
+
+	/* the v6 pair (last two) only where the kernel and the filters want it */
+	for (int i = 0; i < 4; i++) {
+		bool wanted = i < 2 || v6;
+
+		bpf_program__set_autoload(fentry[i], b == BACKEND_FENTRY && wanted);
+		bpf_program__set_autoload(kprobe[i], b == BACKEND_KPROBE && wanted);
+	}
+	bpf_program__set_autoload(skel->progs.tp_sys_enter_connect, b == BACKEND_TRACEPOINT);
+	bpf_program__set_autoload(skel->progs.tp_sys_exit_connect, b == BACKEND_TRACEPOINT);
+}
+
+static void set_filters(struct tcpconnlog_bpf *skel, const struct tcl_config *cfg,
+			enum tcl_backend b)
+{
+	struct tcpconnlog_bpf__rodata *ro = skel->rodata;
+
+	ro->filter_pid = cfg->pid_set ? cfg->pid : 0;
+	ro->filter_uid = cfg->uid;
+	ro->filter_uid_set = cfg->uid_set;
+	ro->filter_ip = cfg->ip;
+	ro->filter_ports_set = cfg->ports_set;
+	memcpy((void *)ro->filter_ports, cfg->ports, sizeof(cfg->ports));
+	ro->filter_comm_set = cfg->comm_set;
+	memcpy((void *)ro->filter_comm, cfg->comm, sizeof(cfg->comm));
+	ro->failed_only = cfg->failed_only;
+	ro->immediate = cfg->immediate;
+	ro->start_at_syn_sent = b == BACKEND_TRACEPOINT;
+	ro->measure_call = b != BACKEND_TRACEPOINT;
+}
+
+/* Open and load backend b; NULL with *f filled in on failure. */
+static struct tcpconnlog_bpf *load(const struct tcl_config *cfg, enum tcl_backend b,
+				   struct failure *f)
+{
+	struct tcpconnlog_bpf *skel = tcpconnlog_bpf__open();
+	bool v6 = cfg->ip != 4 && kernel_has_function("tcp_v6_connect");
+	int err;
+
+	if (!skel) {
+		*f = (struct failure){ "open", errno };
+		return NULL;
+	}
+	select_programs(skel, b, v6);
+	set_filters(skel, cfg, b);
+	bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_bytes);
+	bpf_map__set_max_entries(skel->maps.attempts, ATTEMPTS_MAX);
+	err = tcpconnlog_bpf__load(skel);
+	if (err) {
+		*f = (struct failure){ "load", -err };
+		tcpconnlog_bpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+static int attach(struct tcpconnlog_bpf *skel, enum tcl_backend b, bool verbose,
+		  struct failure *f)
+{
+	int err;
+
+	if (b == BACKEND_TRACEPOINT) {
+		err = ensure_tracefs(verbose);
+		if (err) {
+			*f = (struct failure){ "mount tracefs for", -err };
+			return -1;
+		}
+	}
+	err = tcpconnlog_bpf__attach(skel);
+	if (err) {
+		*f = (struct failure){ "attach", -err };
+		return -1;
+	}
+	return 0;
+}
+
+/* A hint for the failures users meet most. */
+static const char *hint(enum tcl_backend b, const struct failure *f)
+{
+	if (b == BACKEND_FENTRY && !strcmp(f->step, "load") && f->err == EPERM)
+		return " (this kernel refuses fentry/fexit programs)";
+	if (b == BACKEND_KPROBE && !strcmp(f->step, "attach") &&
+	    (f->err == ENOENT || f->err == EOPNOTSUPP || f->err == ENODEV))
+		return " (no kprobe support: kernel built without CONFIG_KPROBES?)";
+	if (!strcmp(f->step, "load") && f->err == EPERM)
+		return " (missing privileges or locked down)";
+	return "";
+}
+
+static void describe(char *buf, size_t len, enum tcl_backend b, const struct failure *f)
+{
+	snprintf(buf, len, "%s: %s failed: %s%s", backend_name(b), f->step,
+		 strerror(f->err), hint(b, f));
+}
+
+static struct tcpconnlog_bpf *start_one(const struct tcl_config *cfg, enum tcl_backend b,
+					struct failure *f)
+{
+	struct tcpconnlog_bpf *skel = load(cfg, b, f);
+
+	if (skel && attach(skel, b, cfg->verbose, f)) {
+		tcpconnlog_bpf__destroy(skel);
+		skel = NULL;
+	}
+	return skel;
+}
+
+int backend_start(const struct tcl_config *cfg, struct tcpconnlog_bpf **out,
+		  enum tcl_backend *chosen)
+{
+	static const enum tcl_backend order[] = { BACKEND_FENTRY, BACKEND_KPROBE,
+						  BACKEND_TRACEPOINT };
+	char tried[3][160];
+	struct failure f;
+
+	if (cfg->backend != BACKEND_AUTO) {
+		*out = start_one(cfg, cfg->backend, &f);
+		if (!*out) {
+			describe(tried[0], sizeof(tried[0]), cfg->backend, &f);
+			fprintf(stderr, "tcpconnlog: cannot use backend %s; "
+				"try --backend auto, or -v for libbpf's messages\n", tried[0]);
+			return -1;
+		}
+		*chosen = cfg->backend;
+		return 0;
+	}
+	for (int i = 0; i < 3; i++) {
+		*out = start_one(cfg, order[i], &f);
+		if (*out) {
+			*chosen = order[i];
+			return 0;
+		}
+		describe(tried[i], sizeof(tried[i]), order[i], &f);
+		if (cfg->verbose)
+			fprintf(stderr, "tcpconnlog: backend %s\n", tried[i]);
+	}
+	fprintf(stderr, "tcpconnlog: no backend could attach (%s; %s; %s)\n",
+		tried[0], tried[1], tried[2]);
+	return -1;
+}
+
+int backend_check(const struct tcl_config *cfg)
+{
+	enum tcl_backend first = cfg->backend, last = cfg->backend;
+	int failed = 0;
+
+	if (cfg->backend == BACKEND_AUTO) {
+		first = BACKEND_FENTRY;
+		last = BACKEND_TRACEPOINT;
+	}
+	for (enum tcl_backend b = first; b <= last; b++) {
+		struct failure f;
+		struct tcpconnlog_bpf *skel = load(cfg, b, &f);
+		char line[200];
+
+		if (skel) {
+			printf("%s: loaded\n", backend_name(b));
+			tcpconnlog_bpf__destroy(skel);
+			continue;
+		}
+		describe(line, sizeof(line), b, &f);
+		printf("%s\n", line);
+		failed = 1;
+	}
+	return failed ? -1 : 0;
+}

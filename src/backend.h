@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Choosing, loading and attaching a probe set. */
+#ifndef TCL_BACKEND_H
+#define TCL_BACKEND_H
+
+#include "config.h"
+
+struct tcpconnlog_bpf;
+
+/* Load and attach cfg->backend (trying fentry, kprobe, tracepoint in turn
+ * for auto). On failure prints one line saying why and returns -1.
+ */
+int backend_start(const struct tcl_config *cfg, struct tcpconnlog_bpf **skel,
+		  enum tcl_backend *chosen);
+/* --check: load (not attach) the backend, or each of them for auto, and
+ * report on stdout. 0 when all loaded.
+ */
+int backend_check(const struct tcl_config *cfg);
+
+#endif

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <getopt.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+
+#ifndef TCL_VERSION
+#define TCL_VERSION "0.1.0"
+#endif
+
+enum {
+	OPT_MAX_EVENTS = 256,
+	OPT_NO_SUMMARY,
+	OPT_RINGBUF_SIZE,
+	OPT_CHECK,
+};
+
+static const char usage_text[] =
+"Usage: tcpconnlog [OPTION...]\n"
+"Log every outbound TCP connect attempt: who made it, where it went,\n"
+"whether it worked and how long it took.\n"
+"\n"
+"Probes:\n"
+"  -b, --backend=NAME     auto (default), fentry, kprobe or tracepoint\n"
+"      --check            load the backend's BPF programs (all three with auto),\n"
+"                         say whether the kernel accepts them, and exit\n"
+"Filters (combined with AND, applied in the kernel):\n"
+"  -p, --pid=PID          only this process (all its threads)\n"
+"  -u, --uid=UID          only this user (number or name)\n"
+"  -P, --port=PORTS       only these destination ports: 80,443,8000-8100\n"
+"  -n, --comm=NAME        only this command name (exact, as in ps -o comm)\n"
+"  -4, --ipv4             only IPv4\n"
+"  -6, --ipv6             only IPv6 (including IPv4-mapped ::ffff:a.b.c.d)\n"
+"  -x, --failed           only attempts that did not establish\n"
+"Output:\n"
+"  -j, --json             one JSON object per line, no header\n"
+"  -t, --timestamp        TIME(s) column: seconds since start\n"
+"  -T, --time             TIME column: wall clock HH:MM:SS\n"
+"  -U, --print-uid        UID column\n"
+"  -L, --lport            LPORT column: source port\n"
+"  -i, --immediate        print each attempt when its connect call returns\n"
+"                         (result pending or error), not at its outcome\n"
+"  -c, --count            no per-attempt lines: at exit, connects per source,\n"
+"                         destination and port\n"
+"      --no-summary       no per-command summary and histogram at exit\n"
+"Stopping:\n"
+"  -D, --duration=SECS    stop after SECS seconds\n"
+"      --max-events=N     stop after printing N records\n"
+"Tuning:\n"
+"      --ringbuf-size=BYTES  kernel-to-user buffer (power of two, default 4194304)\n"
+"Other:\n"
+"  -v, --verbose          say which backend was chosen; show libbpf messages\n"
+"  -V, --version          print the version\n"
+"  -h, --help             this help\n"
+"\n"
+"The summary (stderr) and lost-event warnings never mix with records (stdout).\n"
+"\n"
+"Examples:\n"
+"  tcpconnlog                       # every attempt, with its outcome and latency\n"
+"  tcpconnlog -tUL                  # with timestamps, UID and source port\n"
+"  tcpconnlog -j | jq .             # JSON lines\n"
+"  tcpconnlog -x                    # only failures: refused, timeout, ...\n"
+"  tcpconnlog -p 181 -P 80,443      # process 181, ports 80 and 443\n"
+"  tcpconnlog -n curl -6            # IPv6 connects by commands named curl\n"
+"  tcpconnlog -c -D 10              # count destinations for 10 seconds\n"
+"  tcpconnlog -b kprobe -v          # force the kprobe backend\n";
+
+static const struct option long_options[] = {
+	{ "backend", required_argument, NULL, 'b' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "uid", required_argument, NULL, 'u' },
+	{ "port", required_argument, NULL, 'P' },
+	{ "comm", required_argument, NULL, 'n' },
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
+	{ "failed", no_argument, NULL, 'x' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "timestamp", no_argument, NULL, 't' },
+	{ "time", no_argument, NULL, 'T' },
+	{ "print-uid", no_argument, NULL, 'U' },
+	{ "lport", no_argument, NULL, 'L' },
+	{ "immediate", no_argument, NULL, 'i' },
+	{ "count", no_argument, NULL, 'c' },
+	{ "duration", required_argument, NULL, 'D' },
+	{ "max-events", required_argument, NULL, OPT_MAX_EVENTS },
+	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
+	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{}
+};
+
+static const char short_options[] = ":b:p:u:P:n:46xjtTULicD:vVh";
+
+static const char *const backend_names[] = {
+	[BACKEND_AUTO] = "auto",
+	[BACKEND_FENTRY] = "fentry",
+	[BACKEND_KPROBE] = "kprobe",
+	[BACKEND_TRACEPOINT] = "tracepoint",
+};
+
+const char *backend_name(enum tcl_backend b)
+{
+	return backend_names[b];
+}
+
+/* One line on stderr, pointing at --help. */
+static enum cli_status usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tcpconnlog: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see tcpconnlog --help)\n", stderr);
+	return CLI_USAGE;
+}
+
+static int parse_backend(const char *s, enum tcl_backend *out)
+{
+	for (unsigned int i = 0; i < sizeof(backend_names) / sizeof(*backend_names); i++) {
+		if (!strcmp(s, backend_names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int parse_uid(const char *s, __u32 *uid)
+{
+	unsigned long long v;
+	struct passwd *pw;
+
+	if (!parse_u64(s, 0, 0xfffffffeULL, &v)) {
+		*uid = v;
+		return 0;
+	}
+	pw = getpwnam(s);
+	if (!pw)
+		return -1;
+	*uid = pw->pw_uid;
+	return 0;
+}
+
+static int is_power_of_two(unsigned long long v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* The option as the user wrote it, for messages. */
+static const char *option_text(char **argv)
+{
+	return argv[optind - 1];
+}
+
+static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
+{
+	unsigned long long v;
+	char why[128];
+
+	switch (opt) {
+	case 'b':
+		if (parse_backend(optarg, &cfg->backend))
+			return usage_error("unknown backend '%s': use auto, fentry, kprobe or tracepoint", optarg);
+		break;
+	case 'p':
+		if (parse_u64(optarg, 1, 4194304, &v))
+			return usage_error("invalid PID '%s': a process ID from 1 to 4194304", optarg);
+		cfg->pid = v;
+		cfg->pid_set = true;
+		break;
+	case 'u':
+		if (parse_uid(optarg, &cfg->uid))
+			return usage_error("invalid UID '%s': a number or an existing user name", optarg);
+		cfg->uid_set = true;
+		break;
+	case 'P':
+		if (parse_ports(optarg, cfg->ports, why, sizeof(why)))
+			return usage_error("invalid --port: %s", why);
+		cfg->ports_set = true;
+		break;
+	case 'n':
+		if (!*optarg || strlen(optarg) >= TCL_COMM_LEN)
+			return usage_error("invalid command name '%s': 1 to 15 characters, as the kernel keeps them", optarg);
+		strcpy(cfg->comm, optarg);
+		cfg->comm_set = true;
+		break;
+	case '4':
+	case '6':
+		if (cfg->ip && cfg->ip != opt - '0')
+			return usage_error("-4 and -6 exclude each other: give neither to see both");
+		cfg->ip = opt - '0';
+		break;
+	case 'x': cfg->failed_only = true; break;
+	case 'j': cfg->json = true; break;
+	case 't': cfg->timestamp = true; break;
+	case 'T': cfg->wallclock = true; break;
+	case 'U': cfg->print_uid = true; break;
+	case 'L': cfg->print_lport = true; break;
+	case 'i': cfg->immediate = true; break;
+	case 'c': cfg->count = true; break;
+	case 'v': cfg->verbose = true; break;
+	case OPT_NO_SUMMARY: cfg->no_summary = true; break;
+	case OPT_CHECK: cfg->check_only = true; break;
+	case 'D':
+		if (parse_u64(optarg, 1, 315360000, &cfg->duration_s))
+			return usage_error("invalid duration '%s': whole seconds, at least 1", optarg);
+		break;
+	case OPT_MAX_EVENTS:
+		if (parse_u64(optarg, 1, ~0ULL >> 1, &cfg->max_events))
+			return usage_error("invalid --max-events '%s': a count of at least 1", optarg);
+		break;
+	case OPT_RINGBUF_SIZE:
+		if (parse_u64(optarg, 4096, 1ULL << 30, &v) || !is_power_of_two(v))
+			return usage_error("invalid --ringbuf-size '%s': a power of two from 4096 to 1073741824", optarg);
+		cfg->ringbuf_bytes = v;
+		break;
+	case 'V':
+		printf("tcpconnlog %s\n", TCL_VERSION);
+		return CLI_DONE;
+	case 'h':
+		fputs(usage_text, stdout);
+		return CLI_DONE;
+	case ':':
+		if (optopt >= 0x20 && optopt < 0x7f)
+			return usage_error("option '-%c' needs a value", optopt);
+		return usage_error("option '%s' needs a value", option_text(argv));
+	default:
+		if (optopt >= 0x20 && optopt < 0x7f)
+			return usage_error("unknown option '-%c'", optopt);
+		return usage_error("unknown option '%s'", option_text(argv));
+	}
+	return CLI_RUN;
+}
+
+enum cli_status cli_parse(int argc, char **argv, struct tcl_config *cfg)
+{
+	enum cli_status st;
+	int opt;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ringbuf_bytes = TCL_RINGBUF_DEFAULT;
+	optind = 1;
+	opterr = 0;	/* our own one-line messages */
+	while ((opt = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+		st = parse_one(opt, argv, cfg);
+		if (st != CLI_RUN)
+			return st;
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (cfg->immediate && cfg->failed_only)
+		return usage_error("-i prints attempts before their outcome is known, so it cannot be combined with -x");
+	if (cfg->immediate && cfg->count)
+		return usage_error("-c prints no per-attempt lines, so -i has nothing to change");
+	return CLI_RUN;
+}

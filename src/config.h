@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Everything the command line decides. */
+#ifndef TCL_CONFIG_H
+#define TCL_CONFIG_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "parse.h"
+#include "tcpconnlog.h"
+
+enum tcl_backend {
+	BACKEND_AUTO,
+	BACKEND_FENTRY,
+	BACKEND_KPROBE,
+	BACKEND_TRACEPOINT,
+};
+
+struct tcl_config {
+	enum tcl_backend backend;
+	bool verbose;
+	bool check_only;	/* --check: load, report, exit */
+
+	/* filters */
+	bool pid_set, uid_set, comm_set, ports_set;
+	__u32 pid;
+	__u32 uid;
+	char comm[TCL_COMM_LEN];
+	__u8 ip;		/* 0 (both), 4 or 6 */
+	bool failed_only;
+	__u64 ports[TCL_PORT_WORDS];
+
+	/* output */
+	bool json, timestamp, wallclock, print_uid, print_lport;
+	bool immediate, count, no_summary;
+
+	/* when to stop; 0 means never */
+	unsigned long long duration_s;
+	unsigned long long max_events;
+
+	unsigned long long ringbuf_bytes;
+};
+
+#define TCL_RINGBUF_DEFAULT (4ULL << 20)
+
+#endif

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdlib.h>
+#include <string.h>
+#include "addr.h"
+#include "counts.h"
+
+struct dest_key {
+	union tcl_addr saddr;
+	union tcl_addr daddr;
+	__u16 dport;
+	__u8 ip;
+	__u8 pad;
+};
+
+struct dest_count {
+	__u64 connects;
+	__u64 failed;
+};
+
+int counts_init(struct counts *c)
+{
+	c->overflowed = 0;
+	return table_init(&c->by_dest, sizeof(struct dest_key),
+			  sizeof(struct dest_count), COUNTS_MAX_KEYS);
+}
+
+void counts_free(struct counts *c)
+{
+	table_free(&c->by_dest);
+}
+
+void counts_add(struct counts *c, const struct tcl_event *ev)
+{
+	struct dest_key k;
+	struct dest_count *v;
+
+	memset(&k, 0, sizeof(k));
+	k.saddr = ev->saddr;
+	k.daddr = ev->daddr;
+	k.dport = ev->dport;
+	k.ip = ev->ip;
+	v = table_upsert(&c->by_dest, &k);
+	if (!v) {
+		c->overflowed++;
+		return;
+	}
+	v->connects++;
+	if (ev->result != TCL_ESTABLISHED && ev->result != TCL_PENDING)
+		v->failed++;
+}
+
+struct row {
+	const struct dest_key *k;
+	const struct dest_count *v;
+};
+
+static int by_connects_desc(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->v->connects != y->v->connects)
+		return x->v->connects < y->v->connects ? 1 : -1;
+	return memcmp(x->k, y->k, sizeof(*x->k));
+}
+
+void counts_print(const struct counts *c, bool json, int addr_width, FILE *out)
+{
+	struct row *rows = calloc(c->by_dest.len + 1, sizeof(*rows));
+	size_t n = 0;
+
+	if (!rows)
+		return;
+	for (size_t i = 0; i < c->by_dest.cap; i++) {
+		const struct dest_key *k = table_key_at(&c->by_dest, i);
+
+		if (k)
+			rows[n++] = (struct row){ k, table_val_at(&c->by_dest, i) };
+	}
+	qsort(rows, n, sizeof(*rows), by_connects_desc);
+	if (!json)
+		fprintf(out, "%-2s %-*s %-*s %-5s %10s %10s\n", "IP", addr_width, "SADDR",
+			addr_width, "DADDR", "DPORT", "CONNECTS", "FAILED");
+	for (size_t i = 0; i < n; i++) {
+		char sa[TCL_ADDR_STRLEN], da[TCL_ADDR_STRLEN];
+		const struct dest_key *k = rows[i].k;
+
+		addr_to_str(k->ip, &k->saddr, sa);
+		addr_to_str(k->ip, &k->daddr, da);
+		if (json)
+			fprintf(out, "{\"event\":\"count\",\"ip\":%u,\"saddr\":\"%s\",\"daddr\":\"%s\","
+				"\"dport\":%u,\"connects\":%llu,\"failed\":%llu}\n",
+				k->ip, sa, da, k->dport,
+				(unsigned long long)rows[i].v->connects,
+				(unsigned long long)rows[i].v->failed);
+		else
+			fprintf(out, "%-2u %-*s %-*s %-5u %10llu %10llu\n", k->ip,
+				addr_width, sa, addr_width, da, k->dport,
+				(unsigned long long)rows[i].v->connects,
+				(unsigned long long)rows[i].v->failed);
+	}
+	if (c->overflowed)
+		fprintf(stderr, "tcpconnlog: %llu attempts not counted: more than %d distinct destinations\n",
+			(unsigned long long)c->overflowed, COUNTS_MAX_KEYS);
+	free(rows);
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Count mode (-c): attempts per source address, destination and port. */
+#ifndef TCL_COUNTS_H
+#define TCL_COUNTS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "table.h"
+#include "tcpconnlog.h"
+
+#define COUNTS_MAX_KEYS 65536
+
+struct counts {
+	struct table by_dest;
+	__u64 overflowed;	/* attempts past COUNTS_MAX_KEYS distinct keys */
+};
+
+int counts_init(struct counts *c);
+void counts_free(struct counts *c);
+void counts_add(struct counts *c, const struct tcl_event *ev);
+/* Table (or JSON lines) sorted by connects, most first. */
+void counts_print(const struct counts *c, bool json, int addr_width, FILE *out);
+
+#endif

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <time.h>
+#include "addr.h"
+#include "format.h"
+#include "names.h"
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned int cp;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+	if (len > n)
+		return 0;
+	cp = s[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates and values past U+10FFFF are invalid */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+void json_string(struct strbuf *sb, const char *str, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	sb_char(sb, '"');
+	while (i < n && s[i]) {
+		unsigned char c = s[i];
+		size_t seq;
+
+		if (c == '"' || c == '\\') {
+			sb_char(sb, '\\');
+			sb_char(sb, c);
+		} else if (c >= 0x20 && c < 0x7f) {
+			sb_char(sb, c);
+		} else if (c >= 0x80 && (seq = utf8_len(s + i, n - i))) {
+			sb_mem(sb, (const char *)s + i, seq);
+			i += seq;
+			continue;
+		} else {
+			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+			sb_mem(sb, esc, sizeof(esc));
+		}
+		i++;
+	}
+	sb_char(sb, '"');
+}
+
+void rfc3339_utc(struct strbuf *sb, __s64 real_ns)
+{
+	/* gmtime_r once per second of output, not once per record */
+	static __thread time_t cached_sec = -1;
+	static __thread char cached[20];
+	time_t sec = real_ns / 1000000000LL;
+	unsigned long usec = (real_ns % 1000000000LL) / 1000;
+	char frac[8];
+
+	if (sec != cached_sec) {
+		struct tm tm;
+
+		gmtime_r(&sec, &tm);
+		strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
+		cached_sec = sec;
+	}
+	sb_str(sb, cached);
+	frac[0] = '.';
+	for (int i = 6; i >= 1; i--, usec /= 10)
+		frac[i] = '0' + usec % 10;
+	frac[7] = 'Z';
+	sb_mem(sb, frac, sizeof(frac));
+}
+
+void format_json_event(const struct format_opts *o, const struct tcl_event *ev,
+		       struct strbuf *sb)
+{
+	char addr[TCL_ADDR_STRLEN], errbuf[16];
+
+	sb_str(sb, "{\"event\":\"connect\",\"time\":\"");
+	rfc3339_utc(sb, (__s64)ev->ts_ns + o->mono_to_real_ns);
+	sb_str(sb, "\",\"pid\":");
+	sb_u64(sb, ev->pid);
+	sb_str(sb, ",\"tid\":");
+	sb_u64(sb, ev->tid);
+	sb_str(sb, ",\"uid\":");
+	sb_u64(sb, ev->uid);
+	sb_str(sb, ",\"comm\":");
+	json_string(sb, ev->comm, TCL_COMM_LEN);
+	sb_str(sb, ",\"ip\":");
+	sb_u64(sb, ev->ip);
+	sb_str(sb, ",\"saddr\":\"");
+	sb_str(sb, addr_to_str(ev->ip, &ev->saddr, addr));
+	sb_str(sb, "\",\"sport\":");
+	sb_u64(sb, ev->sport);
+	sb_str(sb, ",\"daddr\":\"");
+	sb_str(sb, addr_to_str(ev->ip, &ev->daddr, addr));
+	sb_str(sb, "\",\"dport\":");
+	sb_u64(sb, ev->dport);
+	sb_str(sb, ",\"result\":\"");
+	sb_str(sb, result_name(ev->result));
+	sb_str(sb, "\",\"errno\":");
+	if (ev->err) {
+		sb_char(sb, '"');
+		sb_str(sb, errno_name(ev->err, errbuf, sizeof(errbuf)));
+		sb_char(sb, '"');
+	} else {
+		sb_str(sb, "null");
+	}
+	sb_str(sb, ",\"latency_us\":");
+	if (ev->result == TCL_PENDING)
+		sb_str(sb, "null");
+	else
+		sb_milli(sb, ev->latency_ns);
+	sb_str(sb, ",\"call_us\":");
+	if (ev->flags & TCL_F_CALL_MEASURED)
+		sb_milli(sb, ev->call_ns);
+	else
+		sb_str(sb, "null");
+	sb_str(sb, "}\n");
+}

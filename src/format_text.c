@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <time.h>
+#include "addr.h"
+#include "format.h"
+#include "names.h"
+
+enum { W_TIMESTAMP = 9, W_CLOCK = 8, W_UID = 6, W_PID = 7, W_COMM = 16,
+       W_IP = 2, W_PORT = 5, W_RESULT = 11 };
+
+static void column(struct strbuf *sb, const char *s, size_t width)
+{
+	size_t start = sb->len;
+
+	sb_str(sb, s);
+	sb_pad(sb, start, width);
+	sb_char(sb, ' ');
+}
+
+static void column_u64(struct strbuf *sb, unsigned long long v, size_t width)
+{
+	size_t start = sb->len;
+
+	sb_u64(sb, v);
+	sb_pad(sb, start, width);
+	sb_char(sb, ' ');
+}
+
+void format_text_header(const struct format_opts *o, struct strbuf *sb)
+{
+	if (o->timestamp)
+		column(sb, "TIME(s)", W_TIMESTAMP);
+	if (o->wallclock)
+		column(sb, "TIME", W_CLOCK);
+	if (o->uid)
+		column(sb, "UID", W_UID);
+	column(sb, "PID", W_PID);
+	column(sb, "COMM", W_COMM);
+	column(sb, "IP", W_IP);
+	column(sb, "SADDR", o->addr_width);
+	if (o->lport)
+		column(sb, "LPORT", W_PORT);
+	column(sb, "DADDR", o->addr_width);
+	column(sb, "DPORT", W_PORT);
+	column(sb, "RESULT", W_RESULT);
+	sb_str(sb, "LAT(ms)\n");
+}
+
+static void wallclock(const struct format_opts *o, __u64 ts_ns, struct strbuf *sb)
+{
+	time_t secs = (time_t)(((__s64)ts_ns + o->mono_to_real_ns) / 1000000000LL);
+	struct tm tm;
+	char hms[16];
+
+	localtime_r(&secs, &tm);
+	strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
+	column(sb, hms, W_CLOCK);
+}
+
+void format_text_event(const struct format_opts *o, const struct tcl_event *ev,
+		       struct strbuf *sb)
+{
+	char addr[TCL_ADDR_STRLEN], comm[TCL_COMM_LEN + 1] = {}, errbuf[16];
+	size_t start;
+
+	if (o->timestamp) {
+		__s64 since = (__s64)(ev->ts_ns - o->start_ns);
+
+		start = sb->len;
+		sb_milli(sb, since > 0 ? (__u64)since / 1000000 : 0);
+		sb_pad(sb, start, W_TIMESTAMP);
+		sb_char(sb, ' ');
+	}
+	if (o->wallclock)
+		wallclock(o, ev->ts_ns, sb);
+	if (o->uid)
+		column_u64(sb, ev->uid, W_UID);
+	column_u64(sb, ev->pid, W_PID);
+	memcpy(comm, ev->comm, TCL_COMM_LEN);
+	column(sb, comm, W_COMM);
+	column_u64(sb, ev->ip, W_IP);
+	column(sb, addr_to_str(ev->ip, &ev->saddr, addr), o->addr_width);
+	if (o->lport)
+		column_u64(sb, ev->sport, W_PORT);
+	column(sb, addr_to_str(ev->ip, &ev->daddr, addr), o->addr_width);
+	column_u64(sb, ev->dport, W_PORT);
+
+	start = sb->len;
+	sb_str(sb, result_name(ev->result));
+	if (ev->result == TCL_ERROR) {
+		sb_char(sb, ':');
+		sb_str(sb, errno_name(ev->err, errbuf, sizeof(errbuf)));
+	}
+	sb_pad(sb, start, W_RESULT);
+	sb_char(sb, ' ');
+	if (ev->result == TCL_PENDING)
+		sb_char(sb, '-');
+	else
+		sb_milli(sb, ev->latency_ns / 1000);
+	sb_char(sb, '\n');
+}

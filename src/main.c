@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tcpconnlog: log every outbound TCP connect attempt with its outcome and
+ * latency. This file wires the steps together: options, checks, probes,
+ * the tracing session.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <bpf/libbpf.h>
+#include "backend.h"
+#include "cli.h"
+#include "preflight.h"
+#include "tracer.h"
+#include "tcpconnlog.skel.h"
+
+static bool verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (!verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static void on_stop_signal(int sig)
+{
+	tracer_stop_requested = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* a closed stdout shows up as EPIPE from the write instead */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int main(int argc, char **argv)
+{
+	struct tcpconnlog_bpf *skel = NULL;
+	struct tcl_config cfg;
+	enum tcl_backend chosen;
+	char why[256];
+	int status;
+
+	switch (cli_parse(argc, argv, &cfg)) {
+	case CLI_DONE:
+		return 0;
+	case CLI_USAGE:
+		return 2;
+	case CLI_RUN:
+		break;
+	}
+	verbose = cfg.verbose;
+	libbpf_set_print(libbpf_print);
+	/* full buffering: lines are flushed when the ring buffer is drained */
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+
+	if (preflight_check(why, sizeof(why))) {
+		fprintf(stderr, "tcpconnlog: %s\n", why);
+		return 1;
+	}
+	if (cfg.check_only)
+		return backend_check(&cfg) ? 1 : 0;
+
+	install_signals();
+	if (backend_start(&cfg, &skel, &chosen))
+		return 1;
+	if (verbose)
+		fprintf(stderr, "tcpconnlog: using the %s backend\n", backend_name(chosen));
+	status = tracer_run(&cfg, skel, backend_name(chosen));
+	tcpconnlog_bpf__destroy(skel);
+	return status;
+}

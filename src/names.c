@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdio.h>
+#include <string.h>
+#include <linux/types.h>
+#include "names.h"
+#include "tcpconnlog.h"
+
+static const char *const result_names[TCL_RESULT_MAX] = {
+	[TCL_PENDING] = "pending",
+	[TCL_ESTABLISHED] = "established",
+	[TCL_REFUSED] = "refused",
+	[TCL_TIMEOUT] = "timeout",
+	[TCL_UNREACHABLE] = "unreachable",
+	[TCL_CLOSED] = "closed",
+	[TCL_ERROR] = "error",
+};
+
+const char *result_name(unsigned int result)
+{
+	return result < TCL_RESULT_MAX ? result_names[result] : "unknown";
+}
+
+const char *errno_name(int err, char *buf, size_t len)
+{
+	/* kernel-internal codes that can leak out of a connect path */
+	switch (err) {
+	case 512:
+		return "ERESTARTSYS";
+	case 513:
+		return "ERESTARTNOINTR";
+	}
+	const char *name = err > 0 ? strerrorname_np(err) : NULL;
+
+	if (name)
+		return name;
+	snprintf(buf, len, "E%d", err);
+	return buf;
+}

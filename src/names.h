@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Names of results and errno values as printed. */
+#ifndef TCL_NAMES_H
+#define TCL_NAMES_H
+
+#include <stddef.h>
+
+/* "established", "refused", ...; "unknown" out of range. */
+const char *result_name(unsigned int result);
+
+/* "ECONNREFUSED"; numbers without a name as "E<n>" in buf. */
+const char *errno_name(int err, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdlib.h>
+#include <string.h>
+#include "stats.h"
+
+int stats_init(struct stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	return table_init(&s->by_comm, TCL_COMM_LEN, sizeof(struct comm_stats),
+			  STATS_MAX_COMMS);
+}
+
+void stats_free(struct stats *s)
+{
+	table_free(&s->by_comm);
+}
+
+void stats_add(struct stats *s, const struct tcl_event *ev)
+{
+	char key[TCL_COMM_LEN] = {};
+	struct comm_stats *c;
+
+	memcpy(key, ev->comm, TCL_COMM_LEN - 1);	/* last byte stays NUL */
+	c = table_upsert(&s->by_comm, key);
+	if (!c)
+		c = &s->other;
+	c->attempts++;
+	switch (ev->result) {
+	case TCL_ESTABLISHED:
+		c->established++;
+		hist_add(&c->latency_ns, ev->latency_ns);
+		s->latency_log2_us[log2_slot(ev->latency_ns / 1000)]++;
+		break;
+	case TCL_PENDING:
+		c->pending++;
+		break;
+	default:
+		c->failed++;
+	}
+}
+
+struct row {
+	const char *comm;
+	const struct comm_stats *c;
+};
+
+static int by_attempts_desc(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->c->attempts != y->c->attempts)
+		return x->c->attempts < y->c->attempts ? 1 : -1;
+	return strcmp(x->comm, y->comm);
+}
+
+static void print_ms(FILE *out, const struct comm_stats *c, __u64 ns)
+{
+	if (c->established)
+		fprintf(out, " %10.3f", ns / 1e6);
+	else
+		fprintf(out, " %10s", "-");
+}
+
+static void print_row(FILE *out, const char *comm, const struct comm_stats *c)
+{
+	const struct latency_hist *h = &c->latency_ns;
+
+	fprintf(out, "%-16s %8llu %8llu %8llu %8llu", comm,
+		(unsigned long long)c->attempts, (unsigned long long)c->established,
+		(unsigned long long)c->failed, (unsigned long long)c->pending);
+	print_ms(out, c, h->count ? h->sum / h->count : 0);
+	print_ms(out, c, hist_percentile(h, 0.50));
+	print_ms(out, c, hist_percentile(h, 0.99));
+	fputc('\n', out);
+}
+
+void stats_print(const struct stats *s, const struct loss_report *loss, FILE *out)
+{
+	size_t n = 0;
+	struct row *rows = calloc(s->by_comm.len + 1, sizeof(*rows));
+
+	if (!rows)
+		return;
+	for (size_t i = 0; i < s->by_comm.cap; i++) {
+		const char *comm = table_key_at(&s->by_comm, i);
+
+		if (comm)
+			rows[n++] = (struct row){ comm, table_val_at(&s->by_comm, i) };
+	}
+	qsort(rows, n, sizeof(*rows), by_attempts_desc);
+
+	fprintf(out, "\n%-16s %8s %8s %8s %8s %10s %10s %10s\n", "COMM", "ATTEMPTS",
+		"ESTAB", "FAILED", "PENDING", "AVG(ms)", "P50(ms)", "P99(ms)");
+	for (size_t i = 0; i < n; i++)
+		print_row(out, rows[i].comm, rows[i].c);
+	if (s->other.attempts)
+		print_row(out, "[other]", &s->other);
+	free(rows);
+
+	fprintf(out, "\nLatency of established connects:\n");
+	log2_print(out, s->latency_log2_us, "usecs");
+	fprintf(out, "\nLost events: %llu\n", (unsigned long long)loss->lost);
+	if (loss->untracked)
+		fprintf(out, "Attempts dropped from the full in-flight table: %llu\n",
+			(unsigned long long)loss->untracked);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* A small open-addressing hash table of fixed-size keys and values, for the
+ * per-command and per-destination tallies. Values start zeroed.
+ */
+#ifndef TCL_TABLE_H
+#define TCL_TABLE_H
+
+#include <stddef.h>
+
+struct table {
+	size_t key_size;
+	size_t val_size;
+	size_t cap;		/* slots, a power of two */
+	size_t len;		/* slots in use */
+	size_t max_len;		/* refuse new keys past this */
+	unsigned char *slots;	/* [used byte][key][value], repeated */
+};
+
+int table_init(struct table *t, size_t key_size, size_t val_size, size_t max_len);
+void table_free(struct table *t);
+/* The value for key, inserted when missing; NULL when full or out of memory. */
+void *table_upsert(struct table *t, const void *key);
+/* Slot i's key and value, or NULL for an empty slot; i < t->cap. */
+const void *table_key_at(const struct table *t, size_t i);
+void *table_val_at(const struct table *t, size_t i);
+
+#endif

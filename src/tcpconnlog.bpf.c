@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Kernel side of tcpconnlog.
+ *
+ * An attempt is entered into the `attempts` table when a connect starts
+ * (one of three probe sets, chosen by user space) and concluded by the
+ * inet_sock_set_state hook, shared by all of them, when the handshake ends.
+ * Filters run when the attempt starts, so filtered attempts cost neither a
+ * table entry nor ring-buffer space.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "tcpconnlog.h"
+
+#define AF_INET		2
+#define AF_INET6	10
+#define S_IFMT		00170000
+#define S_IFSOCK	0140000
+#define ETIMEDOUT	110
+#define ECONNREFUSED	111
+#define EHOSTUNREACH	113
+#define ENETUNREACH	101
+
+/* Set by user space before load; unused filters are pruned by the verifier. */
+const volatile __u32 filter_pid;
+const volatile __u32 filter_uid;
+const volatile bool filter_uid_set;
+const volatile __u8 filter_ip;
+const volatile bool filter_ports_set;
+const volatile __u64 filter_ports[65536 / 64];
+const volatile bool filter_comm_set;
+const volatile char filter_comm[TCL_COMM_LEN];
+const volatile bool failed_only;
+const volatile bool immediate;
+/* tracepoint backend: also start attempts at CLOSE->SYN_SENT, for connects
+ * that do not come through the connect(2) syscall (kernel, io_uring).
+ */
+const volatile bool start_at_syn_sent;
+const volatile bool measure_call;
+
+struct tcl_counters counters;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);	/* resized by user space */
+	__type(key, __u64);		/* struct sock * */
+	__type(value, struct tcl_attempt);
+} attempts SEC(".maps");
+
+/* thread -> socket whose connect it is inside, for return probes that do
+ * not see the arguments (kretprobe, sys_exit_connect)
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} connect_by_tid SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);	/* resized by user space */
+} events SEC(".maps");
+
+static __always_inline void emit(const struct tcl_event *ev)
+{
+	if (bpf_ringbuf_output(&events, (void *)ev, sizeof(*ev), 0))
+		__sync_fetch_and_add(&counters.lost, 1);
+}
+
+/* The one place ports are converted: every port read here is in network
+ * order (sockaddr, skc_dport, inet_sport); skc_num, the one kept in host
+ * order, is not used.
+ */
+static __always_inline __u16 port_from_net(__be16 port)
+{
+	return bpf_ntohs(port);
+}
+
+static __always_inline bool wanted_port(__u16 port)
+{
+	return filter_ports[port >> 6] & (1ULL << (port & 63));
+}
+
+static __always_inline bool wanted_comm(const char *comm)
+{
+	for (int i = 0; i < TCL_COMM_LEN; i++) {
+		if (comm[i] != filter_comm[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
+/* Destination of a connect from its sockaddr; user says where it lives. */
+static __always_inline bool read_sockaddr(const void *sa, bool user,
+					  struct tcl_event *ev)
+{
+	struct sockaddr_in6 sin6;
+	long err;
+
+	/* sockaddr_in fits in the first bytes of sockaddr_in6 */
+	if (user)
+		err = bpf_probe_read_user(&sin6, sizeof(sin6), sa);
+	else
+		err = bpf_probe_read_kernel(&sin6, sizeof(sin6), sa);
+	if (err) {
+		/* a short user buffer: retry with the IPv4 size */
+		struct sockaddr_in sin;
+
+		if (!user || bpf_probe_read_user(&sin, sizeof(sin), sa))
+			return false;
+		__builtin_memcpy(&sin6, &sin, sizeof(sin));
+	}
+	if (sin6.sin6_family == AF_INET) {
+		struct sockaddr_in *sin = (void *)&sin6;
+
+		ev->ip = 4;
+		ev->daddr.v4 = sin->sin_addr.s_addr;
+		ev->dport = port_from_net(sin->sin_port);
+		return true;
+	}
+	if (sin6.sin6_family == AF_INET6) {
+		ev->ip = 6;
+		__builtin_memcpy(ev->daddr.v6, &sin6.sin6_addr, 16);
+		ev->dport = port_from_net(sin6.sin6_port);
+		return true;
+	}
+	return false;
+}
+
+/* Destination from the socket itself, for attempts seen only at SYN_SENT. */
+static __always_inline bool read_sock_dest(const struct sock *sk,
+					   struct tcl_event *ev)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	if (family == AF_INET) {
+		ev->ip = 4;
+		ev->daddr.v4 = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+	} else if (family == AF_INET6) {
+		ev->ip = 6;
+		BPF_CORE_READ_INTO(&ev->daddr.v6, sk,
+				   __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		return false;
+	}
+	ev->dport = port_from_net(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	return true;
+}
+
+static __always_inline void read_sock_source(const struct sock *sk,
+					     struct tcl_event *ev)
+{
+	if (ev->ip == 4)
+		ev->saddr.v4 = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+	else
+		BPF_CORE_READ_INTO(&ev->saddr.v6, sk,
+				   __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+	/* not skc_num: going to CLOSE releases the port and zeroes skc_num
+	 * before the tracepoint runs, while inet_sport stays set
+	 */
+	ev->sport = port_from_net(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+}
+
+/* Enter an attempt whose destination is already in *proto, if the filters
+ * want it. Returns the table entry, or NULL when filtered out.
+ */
+static __always_inline struct tcl_attempt *begin_attempt(__u64 skid,
+						     struct tcl_attempt *proto)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	struct tcl_event *ev = &proto->ev;
+
+	if (filter_pid && tgid != filter_pid)
+		return NULL;
+	if (filter_uid_set && uid != filter_uid)
+		return NULL;
+	if (filter_ip && ev->ip != filter_ip)
+		return NULL;
+	if (filter_ports_set && !wanted_port(ev->dport))
+		return NULL;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	if (filter_comm_set && !wanted_comm(ev->comm))
+		return NULL;
+
+	ev->pid = tgid;
+	ev->tid = (__u32)pid_tgid;
+	ev->uid = uid;
+	ev->sock_id = skid;
+	proto->start_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&attempts, &skid, proto, BPF_ANY))
+		return NULL;
+	__sync_fetch_and_add(&counters.started, 1);
+	return bpf_map_lookup_elem(&attempts, &skid);
+}
+
+static __always_inline __u8 result_of(int err)
+{
+	switch (err) {
+	case 0:
+		return TCL_CLOSED;
+	case ECONNREFUSED:
+		return TCL_REFUSED;
+	case ETIMEDOUT:
+		return TCL_TIMEOUT;
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+		return TCL_UNREACHABLE;
+	default:
+		return TCL_ERROR;
+	}
+}
+
+/* Hand the finished record to user space and free its entry. */
+static __always_inline void conclude(struct tcl_attempt *a, __u64 skid,
+				     __u8 result, int err, __u64 now)
+{
+	struct tcl_event *ev = &a->ev;
+
+	if (!(failed_only && result == TCL_ESTABLISHED)) {
+		ev->result = result;
+		ev->err = err;
+		ev->ts_ns = now;
+		ev->latency_ns = now - a->start_ns;
+		ev->stage = TCL_STAGE_OUTCOME;
+		emit(ev);
+	}
+	bpf_map_delete_elem(&attempts, &skid);
+	__sync_fetch_and_add(&counters.finished, 1);
+}
+
+/* Did the socket close while connect's own code was still running (as
+ * opposed to during the wait for the handshake)? The socket layer moves
+ * to SS_CONNECTING only once the protocol's connect returned success.
+ */
+static __always_inline bool closed_inside_call(const struct tcl_attempt *a,
+					       const struct sock *sk)
+{
+	struct socket *sock = BPF_CORE_READ(sk, sk_socket);
+
+	return a->depth > 0 && sock &&
+	       BPF_CORE_READ(sock, state) == SS_UNCONNECTED;
+}
+
+/* The connect function (or syscall) returned ret. Returns the nesting
+ * depth left, so that the caller knows when the thread is out.
+ */
+static __always_inline __u32 connect_returned(__u64 skid, int ret)
+{
+	struct tcl_attempt *a = bpf_map_lookup_elem(&attempts, &skid);
+	const struct sock *sk = (const struct sock *)skid;
+	__u64 now;
+
+	if (!a)
+		return 0;
+	if (a->depth > 1)
+		return --a->depth;
+	a->depth = 0;
+	now = bpf_ktime_get_ns();
+	if (measure_call) {
+		a->ev.call_ns = now - a->start_ns;
+		a->ev.flags |= TCL_F_CALL_MEASURED;
+	}
+	if (ret < 0 && (a->failed_in_call ||
+			BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE)) {
+		a->ev.flags |= TCL_F_CALL_FAILED;
+		conclude(a, skid, TCL_ERROR, -ret, now);
+		return 0;
+	}
+	if (immediate) {
+		read_sock_source(sk, &a->ev);
+		a->ev.stage = TCL_STAGE_CALL;
+		a->ev.result = TCL_PENDING;
+		a->ev.ts_ns = now;
+		emit(&a->ev);
+		/* the outcome record then only feeds the summary */
+		a->ev.flags |= TCL_F_CALL_REPORTED;
+	}
+	return 0;
+}
+
+/* kprobe and fentry entry: start an attempt, or count a nested call. */
+static __always_inline struct tcl_attempt *connect_entered(struct sock *sk,
+						       const void *uaddr)
+{
+	__u64 skid = (__u64)sk;
+	struct tcl_attempt *a = bpf_map_lookup_elem(&attempts, &skid);
+	struct tcl_attempt proto = {};
+
+	if (a && a->depth > 0) {
+		a->depth++;
+		return a;
+	}
+	if (!read_sockaddr(uaddr, false, &proto.ev))
+		return NULL;
+	proto.depth = 1;
+	return begin_attempt(skid, &proto);
+}
+
+static __always_inline int kprobe_entered(struct sock *sk, const void *uaddr)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 skid = (__u64)sk;
+
+	if (connect_entered(sk, uaddr))
+		bpf_map_update_elem(&connect_by_tid, &tid, &skid, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int returned_on_this_thread(int ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *skid = bpf_map_lookup_elem(&connect_by_tid, &tid);
+
+	if (skid && connect_returned(*skid, ret) == 0)
+		bpf_map_delete_elem(&connect_by_tid, &tid);
+	return 0;
+}
+
+SEC("kprobe/tcp_v4_connect")
+int BPF_KPROBE(kprobe_tcp_v4_connect, struct sock *sk, struct sockaddr *uaddr)
+{
+	return kprobe_entered(sk, uaddr);
+}
+
+SEC("kprobe/tcp_v6_connect")
+int BPF_KPROBE(kprobe_tcp_v6_connect, struct sock *sk, struct sockaddr *uaddr)
+{
+	return kprobe_entered(sk, uaddr);
+}
+
+SEC("kretprobe/tcp_v4_connect")
+int BPF_KRETPROBE(kretprobe_tcp_v4_connect, int ret)
+{
+	return returned_on_this_thread(ret);
+}
+
+SEC("kretprobe/tcp_v6_connect")
+int BPF_KRETPROBE(kretprobe_tcp_v6_connect, int ret)
+{
+	return returned_on_this_thread(ret);
+}
+
+SEC("fentry/tcp_v4_connect")
+int BPF_PROG(fentry_tcp_v4_connect, struct sock *sk, struct sockaddr *uaddr)
+{
+	connect_entered(sk, uaddr);
+	return 0;
+}
+
+SEC("fentry/tcp_v6_connect")
+int BPF_PROG(fentry_tcp_v6_connect, struct sock *sk, struct sockaddr *uaddr)
+{
+	connect_entered(sk, uaddr);
+	return 0;
+}
+
+SEC("fexit/tcp_v4_connect")
+int BPF_PROG(fexit_tcp_v4_connect, struct sock *sk, struct sockaddr *uaddr,
+	     int addr_len, int ret)
+{
+	connect_returned((__u64)sk, ret);
+	return 0;
+}
+
+SEC("fexit/tcp_v6_connect")
+int BPF_PROG(fexit_tcp_v6_connect, struct sock *sk, struct sockaddr *uaddr,
+	     int addr_len, int ret)
+{
+	connect_returned((__u64)sk, ret);
+	return 0;
+}
+
+/* The socket behind a file descriptor of the current task, or NULL. */
+static __always_inline struct sock *sock_of_fd(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+	struct socket *sock;
+
+	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	if (!file)
+		return NULL;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	return BPF_CORE_READ(sock, sk);
+}
+
+/* tracepoint backend: a connect(2) on a TCP socket in CLOSE starts an
+ * attempt, so that calls failing before any state change are seen too.
+ */
+SEC("tracepoint/syscalls/sys_enter_connect")
+int tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	struct sock *sk = sock_of_fd((int)ctx->args[0]);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct tcl_attempt proto = {};
+	__u64 skid = (__u64)sk;
+
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
+	    BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
+		return 0;
+	if (!read_sockaddr((const void *)ctx->args[1], true, &proto.ev))
+		return 0;
+	proto.depth = 1;
+	if (begin_attempt(skid, &proto))
+		bpf_map_update_elem(&connect_by_tid, &tid, &skid, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int tp_sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	return returned_on_this_thread((int)ctx->ret);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(on_inet_sock_set_state, const struct sock *sk, int oldstate,
+	     int newstate)
+{
+	__u64 skid = (__u64)sk;
+	struct tcl_attempt *a;
+	__u64 now;
+
+	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+		struct tcl_attempt proto = {};
+
+		if (start_at_syn_sent && !bpf_map_lookup_elem(&attempts, &skid) &&
+		    read_sock_dest(sk, &proto.ev))
+			begin_attempt(skid, &proto);
+		return 0;
+	}
+	if (oldstate != TCP_SYN_SENT)
+		return 0;
+	a = bpf_map_lookup_elem(&attempts, &skid);
+	if (!a)
+		return 0;
+
+	now = bpf_ktime_get_ns();
+	/* the source port is still assigned here, not after CLOSE */
+	read_sock_source(sk, &a->ev);
+	if (newstate == TCP_ESTABLISHED) {
+		conclude(a, skid, TCL_ESTABLISHED, 0, now);
+	} else if (newstate == TCP_CLOSE) {
+		int err = BPF_CORE_READ(sk, sk_err);
+
+		if (closed_inside_call(a, sk)) {
+			a->failed_in_call = 1;
+			return 0;
+		}
+		conclude(a, skid, result_of(err), err, now);
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "counts.h"
+#include "format.h"
+#include "stats.h"
+#include "tracer.h"
+#include "tcpconnlog.skel.h"
+
+#define POLL_MS			100
+#define LOSS_WARN_EVERY_NS	1000000000ULL
+
+volatile sig_atomic_t tracer_stop_requested;
+
+struct session {
+	const struct tcl_config *cfg;
+	struct tcpconnlog_bpf *skel;
+	struct format_opts fmt;
+	struct stats stats;
+	struct counts counts;
+	unsigned long long printed;
+	__u64 lost_reported;
+	__u64 last_warning_ns;
+	bool output_closed;	/* stdout went away: stop quietly */
+	int write_errno;	/* stdout failed otherwise */
+};
+
+static __u64 now_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static bool limit_reached(const struct session *s)
+{
+	return s->cfg->max_events && s->printed >= s->cfg->max_events;
+}
+
+static void print_record(struct session *s, const struct tcl_event *ev)
+{
+	char line[512];
+	struct strbuf sb;
+
+	if (limit_reached(s))
+		return;
+	sb_init(&sb, line, sizeof(line));
+	if (s->cfg->json)
+		format_json_event(&s->fmt, ev, &sb);
+	else
+		format_text_event(&s->fmt, ev, &sb);
+	fwrite(line, 1, sb.len, stdout);
+	s->printed++;
+}
+
+/* Make what was written visible; note why if stdout is gone. */
+static void flush_output(struct session *s)
+{
+	if (fflush(stdout) == 0)
+		return;
+	if (errno == EPIPE)
+		s->output_closed = true;
+	else if (!s->write_errno)
+		s->write_errno = errno;
+}
+
+/* One record from the kernel: count it, and print it if it is due. */
+static void take(struct session *s, const struct tcl_event *ev)
+{
+	const struct tcl_config *cfg = s->cfg;
+	bool outcome = ev->stage == TCL_STAGE_OUTCOME;
+	bool show;
+
+	if (outcome) {
+		stats_add(&s->stats, ev);
+		if (cfg->count)
+			counts_add(&s->counts, ev);
+	}
+	if (cfg->count)
+		return;
+	/* with -i a line is due when the call returns, or at the outcome if
+	 * that came first (a call that failed, a blocking connect)
+	 */
+	if (cfg->immediate)
+		show = !outcome || !(ev->flags & TCL_F_CALL_REPORTED);
+	else
+		show = outcome;
+	if (show)
+		print_record(s, ev);
+}
+
+static int on_ringbuf_record(void *ctx, void *data, size_t len)
+{
+	if (len >= sizeof(struct tcl_event))
+		take(ctx, data);
+	return 0;
+}
+
+static struct tcl_counters read_counters(const struct session *s)
+{
+	const volatile struct tcl_counters *c = &s->skel->bss->counters;
+
+	return (struct tcl_counters){ c->lost, c->started, c->finished };
+}
+
+static void warn_about_loss(struct session *s)
+{
+	__u64 lost = read_counters(s).lost, now = now_ns(CLOCK_MONOTONIC);
+
+	if (lost == s->lost_reported || now - s->last_warning_ns < LOSS_WARN_EVERY_NS)
+		return;
+	fprintf(stderr, "tcpconnlog: warning: %llu events lost so far: the ring buffer "
+		"was full (a larger --ringbuf-size helps)\n", (unsigned long long)lost);
+	s->lost_reported = lost;
+	s->last_warning_ns = now;
+}
+
+/* Attempts still in the kernel's table at exit are reported as pending.
+ * Returns how many there were.
+ */
+static __u64 report_pending(struct session *s)
+{
+	int fd = bpf_map__fd(s->skel->maps.attempts);
+	__u64 key, next, *prev = NULL, n = 0, now = now_ns(CLOCK_MONOTONIC);
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct tcl_attempt a;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &a))
+			continue;
+		n++;
+		a.ev.result = TCL_PENDING;
+		a.ev.stage = TCL_STAGE_OUTCOME;
+		a.ev.err = 0;
+		a.ev.ts_ns = now;
+		a.ev.latency_ns = 0;
+		take(s, &a.ev);
+	}
+	return n;
+}
+
+static void print_lost_json(struct session *s, const struct loss_report *loss)
+{
+	char line[160];
+	struct strbuf sb;
+
+	sb_init(&sb, line, sizeof(line));
+	sb_str(&sb, "{\"event\":\"lost\",\"time\":\"");
+	rfc3339_utc(&sb, (__s64)now_ns(CLOCK_REALTIME));
+	sb_str(&sb, "\",\"lost\":");
+	sb_u64(&sb, loss->lost);
+	sb_str(&sb, ",\"untracked\":");
+	sb_u64(&sb, loss->untracked);
+	sb_str(&sb, "}\n");
+	fwrite(line, 1, sb.len, stdout);
+}
+
+static void finish(struct session *s)
+{
+	struct tcl_counters c;
+	struct loss_report loss;
+	__u64 pending = report_pending(s), gone;
+
+	c = read_counters(s);
+	/* entries neither concluded nor still present were evicted (LRU) */
+	gone = c.started - c.finished;
+	loss.lost = c.lost;
+	loss.untracked = gone > pending ? gone - pending : 0;
+
+	if (s->cfg->count)
+		counts_print(&s->counts, s->cfg->json, s->fmt.addr_width, stdout);
+	if (s->cfg->json && (loss.lost || loss.untracked))
+		print_lost_json(s, &loss);
+	flush_output(s);
+	if (!s->cfg->no_summary)
+		stats_print(&s->stats, &loss, stderr);
+	else if (loss.lost || loss.untracked)
+		fprintf(stderr, "tcpconnlog: %llu events lost, %llu attempts untracked\n",
+			(unsigned long long)loss.lost, (unsigned long long)loss.untracked);
+}
+
+static void init_format(struct session *s)
+{
+	const struct tcl_config *cfg = s->cfg;
+	__u64 mono = now_ns(CLOCK_MONOTONIC), real = now_ns(CLOCK_REALTIME);
+
+	s->fmt = (struct format_opts){
+		.timestamp = cfg->timestamp,
+		.wallclock = cfg->wallclock,
+		.uid = cfg->print_uid,
+		.lport = cfg->print_lport,
+		.addr_width = cfg->ip == 4 ? 15 : 39,
+		.start_ns = mono,
+		.mono_to_real_ns = (__s64)(real - mono),
+	};
+}
+
+static void print_header(struct session *s)
+{
+	char line[256];
+	struct strbuf sb;
+
+	if (s->cfg->json || s->cfg->count)
+		return;
+	sb_init(&sb, line, sizeof(line));
+	format_text_header(&s->fmt, &sb);
+	fwrite(line, 1, sb.len, stdout);
+}
+
+/* A pipe whose reader went away (tcpconnlog -j | head -1) reports POLLERR
+ * on our end: notice it without waiting for the next record to fail.
+ */
+static void check_reader(struct session *s)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO };
+
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR))
+		s->output_closed = true;
+}
+
+static bool should_stop(const struct session *s, __u64 deadline)
+{
+	return tracer_stop_requested || s->output_closed || s->write_errno ||
+	       limit_reached(s) || (deadline && now_ns(CLOCK_MONOTONIC) >= deadline);
+}
+
+int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
+	       const char *backend)
+{
+	struct session s = { .cfg = cfg, .skel = skel };
+	struct ring_buffer *rb = NULL;
+	__u64 deadline = 0;
+	int status = 1, err = 0;
+
+	if (stats_init(&s.stats) || counts_init(&s.counts)) {
+		fprintf(stderr, "tcpconnlog: out of memory\n");
+		goto cleanup;
+	}
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ringbuf_record, &s, NULL);
+	if (!rb) {
+		fprintf(stderr, "tcpconnlog: cannot set up the ring buffer: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	init_format(&s);
+	if (cfg->duration_s)
+		deadline = s.fmt.start_ns + cfg->duration_s * 1000000000ULL;
+	fprintf(stderr, "Tracing TCP connects (%s backend)... Ctrl-C to stop.\n", backend);
+	print_header(&s);
+	flush_output(&s);
+
+	while (!should_stop(&s, deadline)) {
+		err = ring_buffer__poll(rb, POLL_MS);
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "tcpconnlog: reading the ring buffer: %s\n", strerror(-err));
+			goto cleanup;
+		}
+		flush_output(&s);
+		check_reader(&s);
+		warn_about_loss(&s);
+	}
+	if (!s.output_closed && !limit_reached(&s))
+		ring_buffer__consume(rb);
+	if (!s.output_closed)
+		finish(&s);
+	if (s.write_errno) {
+		fprintf(stderr, "tcpconnlog: writing output: %s\n", strerror(s.write_errno));
+		goto cleanup;
+	}
+	status = 0;
+cleanup:
+	ring_buffer__free(rb);
+	stats_free(&s.stats);
+	counts_free(&s.counts);
+	return status;
+}
