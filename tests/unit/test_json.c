@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Unit tests for format_json.c: json_string escaping, rfc3339_utc and format_json_event lines.
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "format.h"
+#include "tcpconnlog.h"
+
+/* Output of the last call as a C string. */
+static char out[1024];
+
+static const char *json_of(const char *s, size_t n)
+{
+	struct strbuf sb;
+
+	sb_init(&sb, out, sizeof(out) - 1);
+	json_string(&sb, s, n);
+	assert_false(sb.overflow);
+	out[sb.len] = '\0';
+	return out;
+}
+
+/* NUL-terminated input, limit well past its end */
+#define JSON(s) json_of((s), sizeof(s) + 8)
+
+static const char *time_of(__s64 ns)
+{
+	struct strbuf sb;
+
+	sb_init(&sb, out, sizeof(out) - 1);
+	rfc3339_utc(&sb, ns);
+	assert_false(sb.overflow);
+	out[sb.len] = '\0';
+	return out;
+}
+
+/* ---- json_string ---- */
+
+static void test_json_plain_ascii(void **state)
+{
+	(void)state;
+	assert_string_equal(JSON(""), "\"\"");
+	assert_string_equal(JSON("curl"), "\"curl\"");
+	assert_string_equal(JSON("hello world"), "\"hello world\"");
+	assert_string_equal(JSON(" !#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}~"),
+			    "\" !#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}~\"");
+}
+
+static void test_json_quote_backslash(void **state)
+{
+	(void)state;
+	assert_string_equal(JSON("\""), "\"\\\"\"");
+	assert_string_equal(JSON("\\"), "\"\\\\\"");
+	assert_string_equal(JSON("a\"b\\c"), "\"a\\\"b\\\\c\"");
+	assert_string_equal(JSON("\\\""), "\"\\\\\\\"\"");
+}
+
+static void test_json_control_chars(void **state)
+{
+	(void)state;
+	/* \u00XX with lowercase hex is valid JSON for every control character */
+	assert_string_equal(JSON("\n"), "\"\\u000a\"");
+	assert_string_equal(JSON("\t"), "\"\\u0009\"");
+	assert_string_equal(JSON("\r"), "\"\\u000d\"");
+	assert_string_equal(JSON("\x01"), "\"\\u0001\"");
+	assert_string_equal(JSON("\x1f"), "\"\\u001f\"");
+	assert_string_equal(JSON("\x7f"), "\"\\u007f\"");
+	assert_string_equal(JSON("a\nb"), "\"a\\u000ab\"");
+	assert_string_equal(JSON("\x1b[0m"), "\"\\u001b[0m\"");
+}
+
+static void test_json_every_control_byte(void **state)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	(void)state;
+	for (unsigned int c = 1; c < 0x20; c++) {
+		char in[2] = { (char)c, 0 }, want[16];
+
+		snprintf(want, sizeof(want), "\"\\u00%c%c\"", hex[c >> 4], hex[c & 15]);
+		assert_string_equal(json_of(in, 2), want);
+	}
+}
+
+static void test_json_valid_utf8_unchanged(void **state)
+{
+	static const char *const valid[] = {
+		"\xc2\x80",		/* U+0080, smallest 2-byte */
+		"\xc3\xa9",		/* U+00E9 e acute */
+		"\xdf\xbf",		/* U+07FF, largest 2-byte */
+		"\xe0\xa0\x80",		/* U+0800, smallest 3-byte */
+		"\xe2\x82\xac",		/* U+20AC euro */
+		"\xed\x9f\xbf",		/* U+D7FF, just below the surrogates */
+		"\xee\x80\x80",		/* U+E000, just above them */
+		"\xef\xbf\xbf",		/* U+FFFF */
+		"\xf0\x90\x80\x80",	/* U+10000, smallest 4-byte */
+		"\xf0\x9f\x98\x80",	/* U+1F600 */
+		"\xf4\x8f\xbf\xbf",	/* U+10FFFF, the last code point */
+		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80!",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(valid) / sizeof(*valid); i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "\"%s\"", valid[i]);
+		assert_string_equal(json_of(valid[i], strlen(valid[i]) + 1), want);
+	}
+}
+
+static void test_json_invalid_bytes_escaped(void **state)
+{
+	(void)state;
+	/* lone continuation byte, bytes never valid in UTF-8 */
+	assert_string_equal(JSON("\x80"), "\"\\u0080\"");
+	assert_string_equal(JSON("\xbf"), "\"\\u00bf\"");
+	assert_string_equal(JSON("\xff"), "\"\\u00ff\"");
+	assert_string_equal(JSON("\xfe"), "\"\\u00fe\"");
+	assert_string_equal(JSON("a\xff" "b"), "\"a\\u00ffb\"");
+	/* sequence cut short by the end of the string, or by another byte */
+	assert_string_equal(JSON("a\xe2\x82"), "\"a\\u00e2\\u0082\"");
+	assert_string_equal(JSON("\xc3"), "\"\\u00c3\"");
+	assert_string_equal(JSON("\xc3" "A"), "\"\\u00c3A\"");
+	assert_string_equal(JSON("\xf0\x9f\x98"), "\"\\u00f0\\u009f\\u0098\"");
+	/* overlong forms */
+	assert_string_equal(JSON("\xc0\x80"), "\"\\u00c0\\u0080\"");
+	assert_string_equal(JSON("\xc1\xbf"), "\"\\u00c1\\u00bf\"");
+	assert_string_equal(JSON("\xe0\x80\x80"), "\"\\u00e0\\u0080\\u0080\"");
+	assert_string_equal(JSON("\xf0\x80\x80\x80"),
+			    "\"\\u00f0\\u0080\\u0080\\u0080\"");
+	/* UTF-16 surrogates, high and low */
+	assert_string_equal(JSON("\xed\xa0\x80"), "\"\\u00ed\\u00a0\\u0080\"");
+	assert_string_equal(JSON("\xed\xbf\xbf"), "\"\\u00ed\\u00bf\\u00bf\"");
+	/* past U+10FFFF */
+	assert_string_equal(JSON("\xf4\x90\x80\x80"),
+			    "\"\\u00f4\\u0090\\u0080\\u0080\"");
+	assert_string_equal(JSON("\xf5\x80\x80\x80"),
+			    "\"\\u00f5\\u0080\\u0080\\u0080\"");
+	/* a valid sequence right after an invalid byte still passes */
+	assert_string_equal(JSON("\x80\xc3\xa9"), "\"\\u0080\xc3\xa9\"");
+}
+
+static void test_json_length_limit(void **state)
+{
+	const char comm[20] = "ABCDEFGHIJKLMNOPQRS";
+	char nonul[16];
+
+	(void)state;
+	assert_string_equal(json_of(comm, 16), "\"ABCDEFGHIJKLMNOP\"");
+	assert_string_equal(json_of(comm, 1), "\"A\"");
+	assert_string_equal(json_of(comm, 0), "\"\"");
+
+	/* exactly 16 bytes and not a NUL among them */
+	memset(nonul, 'z', sizeof(nonul));
+	assert_string_equal(json_of(nonul, sizeof(nonul)), "\"zzzzzzzzzzzzzzzz\"");
+
+	/* the NUL stops it before the limit */
+	assert_string_equal(json_of("ab\0cd", 5), "\"ab\"");
+
+	/* a sequence cut by the limit is not valid UTF-8 within the limit */
+	assert_string_equal(json_of("\xc3\xa9", 1), "\"\\u00c3\"");
+	assert_string_equal(json_of("x\xe2\x82\xac", 3), "\"x\\u00e2\\u0082\"");
+	assert_string_equal(json_of("x\xe2\x82\xac", 4), "\"x\xe2\x82\xac\"");
+}
+
+static void test_json_overflow_flagged(void **state)
+{
+	char small[4];
+	struct strbuf sb;
+
+	(void)state;
+	sb_init(&sb, small, sizeof(small));
+	json_string(&sb, "abcdef", 7);
+	assert_true(sb.overflow);
+	assert_true(sb.len <= sizeof(small));
+}
+
+/* ---- rfc3339_utc ---- */
+
+static void test_time_epoch(void **state)
+{
+	(void)state;
+	assert_string_equal(time_of(0), "1970-01-01T00:00:00.000000Z");
+	assert_string_equal(time_of(999), "1970-01-01T00:00:00.000000Z");
+	assert_string_equal(time_of(1000), "1970-01-01T00:00:00.000001Z");
+}
+
+static void test_time_known_instants(void **state)
+{
+	(void)state;
+	assert_string_equal(time_of(1700000000123456789LL), "2023-11-14T22:13:20.123456Z");
+	assert_string_equal(time_of(946684799999999999LL), "1999-12-31T23:59:59.999999Z");
+	assert_string_equal(time_of(1709164800000000000LL), "2024-02-29T00:00:00.000000Z");
+	assert_string_equal(time_of(4102444800000001000LL), "2100-01-01T00:00:00.000001Z");
+}
+
+static void test_time_same_and_other_seconds(void **state)
+{
+	(void)state;
+	/* same second twice: the cached date part, a new fraction */
+	assert_string_equal(time_of(1700000000000000000LL), "2023-11-14T22:13:20.000000Z");
+	assert_string_equal(time_of(1700000000999999999LL), "2023-11-14T22:13:20.999999Z");
+	/* the next second */
+	assert_string_equal(time_of(1700000001000000000LL), "2023-11-14T22:13:21.000000Z");
+	/* back to an earlier second, and far away */
+	assert_string_equal(time_of(1699999999500000000LL), "2023-11-14T22:13:19.500000Z");
+	assert_string_equal(time_of(0), "1970-01-01T00:00:00.000000Z");
+	assert_string_equal(time_of(1700000000654321000LL), "2023-11-14T22:13:20.654321Z");
+	assert_string_equal(time_of(1700000000654321000LL), "2023-11-14T22:13:20.654321Z");
+}
+
+/* ---- format_json_event ---- */
+
+/* ts_ns 5.123456789 s on the monotonic clock is 1700000000.123456789 real */
+static const struct format_opts json_opts = {
+	.addr_width = 39,
+	.start_ns = 1000000000ULL,
+	.mono_to_real_ns = 1699999995000000000LL,
+};
+
+static const char *event_line(const struct tcl_event *ev)
+{
+	struct strbuf sb;
+
+	sb_init(&sb, out, sizeof(out) - 1);
+	format_json_event(&json_opts, ev, &sb);
+	assert_false(sb.overflow);
+	out[sb.len] = '\0';
+	return out;
+}
+
+static void set_v4(union tcl_addr *a, const char *s)
+{
+	memset(a, 0, sizeof(*a));
+	assert_int_equal(inet_pton(AF_INET, s, &a->v4), 1);
+}
+
+static void set_v6(union tcl_addr *a, const char *s)
+{
+	assert_int_equal(inet_pton(AF_INET6, s, a->v6), 1);
+}
+
+static void test_event_established_v4(void **state)
+{
+	struct tcl_event ev = {
+		.ts_ns = 5123456789ULL,
+		.latency_ns = 1234567,
+		.call_ns = 0,
+		.sock_id = 0xffff888012345678ULL,
+		.pid = 1234,
+		.tid = 1235,
+		.uid = 1000,
+		.err = 0,
+		.sport = 54321,
+		.dport = 443,
+		.ip = 4,
+		.result = TCL_ESTABLISHED,
+		.stage = TCL_STAGE_OUTCOME,
+		.flags = 0,
+		.comm = "curl",
+	};
+
+	(void)state;
+	set_v4(&ev.saddr, "10.0.0.1");
+	set_v4(&ev.daddr, "93.184.216.34");
+	assert_string_equal(event_line(&ev),
+		"{\"event\":\"connect\",\"time\":\"2023-11-14T22:13:20.123456Z\","
+		"\"pid\":1234,\"tid\":1235,\"uid\":1000,\"comm\":\"curl\",\"ip\":4,"
+		"\"saddr\":\"10.0.0.1\",\"sport\":54321,\"daddr\":\"93.184.216.34\","
+		"\"dport\":443,\"result\":\"established\",\"errno\":null,"
+		"\"latency_us\":1234.567,\"call_us\":null}\n");
+}
+
+static void test_event_refused_v6(void **state)
+{
+	struct tcl_event ev = {
+		.ts_ns = 6000000000ULL,
+		.latency_ns = 250,
+		.sock_id = 1,
+		.pid = 4194304,
+		.tid = 4194304,
+		.uid = 0,
+		.err = ECONNREFUSED,
+		.sport = 40000,
+		.dport = 8080,
+		.ip = 6,
+		.result = TCL_REFUSED,
+		.stage = TCL_STAGE_OUTCOME,
+		.comm = "python3",
+	};
+
+	(void)state;
+	set_v6(&ev.saddr, "2001:db8::1");
+	set_v6(&ev.daddr, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	assert_string_equal(event_line(&ev),
+		"{\"event\":\"connect\",\"time\":\"2023-11-14T22:13:21.000000Z\","
+		"\"pid\":4194304,\"tid\":4194304,\"uid\":0,\"comm\":\"python3\",\"ip\":6,"
+		"\"saddr\":\"2001:db8::1\",\"sport\":40000,"
+		"\"daddr\":\"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff\","
+		"\"dport\":8080,\"result\":\"refused\",\"errno\":\"ECONNREFUSED\","
+		"\"latency_us\":0.250,\"call_us\":null}\n");
+}
+
+static void test_event_pending(void **state)
+{
+	struct tcl_event ev = {
+		.ts_ns = 5000000999ULL,
+		.latency_ns = 0,
+		.pid = 77,
+		.tid = 78,
+		.uid = 65534,
+		.err = 0,
+		.sport = 0,
+		.dport = 22,
+		.ip = 6,
+		.result = TCL_PENDING,
+		.stage = TCL_STAGE_CALL,
+		.flags = 0,
+		.comm = "ssh",
+	};
+
+	(void)state;
+	set_v6(&ev.saddr, "::ffff:192.168.1.2");
+	set_v6(&ev.daddr, "::1");
+	assert_string_equal(event_line(&ev),
+		"{\"event\":\"connect\",\"time\":\"2023-11-14T22:13:20.000000Z\","
+		"\"pid\":77,\"tid\":78,\"uid\":65534,\"comm\":\"ssh\",\"ip\":6,"
+		"\"saddr\":\"::ffff:192.168.1.2\",\"sport\":0,\"daddr\":\"::1\","
+		"\"dport\":22,\"result\":\"pending\",\"errno\":null,"
+		"\"latency_us\":null,\"call_us\":null}\n");
+}
+
+static void test_event_error_call_measured(void **state)
+{
+	struct tcl_event ev = {
+		.ts_ns = 7000001000ULL,
+		.latency_ns = 16000,
+		.call_ns = 15001,
+		.pid = 1,
+		.tid = 2,
+		.uid = 4294967294U,
+		.err = EADDRNOTAVAIL,
+		.sport = 0,
+		.dport = 65535,
+		.ip = 4,
+		.result = TCL_ERROR,
+		.stage = TCL_STAGE_OUTCOME,
+		.flags = TCL_F_CALL_FAILED | TCL_F_CALL_MEASURED,
+		/* 14 characters with a quote, a backslash and a tab in them */
+		.comm = "my\"app\\x\tyz123",
+	};
+
+	(void)state;
+	set_v4(&ev.saddr, "0.0.0.0");
+	set_v4(&ev.daddr, "255.255.255.255");
+	assert_string_equal(event_line(&ev),
+		"{\"event\":\"connect\",\"time\":\"2023-11-14T22:13:22.000001Z\","
+		"\"pid\":1,\"tid\":2,\"uid\":4294967294,"
+		"\"comm\":\"my\\\"app\\\\x\\u0009yz123\",\"ip\":4,"
+		"\"saddr\":\"0.0.0.0\",\"sport\":0,\"daddr\":\"255.255.255.255\","
+		"\"dport\":65535,\"result\":\"error\",\"errno\":\"EADDRNOTAVAIL\","
+		"\"latency_us\":16.000,\"call_us\":15.001}\n");
+}
+
+static void test_event_full_comm_no_nul(void **state)
+{
+	struct tcl_event ev = {
+		.ts_ns = 5123456789ULL,
+		.latency_ns = 1000,
+		.pid = 10,
+		.tid = 10,
+		.uid = 10,
+		.dport = 80,
+		.ip = 4,
+		.result = TCL_TIMEOUT,
+		.err = ETIMEDOUT,
+		.flags = TCL_F_CALL_MEASURED,
+		.call_ns = 0,
+	};
+
+	(void)state;
+	memcpy(ev.comm, "0123456789abcdef", TCL_COMM_LEN);	/* no NUL */
+	set_v4(&ev.saddr, "127.0.0.1");
+	set_v4(&ev.daddr, "127.0.0.1");
+	assert_string_equal(event_line(&ev),
+		"{\"event\":\"connect\",\"time\":\"2023-11-14T22:13:20.123456Z\","
+		"\"pid\":10,\"tid\":10,\"uid\":10,\"comm\":\"0123456789abcdef\",\"ip\":4,"
+		"\"saddr\":\"127.0.0.1\",\"sport\":0,\"daddr\":\"127.0.0.1\","
+		"\"dport\":80,\"result\":\"timeout\",\"errno\":\"ETIMEDOUT\","
+		"\"latency_us\":1.000,\"call_us\":0.000}\n");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_plain_ascii),
+		cmocka_unit_test(test_json_quote_backslash),
+		cmocka_unit_test(test_json_control_chars),
+		cmocka_unit_test(test_json_every_control_byte),
+		cmocka_unit_test(test_json_valid_utf8_unchanged),
+		cmocka_unit_test(test_json_invalid_bytes_escaped),
+		cmocka_unit_test(test_json_length_limit),
+		cmocka_unit_test(test_json_overflow_flagged),
+		cmocka_unit_test(test_time_epoch),
+		cmocka_unit_test(test_time_known_instants),
+		cmocka_unit_test(test_time_same_and_other_seconds),
+		cmocka_unit_test(test_event_established_v4),
+		cmocka_unit_test(test_event_refused_v6),
+		cmocka_unit_test(test_event_pending),
+		cmocka_unit_test(test_event_error_call_measured),
+		cmocka_unit_test(test_event_full_comm_no_nul),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
