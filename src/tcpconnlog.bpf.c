@@ -274,8 +274,11 @@ static __always_inline __u32 connect_returned(__u64 skid, int ret)
 		conclude(a, skid, TCL_ERROR, -ret, now);
 		return 0;
 	}
+	/* source address and port are set once the call succeeded: keep them
+	 * for an attempt still pending at exit
+	 */
+	read_sock_source(sk, &a->ev);
 	if (immediate) {
-		read_sock_source(sk, &a->ev);
 		a->ev.stage = TCL_STAGE_CALL;
 		a->ev.result = TCL_PENDING;
 		a->ev.ts_ns = now;
@@ -299,6 +302,13 @@ static __always_inline struct tcl_attempt *connect_entered(struct sock *sk,
 		return a;
 	}
 	if (!read_sockaddr(uaddr, false, &proto.ev))
+		return NULL;
+	/* tcp_v4_connect on an IPv6 socket is the inner call of a mapped
+	 * destination whose outer call is not traced (-4 leaves the v6 probes
+	 * out): an IPv6 attempt, not an IPv4 one
+	 */
+	if (proto.ev.ip == 4 &&
+	    BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET6)
 		return NULL;
 	proto.depth = 1;
 	return begin_attempt(skid, &proto);
