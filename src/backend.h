@@ -13,7 +13,7 @@ struct tcpconnlog_bpf;
 int backend_start(const struct tcl_config *cfg, struct tcpconnlog_bpf **skel,
 		  enum tcl_backend *chosen);
 /* --check: load (not attach) the backend, or each of them for auto, and
- * report on stdout. 0 when all loaded.
+ * report on stdout. 0 when it loaded (for auto: when any of them did).
  */
 int backend_check(const struct tcl_config *cfg);
 

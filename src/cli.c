@@ -26,6 +26,7 @@ static const char usage_text[] =
 "  -b, --backend=NAME     auto (default), fentry, kprobe or tracepoint\n"
 "      --check            load the backend's BPF programs (all three with auto),\n"
 "                         say whether the kernel accepts them, and exit\n"
+"                         (status 0 if the backend, or for auto any, loaded)\n"
 "Filters (combined with AND, applied in the kernel):\n"
 "  -p, --pid=PID          only this process (all its threads)\n"
 "  -u, --uid=UID          only this user (number or name)\n"
@@ -246,7 +247,7 @@ enum cli_status cli_parse(int argc, char **argv, struct tcl_config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ringbuf_bytes = TCL_RINGBUF_DEFAULT;
-	optind = 1;
+	optind = 0;	/* 0: glibc resets its scanning state too */
 	opterr = 0;	/* our own one-line messages */
 	while ((opt = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
 		st = parse_one(opt, argv, cfg);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "table.h"
+#include <linux/types.h>
 #include "tcpconnlog.h"
 
 #define COUNTS_MAX_KEYS 65536

@@ -5,7 +5,9 @@
 #include "names.h"
 
 enum { W_TIMESTAMP = 9, W_CLOCK = 8, W_UID = 6, W_PID = 7, W_COMM = 16,
-       W_IP = 2, W_PORT = 5, W_RESULT = 11 };
+       W_IP = 2, W_PORT = 5,
+       /* "error:" and the longest errno name (15) */
+       W_RESULT = 21 };
 
 static void column(struct strbuf *sb, const char *s, size_t width)
 {
@@ -59,7 +61,7 @@ static void wallclock(const struct format_opts *o, __u64 ts_ns, struct strbuf *s
 void format_text_event(const struct format_opts *o, const struct tcl_event *ev,
 		       struct strbuf *sb)
 {
-	char addr[TCL_ADDR_STRLEN], comm[TCL_COMM_LEN + 1] = {}, errbuf[16];
+	char addr[TCL_ADDR_STRLEN], comm[TCL_COMM_LEN + 1], errbuf[16];
 	size_t start;
 
 	if (o->timestamp) {
@@ -75,8 +77,7 @@ void format_text_event(const struct format_opts *o, const struct tcl_event *ev,
 	if (o->uid)
 		column_u64(sb, ev->uid, W_UID);
 	column_u64(sb, ev->pid, W_PID);
-	memcpy(comm, ev->comm, TCL_COMM_LEN);
-	column(sb, comm, W_COMM);
+	column(sb, comm_printable(ev->comm, comm, sizeof(comm)), W_COMM);
 	column_u64(sb, ev->ip, W_IP);
 	column(sb, addr_to_str(ev->ip, &ev->saddr, addr), o->addr_width);
 	if (o->lport)

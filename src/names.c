@@ -36,3 +36,26 @@ const char *errno_name(int err, char *buf, size_t len)
 	snprintf(buf, len, "E%d", err);
 	return buf;
 }
+
+const char *comm_printable(const char *comm, char *out, size_t len)
+{
+	size_t n = strnlen(comm, len - 1);
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)comm[i];
+
+		/* C0 controls, DEL, and C1 controls as UTF-8 (0xc2 0x80-0x9f) */
+		if (c < 0x20 || c == 0x7f) {
+			out[i] = '?';
+		} else if (c == 0xc2 && i + 1 < n &&
+			   (unsigned char)comm[i + 1] >= 0x80 &&
+			   (unsigned char)comm[i + 1] <= 0x9f) {
+			out[i] = out[i + 1] = '?';
+			i++;
+		} else {
+			out[i] = (char)c;
+		}
+	}
+	out[n] = '\0';
+	return out;
+}

@@ -11,4 +11,10 @@ const char *result_name(unsigned int result);
 /* "ECONNREFUSED"; numbers without a name as "E<n>" in buf. */
 const char *errno_name(int err, char *buf, size_t len);
 
+/* A command name (at most len - 1 bytes, NUL-terminated or not) for a
+ * terminal: control characters become '?', one per byte, so that a process
+ * cannot forge lines or escape sequences and the columns stay in place.
+ */
+const char *comm_printable(const char *comm, char *out, size_t len);
+
 #endif

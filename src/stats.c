@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <stdlib.h>
 #include <string.h>
+#include "names.h"
 #include "stats.h"
 
 int stats_init(struct stats *s)
@@ -64,8 +65,10 @@ static void print_ms(FILE *out, const struct comm_stats *c, __u64 ns)
 static void print_row(FILE *out, const char *comm, const struct comm_stats *c)
 {
 	const struct latency_hist *h = &c->latency_ns;
+	char name[TCL_COMM_LEN + 1];
 
-	fprintf(out, "%-16s %8llu %8llu %8llu %8llu", comm,
+	fprintf(out, "%-16s %8llu %8llu %8llu %8llu",
+		comm_printable(comm, name, sizeof(name)),
 		(unsigned long long)c->attempts, (unsigned long long)c->established,
 		(unsigned long long)c->failed, (unsigned long long)c->pending);
 	print_ms(out, c, h->count ? h->sum / h->count : 0);

@@ -67,7 +67,8 @@ static inline void sb_milli(struct strbuf *sb, unsigned long long v)
 
 static inline void sb_pad(struct strbuf *sb, size_t from, size_t width)
 {
-	while (sb->len - from < width)
+	/* a full buffer drops the spaces without growing: stop there */
+	while (sb->len - from < width && !sb->overflow)
 		sb_char(sb, ' ');
 }
 
