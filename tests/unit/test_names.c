@@ -96,6 +96,26 @@ static void test_errno_unknown_truncates_to_buffer(void **state)
 	assert_string_equal(errno_name(4000, buf, sizeof(buf)), "E40");
 }
 
+/* Command names for a terminal: controls become '?', byte for byte. */
+static void test_comm_printable(void **state)
+{
+	char out[17];
+
+	(void)state;
+	assert_string_equal(comm_printable("curl", out, sizeof(out)), "curl");
+	assert_string_equal(comm_printable("a\nb\tc\x1b[1m\x7f", out, sizeof(out)),
+			    "a?b?c?[1m?");
+	/* U+009B (CSI) as UTF-8 is two bytes, both replaced */
+	assert_string_equal(comm_printable("x\xc2\x9by", out, sizeof(out)), "x??y");
+	/* U+00E9 is printable and kept */
+	assert_string_equal(comm_printable("caf\xc3\xa9", out, sizeof(out)), "caf\xc3\xa9");
+	/* a 16-byte name without NUL stops at 16 bytes */
+	assert_string_equal(comm_printable("0123456789abcdefXYZ", out, sizeof(out)),
+			    "0123456789abcdef");
+	/* a trailing 0xc2 with nothing after it is kept as it is */
+	assert_string_equal(comm_printable("ab\xc2", out, sizeof(out)), "ab\xc2");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -106,6 +126,7 @@ int main(void)
 		cmocka_unit_test(test_errno_kernel_internal),
 		cmocka_unit_test(test_errno_unknown),
 		cmocka_unit_test(test_errno_unknown_truncates_to_buffer),
+		cmocka_unit_test(test_comm_printable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
