@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Bad input, missing privileges and probe selection: one line saying
+what is wrong, exit status 2 for usage errors and 1 for runtime ones."""
+import os
+import re
+import subprocess
+
+import pytest
+
+import tcltest
+
+# arguments, and what the one line must name
+BAD_USAGE = [
+    (["-P", "0"], ["--port", "'0'"]),
+    (["-P", "70000"], ["--port", "'70000'"]),
+    (["-P", "90-80"], ["--port", "'90-80'"]),
+    (["-p", "abc"], ["PID", "'abc'"]),
+    (["-u", "no-such-user-here"], ["UID", "'no-such-user-here'"]),
+    (["-b", "ebpf"], ["backend", "'ebpf'"]),
+    (["--ringbuf-size", "1000"], ["--ringbuf-size", "1000"]),
+    (["-D", "soon"], ["duration", "'soon'"]),
+    (["--max-events", "-1"], ["--max-events", "-1"]),
+    (["--bogus"], ["bogus"]),
+    (["-i", "-c"], ["-c"]),
+    (["unexpected"], ["'unexpected'"]),
+]
+
+
+@pytest.mark.parametrize("args,names", BAD_USAGE, ids=[" ".join(a) for a, _ in BAD_USAGE])
+def test_bad_usage_is_one_line_and_status_2(args, names):
+    r = tcltest.run_tool(*args)
+    assert r.returncode == 2, r
+    assert r.stdout == "", r
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tcpconnlog: "), r.stderr
+    for name in names:
+        assert name in lines[0], (name, r.stderr)
+
+
+def test_help_documents_every_flag():
+    r = tcltest.run_tool("-h")
+    assert r.returncode == 0 and r.stderr == ""
+    for flag in ["--backend", "--check", "--pid", "--uid", "--port", "--comm", "--ipv4",
+                 "--ipv6", "--failed", "--json", "--timestamp", "--time", "--print-uid",
+                 "--lport", "--immediate", "--count", "--no-summary", "--duration",
+                 "--max-events", "--ringbuf-size", "--verbose", "--version", "--help"]:
+        assert flag in r.stdout, flag
+    assert "Examples:" in r.stdout
+
+
+def test_version():
+    r = tcltest.run_tool("-V")
+    assert r.returncode == 0 and re.fullmatch(r"tcpconnlog \d+(\.\d+)+\n", r.stdout), r
+
+
+def test_unprivileged_user_is_told_what_is_missing():
+    r = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                        tcltest.BIN, "-b", tcltest.BACKEND], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1, r
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and "CAP_BPF" in lines[0] and "root" in lines[0], r.stderr
+
+
+@pytest.mark.parametrize("backend", ["kprobe", "tracepoint"])
+def test_check_loads_programs_through_the_verifier(backend):
+    """Loading needs no kprobe support: both pass the verifier everywhere."""
+    r = tcltest.run_tool("--check", "-b", backend)
+    assert r.returncode == 0 and r.stdout == "%s: loaded\n" % backend, r
+
+
+def test_check_fentry_matches_what_the_kernel_allows():
+    allowed, err = tcltest.fentry_probe()
+    r = tcltest.run_tool("--check", "-b", "fentry")
+    if allowed:
+        assert r.returncode == 0 and r.stdout == "fentry: loaded\n", r
+    else:
+        assert r.returncode == 1, r
+        assert r.stdout.startswith("fentry: load failed: %s" % os.strerror(err)), r
+
+
+def test_check_auto_reports_each_backend():
+    r = tcltest.run_tool("--check")
+    assert r.returncode == 0, r
+    names = [l.split(":")[0] for l in r.stdout.splitlines()]
+    assert names == ["fentry", "kprobe", "tracepoint"], r
+
+
+def test_auto_picks_the_best_backend(tracer):
+    """fentry where the kernel allows it, else kprobe, else tracepoint; -v
+    says which."""
+    t = tracer("-v", backend="auto")
+    res = t.stop()
+    want = tcltest.expected_backend("auto")
+    assert res.backend == want
+    assert "tcpconnlog: using the %s backend" % want in res.stderr_lines(), res
+
+
+@pytest.mark.parametrize("backend", ["kprobe", "fentry"])
+def test_forced_backend_that_cannot_attach_is_an_error(backend):
+    """No silent fallback: where the kernel refuses the backend, exit 1 with
+    one line naming it; where it works, it runs."""
+    works = (tcltest.kprobes_supported() if backend == "kprobe"
+             else tcltest.fentry_probe()[0])
+    if works:
+        r = tcltest.run_tool("-b", backend, "-D", "1", "--no-summary")
+        assert r.returncode == 0, r
+        assert "(%s backend)" % backend in r.stderr, r
+    else:
+        r = tcltest.run_tool("-b", backend, "-D", "1")
+        assert r.returncode == 1, r
+        lines = r.stderr.splitlines()
+        assert len(lines) == 1 and ("backend %s" % backend) in lines[0], r.stderr
