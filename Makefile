@@ -23,7 +23,7 @@ LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 APP_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps test-deps run test unit e2e check-load vmlinux clean install
+.PHONY: all deps test-deps vm-deps run test unit e2e vmtest vmlinux clean install
 all: $(OUTPUT)/tcpconnlog
 
 $(OUTPUT) $(OUTPUT)/tests:
@@ -59,6 +59,8 @@ deps:
 	@scripts/install-deps build
 test-deps:
 	@scripts/install-deps test
+vm-deps:
+	@scripts/install-deps vm
 
 run: deps
 	$(MAKE) all
@@ -67,13 +69,28 @@ run: deps
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
+# the JUnit file feeds the host row of the README's kernel table
 e2e: $(OUTPUT)/tcpconnlog
-	cd tests/e2e && $(PYTHON) -m pytest -v $(PYTEST_ARGS)
+	mkdir -p $(OUTPUT)/vm/results
+	cd tests/e2e && $(PYTHON) -m pytest -v -p no:cacheprovider \
+		--junitxml=$(CURDIR)/$(OUTPUT)/vm/results/host-auto.xml $(PYTEST_ARGS)
 
-test: test-deps
+# The end-to-end suite per backend on stock Debian kernels under QEMU:
+#   make vmtest KERNELS="5.10 7.2"   (KERNELS from 5.10 6.1 6.12 7.2)
+KERNELS ?= 6.1
+VM_JOBS ?= 2
+comma := ,
+empty :=
+space := $(empty) $(empty)
+vmtest: vm-deps $(OUTPUT)/tcpconnlog
+	$(PYTHON) tests/vm/vmtest.py suite --jobs $(VM_JOBS) \
+		--kernels $(subst $(space),$(comma),$(strip $(KERNELS)))
+
+test: test-deps vm-deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) e2e
+	$(MAKE) vmtest
 
 install: $(OUTPUT)/tcpconnlog
 	install -D -m 0755 $< $(DESTDIR)/usr/local/sbin/tcpconnlog

@@ -4,6 +4,8 @@
 Environment:
   TCPCONNLOG_BIN      the binary (default ../../build/tcpconnlog from here)
   TCPCONNLOG_BACKEND  passed as -b to every run (default auto)
+  TCPCONNLOG_EXPECT_AUTO  the backend auto must pick (default: what this
+                      kernel allows, probed independently of the tool)
 """
 import json
 import os

@@ -191,8 +191,11 @@ def attempts_in_kernel(pid):
     ids = []
     fdinfo = "/proc/%d/fdinfo" % pid
     for fd in os.listdir(fdinfo):
-        with open(os.path.join(fdinfo, fd)) as f:
-            ids += [int(l.split()[1]) for l in f if l.startswith("map_id:")]
+        try:
+            with open(os.path.join(fdinfo, fd)) as f:
+                ids += [int(l.split()[1]) for l in f if l.startswith("map_id:")]
+        except FileNotFoundError:
+            continue    # a short-lived fd (not a map's: those stay open)
     maps = json.loads(tcltest.run(["bpftool", "-j", "map", "show"]).stdout)
     mine = [m["id"] for m in maps if m["id"] in ids and m.get("name") == "attempts"]
     assert len(mine) == 1, "one attempts map among the map fds of pid %d: %s" % (pid, ids)

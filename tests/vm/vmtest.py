@@ -1,0 +1,863 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Run commands and the end-to-end suite of tcpconnlog on stock Debian kernels.
+
+The host kernel here cannot run the kprobe and fentry backends, so this
+harness boots a stock Debian kernel under QEMU (software emulation: KVM hangs
+on the development host) and runs commands in it against the host's own root
+filesystem: the guest sees the host's files through a read-only 9p share
+with an in-memory overlay on top, so the freshly built tool, python3, pytest,
+nft and ip run unchanged and nothing the guest writes reaches the host.
+
+Usage (as root, from the repository; Python 3 standard library only):
+
+  tests/vm/vmtest.py fetch 6.1        download/refresh the newest kernel of a suite
+  tests/vm/vmtest.py version 6.1      print its release and Debian version
+  tests/vm/vmtest.py run --kernel 6.1 [--timeout S] [--tag NAME] -- COMMAND...
+  tests/vm/vmtest.py suite --kernels 5.10,6.1,6.12,7.2 \\
+        [--backends kprobe,fentry,tracepoint,auto] [--tests tests/e2e] [--jobs 2]
+
+Kernels: 5.10 (bullseye), 6.1 (bookworm), 6.12 (trixie), 7.2 (sid); the
+Debian suite names are accepted too.
+
+fetch: a private apt configuration under build/vm/apt/KERNEL/ (same archive
+URI and key as the host's Debian entry in /etc/apt, another suite) resolves
+linux-image-amd64 to its versioned packages and downloads them into
+build/vm/kernels/KERNEL/; the host's apt state is never touched. They are
+unpacked into build/vm/kernels/KERNEL/root and depmod is run there;
+stamp.json records what was unpacked. `run` and `suite` reuse a stamped
+kernel without the network; only `fetch` looks for a newer one.
+
+run: the guest runs COMMAND with /bin/sh -c (several words are quoted and
+joined, one word is taken as a shell string) in the directory vmtest.py was
+started from, with stdin from /dev/null, as root, with proc, sysfs,
+devtmpfs, devpts, tracefs, debugfs, securityfs, cgroup2 (at /sys/fs/cgroup),
+bpffs, and tmpfs on /tmp and /run mounted, lo up, and the kernel's module
+autoloader working (nft, veth, netns). The command's output is streamed; the
+whole console goes to build/vm/logs/KERNEL-TAG.log. The exit status is the
+command's; 125 when the guest did not finish (time limit, boot failure:
+the end of the console log is printed) or the harness failed (download,
+bad argument). The guest's /tmp is an empty tmpfs: pass files through the
+repository or another host directory. The guest has no network interface
+but lo.
+
+suite: one guest per kernel runs the pytest suite once per backend
+(TCPCONNLOG_BACKEND=B) with JUnit XML written to build/vm/results/, a host
+directory shared writable into the guest at the same path; prints the
+matrix and writes it to build/vm/results/matrix.json; exits 1 if any backend
+had a failure or error or ran no test, 125 if a guest did not finish.
+Build the tool first (make).
+"""
+
+import argparse
+import concurrent.futures
+import gzip
+import json
+import lzma
+import os
+import re
+import selectors
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+VM_DIR = REPO / "build" / "vm"
+RESULTS_DIR = VM_DIR / "results"
+
+SUITES = {"5.10": "bullseye", "6.1": "bookworm", "6.12": "trixie", "7.2": "sid"}
+# Host entries naming one of these suites point at the main Debian archive.
+DEBIAN_SUITES = set(SUITES.values()) | {
+    "buster", "forky", "oldstable", "stable", "testing", "unstable"}
+META_PACKAGE = "linux-image-amd64"
+# The versioned packages that make up a kernel. sid splits the image:
+# linux-image-VER is a meta package of linux-binary-VER (vmlinuz),
+# linux-modules-VER and linux-base-VER (modules.builtin, modules.order,
+# config); linux-base and linux-base-amd64 (tools) are not needed.
+KERNEL_PACKAGE = re.compile(r"linux-(image|binary|modules|base)-[0-9]")
+# What the initramfs needs to mount the host root: 9p over virtio, overlay.
+INITRD_MODULES = ("virtio_pci", "9pnet_virtio", "9p", "overlay")
+BACKENDS = ("kprobe", "fentry", "tracepoint", "auto", "crosscheck")
+
+START_MARK = "VMTEST-COMMAND-START"
+EXIT_MARK = re.compile(r"VMTEST-EXIT-STATUS=(\d+)")
+GUEST_UNFINISHED = 125
+TAIL_LINES = 80
+EXIT_GRACE_S = 30
+ECHO_LOCK = threading.Lock()
+
+
+class VmError(Exception):
+    """A harness failure with a message for the user."""
+
+
+def log(msg):
+    print("vmtest: " + msg, file=sys.stderr, flush=True)
+
+
+def kernel_key(name):
+    """Accept "6.1" or "bookworm"; return the version key."""
+    for key, suite in SUITES.items():
+        if name in (key, suite):
+            return key
+    raise VmError("unknown kernel %r: one of %s (or %s)" % (
+        name, ", ".join(SUITES), ", ".join(SUITES.values())))
+
+
+# ---------------------------------------------------------------- apt
+
+def parse_one_line_sources(text):
+    """Entries of a one-line-format sources.list: dicts like deb822 ones."""
+    entries = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        m = re.match(r"(deb)\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)", line)
+        if not m:
+            continue
+        options = dict(o.split("=", 1) for o in (m.group(2) or "").split() if "=" in o)
+        entries.append({"types": "deb", "uris": m.group(3), "suites": m.group(4),
+                        "signed-by": options.get("signed-by", "")})
+    return entries
+
+
+def parse_deb822_sources(text):
+    """Entries of a deb822 .sources file; keys lower-cased."""
+    entries = []
+    for para in re.split(r"\n\s*\n", text):
+        entry, key = {}, None
+        for line in para.splitlines():
+            if line.startswith("#"):
+                continue
+            if line[:1] in (" ", "\t") and key:
+                entry[key] += " " + line.strip()
+            elif ":" in line:
+                key, value = line.split(":", 1)
+                key = key.strip().lower()
+                entry[key] = value.strip()
+        if entry and entry.get("enabled", "yes").lower() != "no":
+            entries.append(entry)
+    return entries
+
+
+def host_archive():
+    """(uri, signed_by) of the host's Debian archive entry."""
+    etc = Path("/etc/apt")
+    files = [etc / "sources.list"] + sorted((etc / "sources.list.d").glob("*"))
+    entries = []
+    for path in files:
+        # apt itself reads only these two suffixes (".disabled" files are skipped)
+        if path.suffix == ".list" and path.is_file():
+            entries += parse_one_line_sources(path.read_text())
+        elif path.suffix == ".sources" and path.is_file():
+            entries += parse_deb822_sources(path.read_text())
+    for entry in entries:
+        if "deb" in entry.get("types", "").split() and \
+                DEBIAN_SUITES & set(entry.get("suites", "").split()):
+            return entry["uris"].split()[0], entry.get("signed-by", "")
+    raise VmError("no Debian archive entry (suite %s) in /etc/apt/sources.list{,.d}"
+                  % "/".join(sorted(DEBIAN_SUITES)))
+
+
+def apt_options(key):
+    """apt options that keep every piece of state under build/vm/apt/KEY."""
+    base = VM_DIR / "apt" / key
+    empty = base / "empty.d"
+    for d in (empty, base / "lists" / "partial", base / "cache"):
+        d.mkdir(parents=True, exist_ok=True)
+    (base / "status").touch()  # no installed packages: candidates come from the lists only
+    uri, signed_by = host_archive()
+    signed = "[signed-by=%s] " % signed_by if signed_by else ""
+    (base / "sources.list").write_text("deb %s%s %s main\n" % (signed, uri, SUITES[key]))
+    settings = {
+        "Dir::Etc::sourcelist": base / "sources.list",
+        "Dir::Etc::sourceparts": empty,
+        "Dir::Etc::preferences": "/dev/null",
+        "Dir::Etc::preferencesparts": empty,
+        "Dir::State::Lists": base / "lists",
+        "Dir::State::status": base / "status",
+        "Dir::Cache": base / "cache",
+        "APT::Architectures": "amd64",
+        "Acquire::Languages": "none",
+        # the _apt user cannot write into a root-owned build tree
+        "APT::Sandbox::User": "root",
+    }
+    opts = []
+    for name, value in settings.items():
+        opts += ["-o", "%s=%s" % (name, value)]
+    return opts
+
+
+def apt_update(key, opts):
+    log("updating the package lists of %s (%s)" % (SUITES[key], key))
+    r = subprocess.run(["apt-get", "-q", "--error-on=any", *opts, "update"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise VmError("apt-get update for suite %s failed (offline, or the suite is "
+                      "gone from the archive?):\n%s" % (SUITES[key], r.stderr.strip()))
+
+
+def package_version(opts, package):
+    r = subprocess.run(["apt-cache", *opts, "show", "--no-all-versions", package],
+                       capture_output=True, text=True)
+    m = re.search(r"^Version: (\S+)", r.stdout, re.M)
+    if r.returncode != 0 or not m:
+        raise VmError("package %s is not in the archive (any more)" % package)
+    return m.group(1)
+
+
+def kernel_dependencies(opts, package):
+    r = subprocess.run(["apt-cache", *opts, "depends", "--no-recommends", "--no-suggests",
+                        "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances",
+                        package], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise VmError("package %s is not in the archive (any more)" % package)
+    deps = []
+    for m in re.finditer(r"^\s+\|?(?:Pre)?Depends: (\S+)", r.stdout, re.M):
+        name = m.group(1)
+        if KERNEL_PACKAGE.match(name.strip("<>")):
+            if name.startswith("<"):  # referenced, but no package has that name
+                raise VmError("%s needs %s, which is not in the archive (any more)"
+                              % (package, name.strip("<>")))
+            deps.append(name)
+    return deps
+
+
+def resolve_kernel(key, opts):
+    """{package: version} of the kernel linux-image-amd64 points at now."""
+    package_version(opts, META_PACKAGE)
+    todo, seen = [META_PACKAGE], {META_PACKAGE}
+    while todo:
+        for dep in kernel_dependencies(opts, todo.pop()):
+            if dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    seen.discard(META_PACKAGE)
+    if not seen:
+        raise VmError("%s of suite %s depends on no kernel package" % (META_PACKAGE, SUITES[key]))
+    return {p: package_version(opts, p) for p in sorted(seen)}
+
+
+def download(opts, packages, dest):
+    """The packages' .deb files in dest, which holds nothing else after; a
+    failed download leaves the previous ones alone."""
+    new = dest.with_name(dest.name + ".new")
+    if new.exists():
+        shutil.rmtree(new)
+    new.mkdir(parents=True)
+    specs = ["%s=%s" % pv for pv in packages.items()]
+    log("downloading " + " ".join(specs))
+    r = subprocess.run(["apt-get", "-q", *opts, "download", *specs], cwd=new,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise VmError("downloading %s failed (no longer in the archive?):\n%s"
+                      % (" ".join(specs), r.stderr.strip()))
+    if dest.exists():
+        shutil.rmtree(dest)
+    new.rename(dest)
+    return sorted(dest.glob("*.deb"))
+
+
+# ---------------------------------------------------------------- kernel tree
+
+def kernel_dir(key):
+    return VM_DIR / "kernels" / key
+
+
+def read_stamp(key):
+    try:
+        return json.loads((kernel_dir(key) / "stamp.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def unpack(key, debs):
+    """Unpack the packages into a fresh root; return its kernel release."""
+    root = kernel_dir(key) / "root"
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    for deb in debs:
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    # Newer packages install into usr/lib; depmod -b and the guest look in lib.
+    if (root / "usr/lib/modules").is_dir() and not (root / "lib").exists():
+        (root / "lib").symlink_to("usr/lib")
+    releases = [d.name for d in (root / "lib/modules").iterdir() if d.is_dir()]
+    if len(releases) != 1:
+        raise VmError("expected one kernel in %s/lib/modules, found %s" % (root, releases))
+    subprocess.run(["depmod", "-b", str(root), releases[0]], check=True)
+    return releases[0]
+
+
+def find_vmlinuz(root, release):
+    for candidate in (root / "boot" / ("vmlinuz-" + release),
+                      root / "lib/modules" / release / "vmlinuz"):
+        if candidate.is_file():
+            return candidate
+    raise VmError("no vmlinuz for %s under %s" % (release, root))
+
+
+def fetch(key, refresh):
+    """The stamp of an unpacked kernel; goes to the archive only when asked or
+    when nothing is cached."""
+    stamp = read_stamp(key)
+    if stamp and not refresh:
+        return stamp
+    opts = apt_options(key)
+    try:
+        apt_update(key, opts)
+    except VmError as e:
+        if stamp:
+            raise VmError("%s\n(a cached kernel %s is in %s)" % (e, stamp["release"], kernel_dir(key)))
+        raise VmError("%s\nno kernel for %s is cached in %s" % (e, key, kernel_dir(key)))
+    packages = resolve_kernel(key, opts)
+    if stamp and stamp["packages"] == packages:
+        log("kernel %s is up to date: %s" % (key, stamp["release"]))
+        return stamp
+    debs = download(opts, packages, kernel_dir(key) / "debs")
+    (kernel_dir(key) / "stamp.json").unlink(missing_ok=True)
+    release = unpack(key, debs)
+    root = kernel_dir(key) / "root"
+    stamp = {"kernel": key, "suite": SUITES[key], "release": release, "packages": packages,
+             "vmlinuz": str(find_vmlinuz(root, release).relative_to(root))}
+    (kernel_dir(key) / "stamp.json").write_text(json.dumps(stamp, indent=1) + "\n")
+    log("kernel %s: %s unpacked in %s" % (key, release, root))
+    return stamp
+
+
+def debian_version(stamp):
+    return sorted(stamp["packages"].values())[0]
+
+
+# ---------------------------------------------------------------- initramfs
+
+def module_name(path):
+    return Path(path).name.split(".ko")[0].replace("-", "_")
+
+
+def module_load_order(moddir, wanted):
+    """Module files (relative to moddir) to insmod, dependencies first;
+    modules built into the kernel are left out."""
+    deps = {}
+    for line in (moddir / "modules.dep").read_text().splitlines():
+        path, _, needs = line.partition(":")
+        deps[path] = needs.split()
+    by_name = {module_name(p): p for p in deps}
+    builtin = {module_name(p) for p in (moddir / "modules.builtin").read_text().split()}
+    order = []
+
+    def visit(path):
+        if path in order:
+            return
+        # modules.dep lists a module's needs so that loading them from the
+        # last to the first works
+        for dep in reversed(deps[path]):
+            visit(dep)
+        order.append(path)
+
+    for name in wanted:
+        if name in by_name:
+            visit(by_name[name])
+        elif name not in builtin:
+            raise VmError("module %s is neither built into %s nor a module of it"
+                          % (name, moddir.name))
+    return order
+
+
+def module_bytes(path):
+    """busybox insmod takes only uncompressed modules."""
+    if path.name.endswith(".ko.xz"):
+        return lzma.decompress(path.read_bytes())
+    if path.name.endswith(".ko.gz"):
+        return gzip.decompress(path.read_bytes())
+    if path.name.endswith(".ko"):
+        return path.read_bytes()
+    raise VmError("cannot decompress module %s" % path)
+
+
+INIT_SCRIPT = r"""#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-only
+# vmtest guest init: host root (9p, read-only) + tmpfs overlay at /mnt, then
+# runs $RUN/cmd.sh chrooted there and reports its exit status on the console.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+
+die() {
+    echo "vmtest-init: $*"
+    poweroff -f
+    echo o > /proc/sysrq-trigger
+    exit 1
+}
+
+for m in /modules/*.ko; do
+    [ -e "$m" ] || continue
+    insmod "$m" || die "insmod $m failed"
+done
+
+for word in $(cat /proc/cmdline); do
+    case "$word" in vmtest.run=*) RUN="${word#vmtest.run=}" ;; esac
+done
+[ -n "$RUN" ] || die "no vmtest.run= on the kernel command line"
+
+mkdir -p /lower /rw /mnt
+mount -t 9p -o trans=virtio,version=9p2000.L,ro hostroot /lower || die "mount hostroot"
+mount -t tmpfs -o mode=0755 tmpfs /rw
+mkdir -p /rw/upper /rw/work
+mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /mnt ||
+    die "mount overlay"
+# KERNEL RELEASE MODULES CWD SHARES (tag:path ...)
+. "/mnt$RUN/guest.conf" || die "no $RUN/guest.conf"
+
+# the kernel's own modules, where the host's modprobe looks for them
+mkdir -p "/mnt/usr/lib/modules/$RELEASE"
+mount --bind "/mnt$MODULES" "/mnt/usr/lib/modules/$RELEASE" || die "bind modules"
+for share in $SHARES; do
+    mkdir -p "/mnt${share#*:}"
+    mount -t 9p -o trans=virtio,version=9p2000.L,rw "${share%%:*}" "/mnt${share#*:}" ||
+        die "mount $share"
+done
+
+mount -t proc proc /mnt/proc
+mount -t sysfs sysfs /mnt/sys
+mount -t devtmpfs devtmpfs /mnt/dev
+mkdir -p /mnt/dev/pts /mnt/dev/shm
+mount -t devpts -o newinstance,ptmxmode=0666 devpts /mnt/dev/pts
+mount -t tmpfs tmpfs /mnt/dev/shm
+mount -t tracefs tracefs /mnt/sys/kernel/tracing
+mount -t debugfs debugfs /mnt/sys/kernel/debug 2>/dev/null
+mount -t securityfs securityfs /mnt/sys/kernel/security 2>/dev/null
+mount -t cgroup2 cgroup2 /mnt/sys/fs/cgroup
+mount -t bpf bpf /mnt/sys/fs/bpf
+mount -t tmpfs tmpfs /mnt/tmp
+mount -t tmpfs -o mode=0755 tmpfs /mnt/run
+
+# the kernel's module autoloader (nft, veth, ...) runs modprobe in the chroot
+echo /modprobe-chroot > /proc/sys/kernel/modprobe
+ip link set lo up
+hostname "vmtest-$KERNEL"
+
+echo VMTEST-COMMAND-START
+chroot /mnt /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME=/root LANG=C.UTF-8 TERM=dumb VMTEST_KERNEL="$KERNEL" \
+    /bin/sh -c 'cd "$1" && exec /bin/sh "$2"' vmtest "$CWD" "$RUN/cmd.sh" </dev/null
+echo "VMTEST-EXIT-STATUS=$?"
+sync
+poweroff -f
+echo o > /proc/sysrq-trigger
+"""
+
+MODPROBE_SCRIPT = """#!/bin/busybox sh
+exec /bin/busybox chroot /mnt /sbin/modprobe "$@"
+"""
+
+
+def write_cpio(stage, out):
+    """gzip'ed newc archive of the stage directory, replaced atomically."""
+    names = sorted(str(p.relative_to(stage)) for p in stage.rglob("*"))
+    r = subprocess.run(["cpio", "-o", "-H", "newc", "-R", "0:0", "--quiet"], cwd=stage,
+                       input="\n".join(names).encode(), capture_output=True)
+    if r.returncode != 0:
+        raise VmError("cpio failed: " + r.stderr.decode())
+    tmp = out.with_suffix(".tmp%d" % os.getpid())
+    tmp.write_bytes(gzip.compress(r.stdout, compresslevel=6))
+    tmp.replace(out)
+
+
+def build_initrd(key, stamp):
+    """The initramfs for this kernel: busybox, its 9p/virtio/overlay modules,
+    init. Rebuilt each time: it takes well under a second."""
+    moddir = kernel_dir(key) / "root/lib/modules" / stamp["release"]
+    stage = VM_DIR / "initrd" / key
+    if stage.exists():
+        shutil.rmtree(stage)
+    for d in ("bin", "modules", "proc", "sys", "dev"):
+        (stage / d).mkdir(parents=True)
+    shutil.copy2("/bin/busybox", stage / "bin/busybox")
+    for i, rel in enumerate(module_load_order(moddir, INITRD_MODULES)):
+        target = stage / "modules" / ("%02d-%s.ko" % (i, module_name(rel)))
+        target.write_bytes(module_bytes(moddir / rel))
+    for name, text in (("init", INIT_SCRIPT), ("modprobe-chroot", MODPROBE_SCRIPT)):
+        (stage / name).write_text(text)
+        (stage / name).chmod(0o755)
+    out = VM_DIR / "initrd" / (key + ".cpio.gz")
+    write_cpio(stage, out)
+    return out
+
+
+# ---------------------------------------------------------------- guest run
+
+class GuestResult:
+    def __init__(self, status, boot_s, total_s, why, log_path):
+        self.status, self.boot_s, self.total_s = status, boot_s, total_s
+        self.why, self.log_path = why, log_path
+
+
+def prepare_run_dir(key, tag, stamp, command, cwd, shares):
+    """The guest reads its orders from here, through the host root share."""
+    run_dir = VM_DIR / "runs" / ("%s-%s" % (key, tag))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    moddir = (kernel_dir(key) / "root/lib/modules" / stamp["release"]).resolve()
+    conf = {"KERNEL": key, "RELEASE": stamp["release"], "MODULES": str(moddir),
+            "CWD": str(cwd),
+            "SHARES": " ".join("rw%d:%s" % (i, p) for i, p in enumerate(shares))}
+    (run_dir / "guest.conf").write_text(
+        "".join("%s=%s\n" % (k, shlex.quote(v)) for k, v in conf.items()))
+    (run_dir / "cmd.sh").write_text(command + "\n")
+    return run_dir
+
+
+def qemu_command(key, stamp, initrd, run_dir, shares):
+    for p in [run_dir, *shares]:
+        if re.search(r"[\s,]", str(p)):
+            raise VmError("path %s has a space or comma: the guest cannot be told it" % p)
+    vmlinuz = kernel_dir(key) / "root" / stamp["vmlinuz"]
+    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "2G", "-smp", "2",
+           "-nographic", "-no-reboot", "-nic", "none",
+           "-kernel", str(vmlinuz), "-initrd", str(initrd),
+           "-append", "console=ttyS0 quiet panic=-1 vmtest.run=%s" % run_dir,
+           "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,"
+                      "multidevs=remap"]
+    for i, share in enumerate(shares):
+        cmd += ["-virtfs", "local,path=%s,mount_tag=rw%d,security_model=none,multidevs=remap"
+                % (share, i)]
+    return cmd
+
+
+def watch_console(proc, log_file, timeout, echo):
+    """Copy the console to the log (and the command's part to echo) until
+    qemu exits or the time is up; return (status, boot_s, why)."""
+    start = time.monotonic()
+    deadline = start + timeout
+    status, boot_s, why, pending = None, None, None, b""
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            why = "no exit status within %d s" % timeout
+            break
+        if not sel.select(min(left, 1.0)):
+            continue
+        chunk = os.read(proc.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for raw in lines:
+            line = raw.decode("utf-8", "replace").rstrip("\r")
+            log_file.write(line + "\n")
+            m = EXIT_MARK.search(line)
+            if m:
+                status = int(m.group(1))
+                # qemu is powering off; do not wait for it beyond a grace period
+                deadline = min(deadline, time.monotonic() + EXIT_GRACE_S)
+            elif boot_s is None and line.endswith(START_MARK):
+                boot_s = time.monotonic() - start
+            elif boot_s is not None and status is None and echo:
+                echo(line)
+        log_file.flush()
+    if pending:
+        log_file.write(pending.decode("utf-8", "replace") + "\n")
+    if status is None and why is None:
+        why = "the guest stopped without an exit status"
+    return status, boot_s, why
+
+
+def run_guest(key, stamp, command, tag, timeout, cwd, shares=(), echo=None):
+    initrd = build_initrd(key, stamp)
+    run_dir = prepare_run_dir(key, tag, stamp, command, cwd, shares)
+    cmd = qemu_command(key, stamp, initrd, run_dir, shares)
+    log_path = VM_DIR / "logs" / ("%s-%s.log" % (key, tag))
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log("booting %s (%s), console log %s" % (key, stamp["release"], log_path))
+    start = time.monotonic()
+    with open(log_path, "w") as log_file:
+        log_file.write("# " + shlex.join(cmd) + "\n")
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+        try:
+            status, boot_s, why = watch_console(proc, log_file, timeout, echo)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+    return GuestResult(status, boot_s, time.monotonic() - start, why, log_path)
+
+
+def print_tail(path, n=TAIL_LINES):
+    lines = path.read_text(errors="replace").splitlines()
+    print("---- last %d lines of %s ----" % (min(n, len(lines)), path), file=sys.stderr)
+    for line in lines[-n:]:
+        print(line, file=sys.stderr)
+    print("----", file=sys.stderr, flush=True)
+
+
+def report_guest(key, stamp, res):
+    boot = "%.1f s" % res.boot_s if res.boot_s is not None else "-"
+    log("%s (%s): boot %s, total %.1f s, %s" % (
+        key, stamp["release"], boot, res.total_s,
+        "exit status %d" % res.status if res.status is not None else res.why))
+    if res.status != 0:
+        print_tail(res.log_path)
+
+
+# ---------------------------------------------------------------- suite
+
+def junit_counts(path):
+    """passed/failed/errors/skipped/seconds from a pytest JUnit XML file."""
+    root = ET.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    total = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}
+    for s in suites:
+        for k in total:
+            total[k] += type(total[k])(s.get(k, 0))
+    return {"passed": total["tests"] - total["failures"] - total["errors"] - total["skipped"],
+            "failed": total["failures"], "errors": total["errors"],
+            "skipped": total["skipped"], "seconds": round(total["time"], 1)}
+
+
+def suite_command(key, backends, tests):
+    """The guest's script: pytest once per backend. Every stock kernel of
+    the matrix allows fentry, so auto must pick it there. "crosscheck" is
+    the comparison with libbpf-tools' tcpconnect (tests marked crosscheck)."""
+    lines = []
+    for b in backends:
+        xml = (RESULTS_DIR / ("%s-%s.xml" % (key, b))).relative_to(REPO)
+        lines.append("echo '== %s'" % b)
+        if b == "crosscheck":
+            env, select = "TCPCONNLOG_BACKEND=kprobe", "-m crosscheck"
+        else:
+            env, select = "TCPCONNLOG_BACKEND=%s TCPCONNLOG_EXPECT_AUTO=fentry" % b, ""
+        lines.append("%s /usr/bin/python3 -m pytest -q -p no:cacheprovider %s %s "
+                     "--junitxml=%s" % (env, select, shlex.quote(tests), xml))
+    lines.append("exit 0")  # the verdict comes from the XML files
+    return "\n".join(lines)
+
+
+def suite_one_kernel(key, stamp, backends, tests, timeout, tag):
+    for b in backends:
+        (RESULTS_DIR / ("%s-%s.xml" % (key, b))).unlink(missing_ok=True)
+    def echo(line):
+        with ECHO_LOCK:  # guests run in parallel with --jobs
+            print("[%s] %s" % (key, line), flush=True)
+
+    res = run_guest(key, stamp, suite_command(key, backends, tests), tag, timeout,
+                    cwd=REPO, shares=[RESULTS_DIR], echo=echo)
+    report_guest(key, stamp, res)
+    rows = []
+    for b in backends:
+        row = {"kernel": key, "release": stamp["release"], "backend": b}
+        xml = RESULTS_DIR / ("%s-%s.xml" % (key, b))
+        try:
+            row.update(junit_counts(xml))
+            # a skip is a defect here: a test that needs a feature runs where it exists
+            row["result"] = "ok" if row["failed"] + row["errors"] + row["skipped"] == 0 and \
+                row["passed"] + row["skipped"] > 0 else "FAIL"
+        except (OSError, ET.ParseError):
+            row["result"] = "missing"
+        rows.append(row)
+    return res, rows
+
+
+def print_matrix(rows):
+    cols = ("kernel", "backend", "passed", "failed", "errors", "skipped", "seconds", "result")
+    table = [cols] + [tuple(str(r.get(c, "-")) for c in cols) for r in rows]
+    widths = [max(len(t[i]) for t in table) for i in range(len(cols))]
+    for t in table:
+        print("  ".join(v.ljust(w) for v, w in zip(t, widths)).rstrip())
+
+
+# ---------------------------------------------------------------- commands
+
+README_BEGIN = "<!-- kernel-matrix:begin: written by tests/vm/vmtest.py suite --readme -->"
+README_END = "<!-- kernel-matrix:end -->"
+HOST_XML = RESULTS_DIR / "host-auto.xml"   # written by make e2e on the host
+MATRIX_COLUMNS = ("kprobe", "fentry", "tracepoint", "auto", "crosscheck")
+
+
+def cell(row):
+    if row is None:
+        return "not run"
+    if row["result"] == "ok":
+        return "pass (%d)" % row["passed"]
+    if row["result"] == "missing":
+        return "**no result**"
+    return "**FAIL** (%d failed, %d errors, %d skipped)" % (
+        row["failed"], row["errors"], row["skipped"])
+
+
+def host_cells():
+    """The host's own kernel, tested natively by make e2e: auto there, and
+    whether the other backends can attach at all."""
+    cells = {b: "cannot attach here" for b in ("kprobe", "fentry")}
+    if Path("/sys/bus/event_source/devices/kprobe").exists():
+        cells["kprobe"] = "not run natively"
+    try:
+        row = {"backend": "auto"}
+        row.update(junit_counts(HOST_XML))
+        row["result"] = "ok" if row["failed"] + row["errors"] + row["skipped"] == 0 \
+            and row["passed"] > 0 else "FAIL"
+        cells["auto"] = cell(row) + " → tracepoint" if row["result"] == "ok" else cell(row)
+    except (OSError, ET.ParseError):
+        cells["auto"] = "**no result** (make e2e first)"
+    cells["tracepoint"] = "via auto"
+    cells["crosscheck"] = "needs kprobes"
+    return cells
+
+
+def matrix_markdown(rows, times):
+    """The README table: kernel x backend, from this run's results."""
+    head = ["kernel", "release"] + ["`%s`" % b if b != "crosscheck" else
+                                    "vs libbpf-tools" for b in MATRIX_COLUMNS] + ["guest time"]
+    out = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    hc = host_cells()
+    out.append("| host | %s (native) | %s | — |" % (
+        os.uname().release, " | ".join(hc[b] for b in MATRIX_COLUMNS)))
+    for key in SUITES:
+        kr = {r["backend"]: r for r in rows if r["kernel"] == key}
+        if not kr:
+            continue
+        release = next(iter(kr.values()))["release"]
+        out.append("| %s | %s | %s | %d s |" % (
+            key, release, " | ".join(cell(kr.get(b)) for b in MATRIX_COLUMNS),
+            round(times.get(key, 0))))
+    out.append("")
+    out.append("Last run: %s UTC by `make test` (`tests/vm/vmtest.py suite --readme`); "
+               "pass (N): N tests passed, none failed or skipped." %
+               time.strftime("%Y-%m-%d %H:%M", time.gmtime()))
+    return "\n".join(out)
+
+
+def update_readme(path, text):
+    doc = Path(path).read_text()
+    if README_BEGIN not in doc or README_END not in doc:
+        raise VmError("%s has no %s ... %s block" % (path, README_BEGIN, README_END))
+    head, rest = doc.split(README_BEGIN, 1)
+    _, tail = rest.split(README_END, 1)
+    Path(path).write_text(head + README_BEGIN + "\n" + text + "\n" + README_END + tail)
+    log("kernel matrix written to %s" % path)
+
+
+def guest_visible_tests(path):
+    """The pytest path as the guest (cwd: the repository) must be given it."""
+    path = Path(path).resolve()
+    if not path.exists():
+        raise VmError("no tests at %s" % path)
+    if path.is_relative_to("/tmp"):
+        raise VmError("%s: /tmp is a fresh tmpfs in the guest; put the tests elsewhere" % path)
+    return os.path.relpath(path, REPO) if path.is_relative_to(REPO) else str(path)
+
+
+def cmd_fetch(args):
+    stamp = fetch(kernel_key(args.kernel), refresh=True)
+    print("%s %s" % (stamp["release"], debian_version(stamp)))
+    return 0
+
+
+def cmd_version(args):
+    stamp = fetch(kernel_key(args.kernel), refresh=False)
+    print("%s %s" % (stamp["release"], debian_version(stamp)))
+    return 0
+
+
+def cmd_run(args):
+    if not args.command:
+        raise VmError("no command given: vmtest.py run --kernel K -- COMMAND...")
+    key = kernel_key(args.kernel)
+    stamp = fetch(key, refresh=False)
+    command = args.command[0] if len(args.command) == 1 else shlex.join(args.command)
+    res = run_guest(key, stamp, command, args.tag, args.timeout, cwd=Path.cwd(),
+                    echo=lambda line: print(line, flush=True))
+    report_guest(key, stamp, res)
+    return res.status if res.status is not None else GUEST_UNFINISHED
+
+
+def cmd_suite(args):
+    keys = [kernel_key(k) for k in args.kernels.split(",") if k]
+    backends = [b for b in args.backends.split(",") if b]
+    for b in backends:
+        if b not in BACKENDS:
+            raise VmError("unknown backend %r: one of %s" % (b, ",".join(BACKENDS)))
+    if not keys or not backends:
+        raise VmError("no kernel or no backend given")
+    tests = guest_visible_tests(args.tests)
+    timeout = args.timeout or 600 * len(backends)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stamps = {k: fetch(k, refresh=False) for k in keys}  # apt runs one at a time
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = [pool.submit(suite_one_kernel, k, stamps[k], backends, tests,
+                               timeout, args.tag) for k in keys]
+        outcomes = [f.result() for f in futures]
+    rows = [row for _, kernel_rows in outcomes for row in kernel_rows]
+    unfinished = [k for k, (res, _) in zip(keys, outcomes) if res.status is None]
+    print_matrix(rows)
+    times = {k: res.total_s for k, (res, _) in zip(keys, outcomes)}
+    for k in keys:
+        log("%s took %.0f s" % (k, times[k]))
+    if args.readme:
+        if set(keys) == set(SUITES) and backends == list(BACKENDS):
+            update_readme(args.readme, matrix_markdown(rows, times))
+        else:
+            log("%s left as it is: only a full matrix run rewrites its table" % args.readme)
+    (RESULTS_DIR / "matrix.json").write_text(json.dumps(
+        {"rows": rows, "unfinished": unfinished}, indent=1) + "\n")
+    if unfinished:
+        return GUEST_UNFINISHED
+    return 0 if all(r["result"] == "ok" for r in rows) else 1
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description="Run tcpconnlog tests on Debian kernels under QEMU.",
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="kernels: " + ", ".join(
+                                    "%s (%s)" % kv for kv in SUITES.items()))
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for name, func, text in (("fetch", cmd_fetch, "download the newest kernel of a suite"),
+                             ("version", cmd_version, "print the kernel release to be used")):
+        s = sub.add_parser(name, help=text)
+        s.add_argument("kernel")
+        s.set_defaults(func=func)
+    s = sub.add_parser("run", help="run one command in a guest")
+    s.add_argument("--kernel", required=True)
+    s.add_argument("--timeout", type=float, default=600, help="seconds (default 600)")
+    s.add_argument("--tag", default="run", help="names the console log (default run)")
+    s.add_argument("command", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_run)
+    s = sub.add_parser("suite", help="run the pytest suite per backend, one guest per kernel")
+    s.add_argument("--kernels", "--kernel", default="6.1", help="comma-separated (default 6.1)")
+    s.add_argument("--backends", default=",".join(BACKENDS))
+    s.add_argument("--tests", default=str(REPO / "tests/e2e"),
+                   help="pytest path (default tests/e2e of this repository)")
+    s.add_argument("--timeout", type=float, help="seconds per guest (default 600 per backend)")
+    s.add_argument("--jobs", type=int, default=1, help="guests at once (2 GiB each)")
+    s.add_argument("--tag", default="suite", help="names the console logs (default suite)")
+    s.add_argument("--readme", help="after a full-matrix run, rewrite the kernel table in this file")
+    s.set_defaults(func=cmd_suite)
+    args = p.parse_args(argv)
+    if getattr(args, "command", None) and args.command[0] == "--":
+        args.command = args.command[1:]
+    return args
+
+
+def main(argv):
+    args = parse_args(argv)
+    try:
+        return args.func(args)
+    except VmError as e:
+        log("error: %s" % e)
+        return GUEST_UNFINISHED
+    except subprocess.CalledProcessError as e:
+        log("error: %s" % e)
+        return GUEST_UNFINISHED
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
