@@ -32,14 +32,14 @@ run: the guest runs COMMAND with /bin/sh -c (several words are quoted and
 joined, one word is taken as a shell string) in the directory vmtest.py was
 started from, with stdin from /dev/null, as root, with proc, sysfs,
 devtmpfs, devpts, tracefs, debugfs, securityfs, cgroup2 (at /sys/fs/cgroup),
-bpffs, and tmpfs on /tmp and /run mounted, lo up, and the kernel's module
+bpffs, and tmpfs on /run mounted, lo up, and the kernel's module
 autoloader working (nft, veth, netns). The command's output is streamed; the
 whole console goes to build/vm/logs/KERNEL-TAG.log. The exit status is the
 command's; 125 when the guest did not finish (time limit, boot failure:
 the end of the console log is printed) or the harness failed (download,
-bad argument). The guest's /tmp is an empty tmpfs: pass files through the
-repository or another host directory. The guest has no network interface
-but lo.
+bad argument). The guest sees the host's files everywhere, /tmp included;
+whatever it writes stays in guest memory, except in the results directory.
+The guest has no network interface but lo.
 
 suite: one guest per kernel runs the pytest suite once per backend
 (TCPCONNLOG_BACKEND=B) with JUnit XML written to build/vm/results/, a host
@@ -436,7 +436,8 @@ mount -t debugfs debugfs /mnt/sys/kernel/debug 2>/dev/null
 mount -t securityfs securityfs /mnt/sys/kernel/security 2>/dev/null
 mount -t cgroup2 cgroup2 /mnt/sys/fs/cgroup
 mount -t bpf bpf /mnt/sys/fs/bpf
-mount -t tmpfs tmpfs /mnt/tmp
+# /tmp stays the host's, seen through the overlay (writes land in guest
+# memory): a repository cloned under /tmp must stay visible
 mount -t tmpfs -o mode=0755 tmpfs /mnt/run
 
 # the kernel's module autoloader (nft, veth, ...) runs modprobe in the chroot
@@ -751,8 +752,6 @@ def guest_visible_tests(path):
     path = Path(path).resolve()
     if not path.exists():
         raise VmError("no tests at %s" % path)
-    if path.is_relative_to("/tmp"):
-        raise VmError("%s: /tmp is a fresh tmpfs in the guest; put the tests elsewhere" % path)
     return os.path.relpath(path, REPO) if path.is_relative_to(REPO) else str(path)
 
 
