@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 #include "backend.h"
 #include "cli.h"
+#include "kretprobe.h"
 #include "preflight.h"
 #include "tcpconnlog.skel.h"
 
@@ -32,6 +33,9 @@ static void select_programs(struct tcpconnlog_bpf *skel, enum tcl_backend b, boo
 		bpf_program__set_autoload(fentry[i], b == BACKEND_FENTRY && wanted);
 		bpf_program__set_autoload(kprobe[i], b == BACKEND_KPROBE && wanted);
 	}
+	/* attached by attach_kretprobes() instead */
+	bpf_program__set_autoattach(skel->progs.kretprobe_tcp_v4_connect, false);
+	bpf_program__set_autoattach(skel->progs.kretprobe_tcp_v6_connect, false);
 	bpf_program__set_autoload(skel->progs.tp_sys_enter_connect, b == BACKEND_TRACEPOINT);
 	bpf_program__set_autoload(skel->progs.tp_sys_exit_connect, b == BACKEND_TRACEPOINT);
 }
@@ -80,12 +84,41 @@ static struct tcpconnlog_bpf *load(const struct tcl_config *cfg, enum tcl_backen
 	return skel;
 }
 
+/* Through tracefs, for enough instances (see kretprobe.c); where that is
+ * not allowed, through libbpf with the kernel's default number.
+ */
+static int attach_kretprobe(struct bpf_program *prog, const char *func,
+			    struct bpf_link **link, bool verbose)
+{
+	*link = kretprobe_attach(prog, func);
+	if (*link)
+		return 0;
+	if (verbose)
+		fprintf(stderr, "tcpconnlog: kretprobe on %s through tracefs failed (%s); "
+			"using the kernel's default number of instances\n", func, strerror(errno));
+	*link = bpf_program__attach_kprobe(prog, true, func);
+	return *link ? 0 : -errno;
+}
+
+static int attach_kretprobes(struct tcpconnlog_bpf *skel, bool verbose)
+{
+	int err;
+
+	kretprobes_sweep_stale();
+	err = attach_kretprobe(skel->progs.kretprobe_tcp_v4_connect, "tcp_v4_connect",
+			       &skel->links.kretprobe_tcp_v4_connect, verbose);
+	if (err || !bpf_program__autoload(skel->progs.kretprobe_tcp_v6_connect))
+		return err;
+	return attach_kretprobe(skel->progs.kretprobe_tcp_v6_connect, "tcp_v6_connect",
+				&skel->links.kretprobe_tcp_v6_connect, verbose);
+}
+
 static int attach(struct tcpconnlog_bpf *skel, enum tcl_backend b, bool verbose,
 		  struct failure *f)
 {
 	int err;
 
-	if (b == BACKEND_TRACEPOINT) {
+	if (b == BACKEND_TRACEPOINT || b == BACKEND_KPROBE) {
 		err = ensure_tracefs(verbose);
 		if (err) {
 			*f = (struct failure){ "mount tracefs for", -err };
@@ -93,11 +126,19 @@ static int attach(struct tcpconnlog_bpf *skel, enum tcl_backend b, bool verbose,
 		}
 	}
 	err = tcpconnlog_bpf__attach(skel);
+	if (!err && b == BACKEND_KPROBE)
+		err = attach_kretprobes(skel, verbose);
 	if (err) {
 		*f = (struct failure){ "attach", -err };
 		return -1;
 	}
 	return 0;
+}
+
+void backend_stop(struct tcpconnlog_bpf *skel)
+{
+	tcpconnlog_bpf__destroy(skel);
+	kretprobes_remove();
 }
 
 /* A hint for the failures users meet most. */
@@ -125,7 +166,7 @@ static struct tcpconnlog_bpf *start_one(const struct tcl_config *cfg, enum tcl_b
 	struct tcpconnlog_bpf *skel = load(cfg, b, f);
 
 	if (skel && attach(skel, b, cfg->verbose, f)) {
-		tcpconnlog_bpf__destroy(skel);
+		backend_stop(skel);
 		skel = NULL;
 	}
 	return skel;

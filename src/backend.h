@@ -12,6 +12,8 @@ struct tcpconnlog_bpf;
  */
 int backend_start(const struct tcl_config *cfg, struct tcpconnlog_bpf **skel,
 		  enum tcl_backend *chosen);
+/* Detach and free what backend_start made. */
+void backend_stop(struct tcpconnlog_bpf *skel);
 /* --check: load (not attach) the backend, or each of them for auto, and
  * report on stdout. 0 when it loaded (for auto: when any of them did).
  */

@@ -49,6 +49,13 @@ int preflight_check(char *why, size_t len)
 	return 0;
 }
 
+const char *tracefs_root(void)
+{
+	if (!access("/sys/kernel/tracing/events", F_OK))
+		return "/sys/kernel/tracing";
+	return "/sys/kernel/debug/tracing";
+}
+
 int ensure_tracefs(bool verbose)
 {
 	if (!access("/sys/kernel/tracing/events", F_OK) ||

@@ -12,6 +12,8 @@ int preflight_check(char *why, size_t len);
  * classic tracepoints are attached through it. 0 or -errno.
  */
 int ensure_tracefs(bool verbose);
+/* Where tracefs is: /sys/kernel/tracing, or the older debugfs path. */
+const char *tracefs_root(void);
 /* Does the kernel (vmlinux BTF) have this function? */
 bool kernel_has_function(const char *name);
 

@@ -3,6 +3,7 @@
 what is wrong, exit status 2 for usage errors and 1 for runtime ones."""
 import os
 import re
+import signal
 import subprocess
 
 import pytest
@@ -111,3 +112,43 @@ def test_forced_backend_that_cannot_attach_is_an_error(backend):
         assert r.returncode == 1, r
         lines = r.stderr.splitlines()
         assert len(lines) == 1 and ("backend %s" % backend) in lines[0], r.stderr
+
+
+def _our_kprobe_events():
+    """Lines of kprobe_events made by tcpconnlog processes ([] where the
+    kernel has no such file, as without kprobes)."""
+    for root in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"):
+        path = os.path.join(root, "kprobe_events")
+        if os.path.exists(path):
+            with open(path) as f:
+                return [l.strip() for l in f if ":tcpconnlog_" in l]
+    return []
+
+
+def test_return_probes_have_room_and_do_not_outlive_the_tool(tracer):
+    """The kprobe backend makes its return probes in tracefs with room for
+    many calls at once (r<N>, N >= 256) under a group named after its pid;
+    a clean exit removes them, and the next start removes those a killed
+    process left. The other backends make none."""
+    killed = tracer()
+    left = _our_kprobe_events()
+    if killed.backend == "kprobe":
+        pid = killed.proc.pid
+        want = {"tcp_v4_connect", "tcp_v6_connect"}
+        seen = set()
+        for line in left:
+            m = re.fullmatch(r"r(\d+):tcpconnlog_(\d+)/(\w+) (\w+)", line)
+            assert m and int(m.group(1)) >= 256 and int(m.group(2)) == pid, line
+            assert m.group(3) == m.group(4), line
+            seen.add(m.group(3))
+        assert seen == want, left
+    else:
+        assert left == [], left
+    killed.send_signal(signal.SIGKILL)
+    killed.proc.wait(10)
+    assert _our_kprobe_events() == left, "a killed process cannot have removed its probes"
+    second = tracer()
+    assert all(("tcpconnlog_%d/" % killed.proc.pid) not in l for l in _our_kprobe_events())
+    res = second.stop()
+    assert res.rc == 0, res
+    assert _our_kprobe_events() == [], "probes left after a clean exit"
