@@ -24,6 +24,7 @@ def _session():
     tcltest.sweep_stale_namespaces()
     yield
     tcltest.end_all()
+    tcltest.stop_spawner()
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,10 @@ script ("agent") to connect from a child process: in another network
 namespace (ip netns exec NS python3 tclclient.py), as another user (--uid),
 under another command name (--comm) or from several threads at once.
 
+Agents are forked by a "spawner" (tclclient.py --spawner FD), started once
+per test session: under emulation starting python and importing costs about
+a second, a fork a few milliseconds.
+
 The agent reads one JSON command per line on stdin and answers with one
 JSON line per command on stdout (commands that report progress write more
 lines first, each with an "event" key).
@@ -22,6 +26,7 @@ import time
 import traceback
 
 PR_SET_NAME = 15
+CLONE_NEWNET = 0x40000000
 
 
 def errname(code):
@@ -277,20 +282,84 @@ def _accept_forever(s):
         conns.append(c)
 
 
+def enter_netns(name):
+    """Join the network namespace `ip netns add NAME` made."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = os.open("/run/netns/" + name, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns(%s)" % name)
+    finally:
+        os.close(fd)
+
+
+def run_agent(comm=None, uid=None):
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    if comm:
+        set_comm(comm)
+    Agent().serve()
+
+
+def _become_agent(fds, req):
+    """In the forked child: stdin, stdout, stderr from the request, nothing
+    else of the spawner's open, then the agent."""
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+    for name in os.listdir("/proc/self/fd"):
+        if int(name) > 2:
+            try:
+                os.close(int(name))
+            except OSError:
+                pass
+    if req.get("netns"):
+        enter_netns(req["netns"])
+    run_agent(req.get("comm"), req.get("uid"))
+
+
+def spawner(ctl_fd):
+    """Fork an agent for each request on the control socket (a JSON
+    {netns, comm, uid} with the agent's stdin, stdout and stderr attached)
+    and answer with its pid; exit when the socket closes."""
+    import signal
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps them
+    ctl = socket.socket(fileno=ctl_fd)
+    while True:
+        msg, fds, _, _ = socket.recv_fds(ctl, 65536, 3)
+        if not msg:
+            return
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                _become_agent(fds, json.loads(msg))
+                code = 0
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+        ctl.send(json.dumps({"pid": pid}).encode())
+
+
 def main(argv):
     import argparse
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--comm")
     ap.add_argument("--uid", type=int)
+    ap.add_argument("--spawner", type=int, metavar="FD")
     args = ap.parse_args(argv)
-    if args.uid is not None:
-        os.setgroups([])
-        os.setgid(args.uid)
-        os.setuid(args.uid)
-    if args.comm:
-        set_comm(args.comm)
-    Agent().serve()
+    if args.spawner is not None:
+        spawner(args.spawner)
+    else:
+        run_agent(args.comm, args.uid)
 
 
 if __name__ == "__main__":

@@ -512,26 +512,99 @@ table inet tcpconnlog_e2e {
 
 # --- agents: clients in child processes ---------------------------------------
 
+class SpawnedProc:
+    """A process the spawner forked, handled like a Popen: through a pidfd,
+    which names it even after its pid is reused. Its exit status goes to
+    the spawner, so returncode only says that it ended."""
+
+    def __init__(self, pid, stdin, stdout):
+        self.pid, self.stdin, self.stdout = pid, stdin, stdout
+        self.pidfd = os.pidfd_open(pid)
+        self.returncode = None
+
+    def poll(self):
+        if self.returncode is None and select.select([self.pidfd], [], [], 0)[0]:
+            self.returncode = "ended"
+            os.close(self.pidfd)
+        return self.returncode
+
+    def wait(self, timeout=None):
+        if self.returncode is None:
+            if not select.select([self.pidfd], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired("agent %d" % self.pid, timeout)
+            self.poll()
+        return self.returncode
+
+    def send_signal(self, sig):
+        if self.poll() is None:
+            signal.pidfd_send_signal(self.pidfd, sig)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+
+class Spawner:
+    """tclclient.py --spawner, started once per session: it forks agents,
+    which is much cheaper than starting python for each (a second under
+    emulation)."""
+
+    def __init__(self):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.proc = subprocess.Popen([PYTHON, "-S", CLIENT, "--spawner", str(theirs.fileno())],
+                                     stdin=subprocess.DEVNULL, pass_fds=[theirs.fileno()])
+        theirs.close()
+        self.ctl = ours
+        self.ctl.settimeout(20)
+
+    def spawn(self, netns, comm, uid, stderr_fd):
+        """A new agent: (pid, its stdin to write, its stdout to read)."""
+        in_r, in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        req = json.dumps({"netns": netns, "comm": comm, "uid": uid}).encode()
+        try:
+            socket.send_fds(self.ctl, [req], [in_r, out_w, stderr_fd])
+            pid = json.loads(self.ctl.recv(4096))["pid"]
+        finally:
+            os.close(in_r)
+            os.close(out_w)
+        return SpawnedProc(pid, os.fdopen(in_w, "wb", buffering=0),
+                           os.fdopen(out_r, "rb", buffering=0))
+
+    def close(self):
+        self.ctl.close()
+        self.proc.wait(10)
+
+
+_spawner = None
+
+
+def spawner():
+    global _spawner
+    if _spawner is None or _spawner.proc.poll() is not None:
+        _spawner = Spawner()
+    return _spawner
+
+
+def stop_spawner():
+    global _spawner
+    if _spawner is not None:
+        _spawner.close()
+        _spawner = None
+
+
 class AgentProc:
-    """A child running tclclient.py; pid known, commands over pipes."""
+    """A client child process (tclclient.py's agent); pid known, commands
+    over pipes."""
 
     def __init__(self, netns=None, comm=None, uid=None):
-        # -S: no site packages to scan; the client needs only the stdlib
-        cmd = [PYTHON, "-S", CLIENT]
-        if comm:
-            cmd += ["--comm", comm]
-        if uid is not None:
-            cmd += ["--uid", str(uid)]
-        if netns:
-            cmd = ["ip", "netns", "exec", netns.name if hasattr(netns, "name") else netns] + cmd
         self.err_file = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.err_file, bufsize=0)
+        netns = netns.name if hasattr(netns, "name") else netns
+        self.proc = spawner().spawn(netns, comm, uid, self.err_file.fileno())
         LIVE.append(self.proc)
         self.buf = b""
         hello = self.read(20)
         assert hello.get("event") == "hello", hello
-        assert hello["pid"] == self.proc.pid, "agent pid %s, Popen pid %s" % (
+        assert hello["pid"] == self.proc.pid, "agent pid %s, spawner said %s" % (
             hello["pid"], self.proc.pid)
         self.pid = hello["pid"]
         self.uid = hello["uid"]
