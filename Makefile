@@ -29,7 +29,7 @@ all: $(OUTPUT)/tcpconnlog
 $(OUTPUT) $(OUTPUT)/tests:
 	mkdir -p $@
 
-$(OUTPUT)/tcpconnlog.bpf.o: src/tcpconnlog.bpf.c include/tcpconnlog.h $(VMLINUX) | $(OUTPUT)
+$(OUTPUT)/tcpconnlog.bpf.o: src/tcpconnlog.bpf.c src/lifecycle.bpf.h include/tcpconnlog.h $(VMLINUX) | $(OUTPUT)
 	$(CLANG) $(BPF_CFLAGS) -Iinclude -Ivmlinux/$(ARCH) -c $< -o $@
 
 $(OUTPUT)/tcpconnlog.skel.h: $(OUTPUT)/tcpconnlog.bpf.o

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The record the BPF side hands to user space: one per connect attempt. */
+/* The records the BPF side hands to user space: one per connect attempt,
+ * and with -l/-A one per accepted connection and one per close.
+ */
 #ifndef TCPCONNLOG_H
 #define TCPCONNLOG_H
 
@@ -23,10 +25,28 @@ enum tcl_stage {
 	TCL_STAGE_CALL,		/* the connect call returned, outcome unknown (-i) */
 };
 
+/* What a record is about. */
+enum tcl_kind {
+	TCL_KIND_CONNECT = 0,	/* an outbound attempt */
+	TCL_KIND_ACCEPT,	/* an inbound connection (-A) */
+	TCL_KIND_CLOSE,		/* a traced connection ended (-l) */
+};
+
+/* Which side ended a connection first (close records). */
+enum tcl_closer {
+	TCL_CLOSER_UNKNOWN = 0,	/* the state sequence does not tell */
+	TCL_CLOSER_LOCAL,	/* we sent FIN (or reset it) first */
+	TCL_CLOSER_REMOTE,	/* the peer sent FIN or RST first */
+};
+
 /* Record flags. */
 #define TCL_F_CALL_FAILED	0x1	/* the connect call itself returned the error */
 #define TCL_F_CALL_MEASURED	0x2	/* call_ns is valid */
 #define TCL_F_CALL_REPORTED	0x4	/* a TCL_STAGE_CALL record was made (-i) */
+#define TCL_F_NO_PROCESS	0x8	/* accept/close: no process is known
+					 * (pid, tid, uid, comm are not set)
+					 */
+#define TCL_F_INBOUND		0x10	/* close: of an accepted connection */
 
 union tcl_addr {
 	__u32 v4;		/* network byte order */
@@ -34,25 +54,39 @@ union tcl_addr {
 };
 
 /* Fixed-width fields, widest first, so that BPF and user space agree
- * on the layout without padding.
+ * on the layout without padding. Addresses and ports: s* is the local
+ * end, d* the remote one (for an accept, d* is the client).
  */
 struct tcl_event {
 	__u64 ts_ns;		/* bpf_ktime_get_ns() when the record was made */
 	__u64 latency_ns;	/* attempt start to outcome; 0 while pending */
 	__u64 call_ns;		/* time inside tcp_v{4,6}_connect (TCL_F_CALL_MEASURED) */
-	__u64 sock_id;		/* kernel socket address: links records of one socket */
+	__u64 sock_id;		/* kernel socket address: never printed */
+	__u64 conn_id;		/* from 1: links a close to its connect or accept */
+	/* close records only, read from the socket as it closes */
+	__u64 duration_ns;	/* established to closed */
+	__u64 bytes_sent;	/* acknowledged by the peer */
+	__u64 bytes_received;
 	union tcl_addr saddr;
 	union tcl_addr daddr;
 	__u32 pid;		/* tgid */
 	__u32 tid;
 	__u32 uid;
 	__s32 err;		/* positive errno, 0 if none */
+	__u32 segs_out;		/* close: segments sent, retransmissions included */
+	__u32 segs_in;
+	__u32 srtt_us;		/* close: smoothed round-trip time */
+	__u32 min_rtt_us;	/* close: smallest round-trip time seen, 0 if unknown */
+	__u32 retransmits;	/* close: segments retransmitted in all */
 	__u16 sport;		/* host byte order */
 	__u16 dport;		/* host byte order */
 	__u8 ip;		/* 4 or 6 */
 	__u8 result;		/* enum tcl_result */
 	__u8 stage;		/* enum tcl_stage */
 	__u8 flags;		/* TCL_F_* */
+	__u8 kind;		/* enum tcl_kind */
+	__u8 closer;		/* enum tcl_closer (close records) */
+	__u8 pad[2];
 	char comm[TCL_COMM_LEN];
 };
 
@@ -74,11 +108,23 @@ struct tcl_attempt {
 	__u32 failed_in_call;
 };
 
+/* An open connection followed to its close (-l) or an accepted one
+ * waiting for its accept(2) (-A), as kept in the BPF `conns` table.
+ */
+struct tcl_conn {
+	struct tcl_event ev;	/* identity as in its connect or accept record */
+	__u64 established_ns;
+	__u32 accept_pending;	/* accept record not made yet */
+	__u32 pad;
+};
+
 /* Counters the BPF side keeps for user space (in .bss). */
 struct tcl_counters {
 	__u64 lost;		/* records the ring buffer had no room for */
 	__u64 started;		/* attempts entered into the in-flight table */
 	__u64 finished;		/* attempts removed from it with an outcome */
+	__u64 conns_opened;	/* connections entered into the conns table */
+	__u64 conns_closed;	/* removed from it at their close */
 };
 
 #endif /* TCPCONNLOG_H */

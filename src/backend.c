@@ -11,13 +11,18 @@
 
 /* Size of the in-flight table: attempts between connect and outcome. */
 #define ATTEMPTS_MAX 8192
+/* Size of the open-connection table (-l, -A); the oldest are evicted past
+ * it, and counted as untracked at exit.
+ */
+#define CONNS_MAX 16384
 
 struct failure {
 	const char *step;	/* "open", "load" or "attach" */
 	int err;		/* positive errno */
 };
 
-static void select_programs(struct tcpconnlog_bpf *skel, enum tcl_backend b, bool v6)
+static void select_programs(struct tcpconnlog_bpf *skel, enum tcl_backend b, bool v6,
+			    bool accepts)
 {
 	struct bpf_program *fentry[] = { skel->progs.fentry_tcp_v4_connect,
 		skel->progs.fexit_tcp_v4_connect, skel->progs.fentry_tcp_v6_connect,
@@ -38,6 +43,8 @@ static void select_programs(struct tcpconnlog_bpf *skel, enum tcl_backend b, boo
 	bpf_program__set_autoattach(skel->progs.kretprobe_tcp_v6_connect, false);
 	bpf_program__set_autoload(skel->progs.tp_sys_enter_connect, b == BACKEND_TRACEPOINT);
 	bpf_program__set_autoload(skel->progs.tp_sys_exit_connect, b == BACKEND_TRACEPOINT);
+	bpf_program__set_autoload(skel->progs.tp_sys_exit_accept4, accepts);
+	bpf_program__set_autoload(skel->progs.tp_sys_exit_accept, accepts);
 }
 
 static void set_filters(struct tcpconnlog_bpf *skel, const struct tcl_config *cfg,
@@ -55,8 +62,9 @@ static void set_filters(struct tcpconnlog_bpf *skel, const struct tcl_config *cf
 	memcpy((void *)ro->filter_comm, cfg->comm, sizeof(cfg->comm));
 	ro->failed_only = cfg->failed_only;
 	ro->immediate = cfg->immediate;
-	ro->start_at_syn_sent = b == BACKEND_TRACEPOINT;
 	ro->measure_call = b != BACKEND_TRACEPOINT;
+	ro->lifecycle = cfg->lifecycle;
+	ro->accepts = cfg->accepts;
 }
 
 /* Open and load backend b; NULL with *f filled in on failure. */
@@ -71,10 +79,12 @@ static struct tcpconnlog_bpf *load(const struct tcl_config *cfg, enum tcl_backen
 		*f = (struct failure){ "open", errno };
 		return NULL;
 	}
-	select_programs(skel, b, v6);
+	select_programs(skel, b, v6, cfg->accepts);
 	set_filters(skel, cfg, b);
 	bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_bytes);
 	bpf_map__set_max_entries(skel->maps.attempts, ATTEMPTS_MAX);
+	if (cfg->lifecycle || cfg->accepts)
+		bpf_map__set_max_entries(skel->maps.conns, CONNS_MAX);
 	err = tcpconnlog_bpf__load(skel);
 	if (err) {
 		*f = (struct failure){ "load", -err };
@@ -113,12 +123,14 @@ static int attach_kretprobes(struct tcpconnlog_bpf *skel, bool verbose)
 				&skel->links.kretprobe_tcp_v6_connect, verbose);
 }
 
-static int attach(struct tcpconnlog_bpf *skel, enum tcl_backend b, bool verbose,
-		  struct failure *f)
+static int attach(struct tcpconnlog_bpf *skel, enum tcl_backend b,
+		  const struct tcl_config *cfg, struct failure *f)
 {
+	bool verbose = cfg->verbose;
 	int err;
 
-	if (b == BACKEND_TRACEPOINT || b == BACKEND_KPROBE) {
+	/* syscall tracepoints and kprobe_events live in tracefs */
+	if (b == BACKEND_TRACEPOINT || b == BACKEND_KPROBE || cfg->accepts) {
 		err = ensure_tracefs(verbose);
 		if (err) {
 			*f = (struct failure){ "mount tracefs for", -err };
@@ -165,7 +177,7 @@ static struct tcpconnlog_bpf *start_one(const struct tcl_config *cfg, enum tcl_b
 {
 	struct tcpconnlog_bpf *skel = load(cfg, b, f);
 
-	if (skel && attach(skel, b, cfg->verbose, f)) {
+	if (skel && attach(skel, b, cfg, f)) {
 		backend_stop(skel);
 		skel = NULL;
 	}

@@ -15,6 +15,7 @@ enum {
 	OPT_NO_SUMMARY,
 	OPT_RINGBUF_SIZE,
 	OPT_CHECK,
+	OPT_TOP,
 };
 
 static const char usage_text[] =
@@ -46,6 +47,15 @@ static const char usage_text[] =
 "  -c, --count            no per-attempt lines: at exit, connects per source,\n"
 "                         destination and port\n"
 "      --no-summary       no per-command summary and histogram at exit\n"
+"Connections:\n"
+"  -l, --lifecycle        also a close record when a traced connection ends:\n"
+"                         duration, bytes each way, segments, RTT, retransmits\n"
+"                         and who closed first\n"
+"  -A, --accept           also inbound connections (accept records; with -l\n"
+"                         their closes too); -P and -4/-6 match their local end\n"
+"      --top[=SECS]       a live table of the open traced connections, by bytes,\n"
+"                         refreshed every SECS (default 1); q quits. Snapshots\n"
+"                         (JSON with -j) when stdout is not a terminal\n"
 "Stopping:\n"
 "  -D, --duration=SECS    stop after SECS seconds\n"
 "      --max-events=N     stop after printing N records\n"
@@ -66,6 +76,8 @@ static const char usage_text[] =
 "  tcpconnlog -p 181 -P 80,443      # process 181, ports 80 and 443\n"
 "  tcpconnlog -n curl -6            # IPv6 connects by commands named curl\n"
 "  tcpconnlog -c -D 10              # count destinations for 10 seconds\n"
+"  tcpconnlog -lA -j                # connects, accepts and closes as JSON\n"
+"  tcpconnlog --top                 # the open connections, live\n"
 "  tcpconnlog -b kprobe -v          # force the kprobe backend\n";
 
 static const struct option long_options[] = {
@@ -89,13 +101,16 @@ static const struct option long_options[] = {
 	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
 	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "lifecycle", no_argument, NULL, 'l' },
+	{ "accept", no_argument, NULL, 'A' },
+	{ "top", optional_argument, NULL, OPT_TOP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{}
 };
 
-static const char short_options[] = ":b:p:u:P:n:46xjtTULicD:vVh";
+static const char short_options[] = ":b:p:u:P:n:46xjtTULicD:lAvVh";
 
 static const char *const backend_names[] = {
 	[BACKEND_AUTO] = "auto",
@@ -206,6 +221,16 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 	case 'L': cfg->print_lport = true; break;
 	case 'i': cfg->immediate = true; break;
 	case 'c': cfg->count = true; break;
+	case 'l': cfg->lifecycle = true; break;
+	case 'A': cfg->accepts = true; break;
+	case OPT_TOP:
+		/* also "--top 5", as a user would write it */
+		if (!optarg && argv[optind] && argv[optind][0] >= '0' && argv[optind][0] <= '9')
+			optarg = argv[optind++];
+		cfg->top_interval_s = 1;
+		if (optarg && parse_u64(optarg, 1, 3600, &cfg->top_interval_s))
+			return usage_error("invalid --top interval '%s': whole seconds from 1 to 3600", optarg);
+		break;
 	case 'v': cfg->verbose = true; break;
 	case OPT_NO_SUMMARY: cfg->no_summary = true; break;
 	case OPT_CHECK: cfg->check_only = true; break;
@@ -240,6 +265,24 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 	return CLI_RUN;
 }
 
+/* -l, -A and --top against the options that cannot go with them. */
+static enum cli_status check_connection_options(struct tcl_config *cfg)
+{
+	bool following = cfg->lifecycle || cfg->accepts;
+
+	if (following && cfg->failed_only)
+		return usage_error("-x shows only attempts that failed, so -l and -A have nothing to follow");
+	if (following && cfg->count)
+		return usage_error("-c prints only a table of connects, so it cannot be combined with -l or -A");
+	if (!cfg->top_interval_s)
+		return CLI_RUN;
+	if (cfg->count || cfg->immediate || cfg->failed_only || cfg->max_events)
+		return usage_error("--top shows a table, not records: it cannot be combined with -c, -i, -x or --max-events");
+	/* the table needs the closes */
+	cfg->lifecycle = true;
+	return CLI_RUN;
+}
+
 enum cli_status cli_parse(int argc, char **argv, struct tcl_config *cfg)
 {
 	enum cli_status st;
@@ -260,5 +303,5 @@ enum cli_status cli_parse(int argc, char **argv, struct tcl_config *cfg)
 		return usage_error("-i prints attempts before their outcome is known, so it cannot be combined with -x");
 	if (cfg->immediate && cfg->count)
 		return usage_error("-c prints no per-attempt lines, so -i has nothing to change");
-	return CLI_RUN;
+	return check_connection_options(cfg);
 }

@@ -33,6 +33,11 @@ struct tcl_config {
 	bool json, timestamp, wallclock, print_uid, print_lport;
 	bool immediate, count, no_summary;
 
+	/* connections after the handshake */
+	bool lifecycle;		/* -l: close records */
+	bool accepts;		/* -A: accept records */
+	unsigned long long top_interval_s;	/* --top: refresh period, 0 = off */
+
 	/* when to stop; 0 means never */
 	unsigned long long duration_s;
 	unsigned long long max_events;

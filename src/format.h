@@ -13,6 +13,8 @@ struct format_opts {
 	bool wallclock;		/* -T: local HH:MM:SS */
 	bool uid;		/* -U */
 	bool lport;		/* -L */
+	bool events;		/* EVENT column (-l, -A) */
+	bool lifecycle;		/* DUR(ms) TX RX RTT(ms) columns (-l) */
 	int addr_width;		/* address columns: 15 (IPv4 only) or 39 */
 	__u64 start_ns;		/* bpf_ktime_get_ns() clock at start */
 	__s64 mono_to_real_ns;	/* add to that clock for wall-clock time */

@@ -82,21 +82,30 @@ void rfc3339_utc(struct strbuf *sb, __s64 real_ns)
 	sb_mem(sb, frac, sizeof(frac));
 }
 
-void format_json_event(const struct format_opts *o, const struct tcl_event *ev,
-		       struct strbuf *sb)
+/* What every record has: kind, time, id, who, where. */
+static void json_head(const struct format_opts *o, const struct tcl_event *ev,
+		      struct strbuf *sb)
 {
-	char addr[TCL_ADDR_STRLEN], errbuf[16];
+	char addr[TCL_ADDR_STRLEN];
 
-	sb_str(sb, "{\"event\":\"connect\",\"time\":\"");
+	sb_str(sb, "{\"event\":\"");
+	sb_str(sb, kind_name(ev->kind));
+	sb_str(sb, "\",\"time\":\"");
 	rfc3339_utc(sb, (__s64)ev->ts_ns + o->mono_to_real_ns);
-	sb_str(sb, "\",\"pid\":");
-	sb_u64(sb, ev->pid);
-	sb_str(sb, ",\"tid\":");
-	sb_u64(sb, ev->tid);
-	sb_str(sb, ",\"uid\":");
-	sb_u64(sb, ev->uid);
-	sb_str(sb, ",\"comm\":");
-	json_string(sb, ev->comm, TCL_COMM_LEN);
+	sb_str(sb, "\",\"id\":");
+	sb_u64(sb, ev->conn_id);
+	if (ev->flags & TCL_F_NO_PROCESS) {
+		sb_str(sb, ",\"pid\":null,\"tid\":null,\"uid\":null,\"comm\":null");
+	} else {
+		sb_str(sb, ",\"pid\":");
+		sb_u64(sb, ev->pid);
+		sb_str(sb, ",\"tid\":");
+		sb_u64(sb, ev->tid);
+		sb_str(sb, ",\"uid\":");
+		sb_u64(sb, ev->uid);
+		sb_str(sb, ",\"comm\":");
+		json_string(sb, ev->comm, TCL_COMM_LEN);
+	}
 	sb_str(sb, ",\"ip\":");
 	sb_u64(sb, ev->ip);
 	sb_str(sb, ",\"saddr\":\"");
@@ -107,6 +116,12 @@ void format_json_event(const struct format_opts *o, const struct tcl_event *ev,
 	sb_str(sb, addr_to_str(ev->ip, &ev->daddr, addr));
 	sb_str(sb, "\",\"dport\":");
 	sb_u64(sb, ev->dport);
+}
+
+static void json_connect_tail(const struct tcl_event *ev, struct strbuf *sb)
+{
+	char errbuf[16];
+
 	sb_str(sb, ",\"result\":\"");
 	sb_str(sb, result_name(ev->result));
 	sb_str(sb, "\",\"errno\":");
@@ -127,5 +142,50 @@ void format_json_event(const struct format_opts *o, const struct tcl_event *ev,
 		sb_milli(sb, ev->call_ns);
 	else
 		sb_str(sb, "null");
+}
+
+static void json_close_tail(const struct tcl_event *ev, struct strbuf *sb)
+{
+	const char *closer = closer_name(ev->closer);
+
+	sb_str(sb, ",\"direction\":\"");
+	sb_str(sb, ev->flags & TCL_F_INBOUND ? "in" : "out");
+	sb_str(sb, "\",\"duration_ms\":");
+	sb_milli(sb, ev->duration_ns / 1000);
+	sb_str(sb, ",\"bytes_sent\":");
+	sb_u64(sb, ev->bytes_sent);
+	sb_str(sb, ",\"bytes_received\":");
+	sb_u64(sb, ev->bytes_received);
+	sb_str(sb, ",\"segs_out\":");
+	sb_u64(sb, ev->segs_out);
+	sb_str(sb, ",\"segs_in\":");
+	sb_u64(sb, ev->segs_in);
+	sb_str(sb, ",\"srtt_us\":");
+	sb_u64(sb, ev->srtt_us);
+	sb_str(sb, ",\"min_rtt_us\":");
+	if (ev->min_rtt_us)
+		sb_u64(sb, ev->min_rtt_us);
+	else
+		sb_str(sb, "null");
+	sb_str(sb, ",\"retransmits\":");
+	sb_u64(sb, ev->retransmits);
+	sb_str(sb, ",\"closed_by\":");
+	if (closer) {
+		sb_char(sb, '"');
+		sb_str(sb, closer);
+		sb_char(sb, '"');
+	} else {
+		sb_str(sb, "null");
+	}
+}
+
+void format_json_event(const struct format_opts *o, const struct tcl_event *ev,
+		       struct strbuf *sb)
+{
+	json_head(o, ev, sb);
+	if (ev->kind == TCL_KIND_CONNECT)
+		json_connect_tail(ev, sb);
+	else if (ev->kind == TCL_KIND_CLOSE)
+		json_close_tail(ev, sb);
 	sb_str(sb, "}\n");
 }

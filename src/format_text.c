@@ -5,7 +5,7 @@
 #include "names.h"
 
 enum { W_TIMESTAMP = 9, W_CLOCK = 8, W_UID = 6, W_PID = 7, W_COMM = 16,
-       W_IP = 2, W_PORT = 5,
+       W_IP = 2, W_PORT = 5, W_EVENT = 7, W_MS = 10, W_BYTES = 12,
        /* "error:" and the longest errno name (15) */
        W_RESULT = 21 };
 
@@ -35,6 +35,8 @@ void format_text_header(const struct format_opts *o, struct strbuf *sb)
 		column(sb, "TIME", W_CLOCK);
 	if (o->uid)
 		column(sb, "UID", W_UID);
+	if (o->events)
+		column(sb, "EVENT", W_EVENT);
 	column(sb, "PID", W_PID);
 	column(sb, "COMM", W_COMM);
 	column(sb, "IP", W_IP);
@@ -44,7 +46,15 @@ void format_text_header(const struct format_opts *o, struct strbuf *sb)
 	column(sb, "DADDR", o->addr_width);
 	column(sb, "DPORT", W_PORT);
 	column(sb, "RESULT", W_RESULT);
-	sb_str(sb, "LAT(ms)\n");
+	if (!o->lifecycle) {
+		sb_str(sb, "LAT(ms)\n");
+		return;
+	}
+	column(sb, "LAT(ms)", W_MS);
+	column(sb, "DUR(ms)", W_MS);
+	column(sb, "TX", W_BYTES);
+	column(sb, "RX", W_BYTES);
+	sb_str(sb, "RTT(ms)\n");
 }
 
 static void wallclock(const struct format_opts *o, __u64 ts_ns, struct strbuf *sb)
@@ -58,10 +68,73 @@ static void wallclock(const struct format_opts *o, __u64 ts_ns, struct strbuf *s
 	column(sb, hms, W_CLOCK);
 }
 
+/* RESULT: the attempt's outcome; for a close, who closed first. */
+static void result_column(const struct tcl_event *ev, struct strbuf *sb)
+{
+	size_t start = sb->len;
+	char errbuf[16];
+
+	if (ev->kind == TCL_KIND_CLOSE) {
+		const char *closer = closer_name(ev->closer);
+
+		sb_str(sb, "closed");
+		if (closer) {
+			sb_str(sb, " by ");
+			sb_str(sb, closer);
+		}
+	} else if (ev->kind == TCL_KIND_ACCEPT) {
+		sb_str(sb, "accepted");
+	} else {
+		sb_str(sb, result_name(ev->result));
+		if (ev->result == TCL_ERROR) {
+			sb_char(sb, ':');
+			sb_str(sb, errno_name(ev->err, errbuf, sizeof(errbuf)));
+		}
+	}
+	sb_pad(sb, start, W_RESULT);
+	sb_char(sb, ' ');
+}
+
+/* LAT(ms), then with -l DUR(ms) TX RX RTT(ms): "-" where they do not apply */
+static void figures(const struct format_opts *o, const struct tcl_event *ev,
+		    struct strbuf *sb)
+{
+	bool has_latency = ev->kind == TCL_KIND_CONNECT && ev->result != TCL_PENDING;
+	bool closed = ev->kind == TCL_KIND_CLOSE;
+	size_t start = sb->len;
+
+	if (has_latency)
+		sb_milli(sb, ev->latency_ns / 1000);
+	else
+		sb_char(sb, '-');
+	if (!o->lifecycle) {
+		sb_char(sb, '\n');
+		return;
+	}
+	sb_pad(sb, start, W_MS);
+	sb_char(sb, ' ');
+	if (!closed) {
+		column(sb, "-", W_MS);
+		column(sb, "-", W_BYTES);
+		column(sb, "-", W_BYTES);
+		sb_str(sb, "-\n");
+		return;
+	}
+	start = sb->len;
+	sb_milli(sb, ev->duration_ns / 1000);
+	sb_pad(sb, start, W_MS);
+	sb_char(sb, ' ');
+	column_u64(sb, ev->bytes_sent, W_BYTES);
+	column_u64(sb, ev->bytes_received, W_BYTES);
+	sb_milli(sb, ev->srtt_us);
+	sb_char(sb, '\n');
+}
+
 void format_text_event(const struct format_opts *o, const struct tcl_event *ev,
 		       struct strbuf *sb)
 {
-	char addr[TCL_ADDR_STRLEN], comm[TCL_COMM_LEN + 1], errbuf[16];
+	char addr[TCL_ADDR_STRLEN], comm[TCL_COMM_LEN + 1];
+	bool unknown = ev->flags & TCL_F_NO_PROCESS;
 	size_t start;
 
 	if (o->timestamp) {
@@ -74,28 +147,27 @@ void format_text_event(const struct format_opts *o, const struct tcl_event *ev,
 	}
 	if (o->wallclock)
 		wallclock(o, ev->ts_ns, sb);
-	if (o->uid)
-		column_u64(sb, ev->uid, W_UID);
-	column_u64(sb, ev->pid, W_PID);
-	column(sb, comm_printable(ev->comm, comm, sizeof(comm)), W_COMM);
+	if (o->uid) {
+		if (unknown)
+			column(sb, "-", W_UID);
+		else
+			column_u64(sb, ev->uid, W_UID);
+	}
+	if (o->events)
+		column(sb, kind_name(ev->kind), W_EVENT);
+	if (unknown) {
+		column(sb, "-", W_PID);
+		column(sb, "-", W_COMM);
+	} else {
+		column_u64(sb, ev->pid, W_PID);
+		column(sb, comm_printable(ev->comm, comm, sizeof(comm)), W_COMM);
+	}
 	column_u64(sb, ev->ip, W_IP);
 	column(sb, addr_to_str(ev->ip, &ev->saddr, addr), o->addr_width);
 	if (o->lport)
 		column_u64(sb, ev->sport, W_PORT);
 	column(sb, addr_to_str(ev->ip, &ev->daddr, addr), o->addr_width);
 	column_u64(sb, ev->dport, W_PORT);
-
-	start = sb->len;
-	sb_str(sb, result_name(ev->result));
-	if (ev->result == TCL_ERROR) {
-		sb_char(sb, ':');
-		sb_str(sb, errno_name(ev->err, errbuf, sizeof(errbuf)));
-	}
-	sb_pad(sb, start, W_RESULT);
-	sb_char(sb, ' ');
-	if (ev->result == TCL_PENDING)
-		sb_char(sb, '-');
-	else
-		sb_milli(sb, ev->latency_ns / 1000);
-	sb_char(sb, '\n');
+	result_column(ev, sb);
+	figures(o, ev, sb);
 }

@@ -10,7 +10,6 @@
 #include <bpf/libbpf.h>
 #include "backend.h"
 #include "cli.h"
-#include "kretprobe.h"
 #include "preflight.h"
 #include "tracer.h"
 #include "tcpconnlog.skel.h"
@@ -37,16 +36,6 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	/* a closed stdout shows up as EPIPE from the write instead */
 	signal(SIGPIPE, SIG_IGN);
-}
-
-/* A return the kretprobe missed leaves its record without call_us. */
-static void report_missed_returns(void)
-{
-	unsigned long long missed = kretprobes_missed();
-
-	if (missed)
-		fprintf(stderr, "tcpconnlog: warning: %llu connect returns were missed by the "
-			"kretprobe; those records have no call_us\n", missed);
 }
 
 int main(int argc, char **argv)
@@ -83,7 +72,6 @@ int main(int argc, char **argv)
 	if (verbose)
 		fprintf(stderr, "tcpconnlog: using the %s backend\n", backend_name(chosen));
 	status = tracer_run(&cfg, skel, backend_name(chosen));
-	report_missed_returns();
 	backend_stop(skel);
 	return status;
 }

@@ -20,6 +20,30 @@ const char *result_name(unsigned int result)
 	return result < TCL_RESULT_MAX ? result_names[result] : "unknown";
 }
 
+const char *kind_name(unsigned int kind)
+{
+	switch (kind) {
+	case TCL_KIND_CONNECT:
+		return "connect";
+	case TCL_KIND_ACCEPT:
+		return "accept";
+	case TCL_KIND_CLOSE:
+		return "close";
+	}
+	return "unknown";
+}
+
+const char *closer_name(unsigned int closer)
+{
+	switch (closer) {
+	case TCL_CLOSER_LOCAL:
+		return "local";
+	case TCL_CLOSER_REMOTE:
+		return "remote";
+	}
+	return NULL;
+}
+
 const char *errno_name(int err, char *buf, size_t len)
 {
 	/* kernel-internal codes that can leak out of a connect path */

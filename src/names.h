@@ -7,6 +7,10 @@
 
 /* "established", "refused", ...; "unknown" out of range. */
 const char *result_name(unsigned int result);
+/* "connect", "accept" or "close" (enum tcl_kind). */
+const char *kind_name(unsigned int kind);
+/* "local" or "remote" (enum tcl_closer); NULL when unknown. */
+const char *closer_name(unsigned int closer);
 
 /* "ECONNREFUSED"; numbers without a name as "E<n>" in buf. */
 const char *errno_name(int err, char *buf, size_t len);

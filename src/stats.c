@@ -106,4 +106,7 @@ void stats_print(const struct stats *s, const struct loss_report *loss, FILE *ou
 	if (loss->untracked)
 		fprintf(out, "Attempts dropped from the full in-flight table: %llu\n",
 			(unsigned long long)loss->untracked);
+	if (loss->skipped)
+		fprintf(out, "Probe runs skipped by the kernel: %llu\n",
+			(unsigned long long)loss->skipped);
 }

@@ -33,6 +33,7 @@ void stats_add(struct stats *s, const struct tcl_event *ev);
 struct loss_report {
 	__u64 lost;		/* records the ring buffer had no room for */
 	__u64 untracked;	/* attempts pushed out of the in-flight table */
+	__u64 skipped;		/* probe runs the kernel skipped */
 };
 
 void stats_print(const struct stats *s, const struct loss_report *loss, FILE *out);

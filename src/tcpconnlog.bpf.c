@@ -35,13 +35,14 @@ const volatile bool filter_comm_set;
 const volatile char filter_comm[TCL_COMM_LEN];
 const volatile bool failed_only;
 const volatile bool immediate;
-/* tracepoint backend: also start attempts at CLOSE->SYN_SENT, for connects
- * that do not come through the connect(2) syscall (kernel, io_uring).
- */
-const volatile bool start_at_syn_sent;
 const volatile bool measure_call;
 
+/* -l: follow established connections to their close; -A: accepts too */
+const volatile bool lifecycle;
+const volatile bool accepts;
+
 struct tcl_counters counters;
+__u64 next_conn_id;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -59,6 +60,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } connect_by_tid SEC(".maps");
+
+/* socket -> open connection (-l, -A) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1);		/* resized by user space */
+	__type(key, __u64);		/* struct sock * */
+	__type(value, struct tcl_conn);
+} conns SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -170,36 +179,73 @@ static __always_inline void read_sock_source(const struct sock *sk,
 /* Enter an attempt whose destination is already in *proto, if the filters
  * want it. Returns the table entry, or NULL when filtered out.
  */
-static __always_inline struct tcl_attempt *begin_attempt(__u64 skid,
-						     struct tcl_attempt *proto)
+/* Fill in the calling thread's identity, if the process filters want it. */
+static __always_inline bool take_caller(struct tcl_event *ev)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
 	__u32 uid = (__u32)bpf_get_current_uid_gid();
-	struct tcl_event *ev = &proto->ev;
 
 	if (filter_pid && tgid != filter_pid)
-		return NULL;
+		return false;
 	if (filter_uid_set && uid != filter_uid)
-		return NULL;
+		return false;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	if (filter_comm_set && !wanted_comm(ev->comm))
+		return false;
+	ev->pid = tgid;
+	ev->tid = (__u32)pid_tgid;
+	ev->uid = uid;
+	return true;
+}
+
+static __always_inline __u64 new_conn_id(void)
+{
+	return __sync_fetch_and_add(&next_conn_id, 1) + 1;
+}
+
+static __always_inline struct tcl_attempt *begin_attempt(__u64 skid,
+						     struct tcl_attempt *proto)
+{
+	struct tcl_event *ev = &proto->ev;
+
 	if (filter_ip && ev->ip != filter_ip)
 		return NULL;
 	if (filter_ports_set && !wanted_port(ev->dport))
 		return NULL;
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
-	if (filter_comm_set && !wanted_comm(ev->comm))
+	if (!take_caller(ev))
 		return NULL;
-
-	ev->pid = tgid;
-	ev->tid = (__u32)pid_tgid;
-	ev->uid = uid;
 	ev->sock_id = skid;
+	ev->conn_id = new_conn_id();
 	proto->start_ns = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&attempts, &skid, proto, BPF_ANY))
 		return NULL;
 	__sync_fetch_and_add(&counters.started, 1);
 	return bpf_map_lookup_elem(&attempts, &skid);
 }
+
+/* The socket behind a file descriptor of the current task, or NULL. */
+static __always_inline struct sock *sock_of_fd(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+	struct socket *sock;
+
+	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	if (!file)
+		return NULL;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	return BPF_CORE_READ(sock, sk);
+}
+
+#include "lifecycle.bpf.h"
 
 static __always_inline __u8 result_of(int err)
 {
@@ -224,6 +270,8 @@ static __always_inline void conclude(struct tcl_attempt *a, __u64 skid,
 {
 	struct tcl_event *ev = &a->ev;
 
+	if (lifecycle && result == TCL_ESTABLISHED)
+		follow_connection(skid, ev, now);
 	if (!(failed_only && result == TCL_ESTABLISHED)) {
 		ev->result = result;
 		ev->err = err;
@@ -388,27 +436,6 @@ int BPF_PROG(fexit_tcp_v6_connect, struct sock *sk, struct sockaddr *uaddr,
 	return 0;
 }
 
-/* The socket behind a file descriptor of the current task, or NULL. */
-static __always_inline struct sock *sock_of_fd(int fd)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *file = NULL;
-	struct socket *sock;
-
-	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	if (!file)
-		return NULL;
-	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
-		return NULL;
-	sock = BPF_CORE_READ(file, private_data);
-	return BPF_CORE_READ(sock, sk);
-}
-
 /* tracepoint backend: a connect(2) on a TCP socket in CLOSE starts an
  * attempt, so that calls failing before any state change are seen too.
  */
@@ -437,24 +464,30 @@ int tp_sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	return returned_on_this_thread((int)ctx->ret);
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(on_inet_sock_set_state, const struct sock *sk, int oldstate,
-	     int newstate)
+/* The outcome hook. A start seen only here (the connect probe was skipped,
+ * or the connect did not come through connect(2)) is inside the connect
+ * function when the backend measures that call.
+ */
+static __always_inline int state_changed(const struct sock *sk, int oldstate,
+					 int newstate)
 {
 	__u64 skid = (__u64)sk;
 	struct tcl_attempt *a;
 	__u64 now;
 
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
-		struct tcl_attempt proto = {};
+		struct tcl_attempt proto = { .depth = measure_call };
 
-		if (start_at_syn_sent && !bpf_map_lookup_elem(&attempts, &skid) &&
+		if (!bpf_map_lookup_elem(&attempts, &skid) &&
 		    read_sock_dest(sk, &proto.ev))
 			begin_attempt(skid, &proto);
 		return 0;
 	}
-	if (oldstate != TCP_SYN_SENT)
+	if (oldstate != TCP_SYN_SENT) {
+		if (lifecycle || accepts)
+			connection_state_changed(sk, oldstate, newstate);
 		return 0;
+	}
 	a = bpf_map_lookup_elem(&attempts, &skid);
 	if (!a)
 		return 0;
@@ -473,6 +506,43 @@ int BPF_PROG(on_inet_sock_set_state, const struct sock *sk, int oldstate,
 		}
 		conclude(a, skid, result_of(err), err, now);
 	}
+	return 0;
+}
+
+/* The same hook twice. On preemptible kernels (7.x) a program can be
+ * preempted while it runs, and the kernel then skips that program for
+ * every other task on the CPU as if it were recursion (counted in
+ * recursion_misses): a second copy runs when the first is skipped. Each
+ * step of state_changed() finds the work already done when the first ran.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(on_inet_sock_set_state, const struct sock *sk, int oldstate,
+	     int newstate)
+{
+	return state_changed(sk, oldstate, newstate);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(on_inet_sock_set_state2, const struct sock *sk, int oldstate,
+	     int newstate)
+{
+	return state_changed(sk, oldstate, newstate);
+}
+
+/* -A: the process an accepted connection goes to is the one whose
+ * accept(2) returns it
+ */
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int tp_sys_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	accept_returned((int)ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int tp_sys_exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	accept_returned((int)ctx->ret);
 	return 0;
 }
 

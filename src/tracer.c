@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include "counts.h"
 #include "format.h"
+#include "kretprobe.h"
 #include "stats.h"
 #include "tracer.h"
 #include "tcpconnlog.skel.h"
@@ -107,19 +108,59 @@ static struct tcl_counters read_counters(const struct session *s)
 {
 	const volatile struct tcl_counters *c = &s->skel->bss->counters;
 
-	return (struct tcl_counters){ c->lost, c->started, c->finished };
+	return (struct tcl_counters){ c->lost, c->started, c->finished,
+				      c->conns_opened, c->conns_closed };
 }
 
-static void warn_about_loss(struct session *s)
+/* While running at most once a second; at exit (final) whenever there is
+ * loss not yet warned about, as when the reader was stopped right until
+ * the end.
+ */
+static void warn_about_loss(struct session *s, bool final)
 {
 	__u64 lost = read_counters(s).lost, now = now_ns(CLOCK_MONOTONIC);
 
-	if (lost == s->lost_reported || now - s->last_warning_ns < LOSS_WARN_EVERY_NS)
+	if (lost == s->lost_reported ||
+	    (!final && now - s->last_warning_ns < LOSS_WARN_EVERY_NS))
 		return;
 	fprintf(stderr, "tcpconnlog: warning: %llu events lost so far: the ring buffer "
 		"was full (a larger --ringbuf-size helps)\n", (unsigned long long)lost);
 	s->lost_reported = lost;
 	s->last_warning_ns = now;
+}
+
+static __u64 recursion_misses(struct bpf_program *prog)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_program__fd(prog);
+
+	/* the field exists from Linux 5.12; older kernels leave it 0 */
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
+/* Runs of our probes the kernel skipped: returns our kretprobes missed,
+ * and runs skipped as "recursion" (another run of the same program was
+ * active on the CPU, as when it was preempted). The outcome hook has two
+ * copies, and a state change is lost only when both were skipped: their
+ * smaller count bounds that.
+ */
+static __u64 probe_runs_skipped(const struct session *s)
+{
+	struct tcpconnlog_bpf *skel = s->skel;
+	__u64 n = kretprobes_missed(), first, second;
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (prog != skel->progs.on_inet_sock_set_state &&
+		    prog != skel->progs.on_inet_sock_set_state2)
+			n += recursion_misses(prog);
+	}
+	first = recursion_misses(skel->progs.on_inet_sock_set_state);
+	second = recursion_misses(skel->progs.on_inet_sock_set_state2);
+	return n + (first < second ? first : second);
 }
 
 /* Attempts still in the kernel's table at exit are reported as pending.
@@ -160,6 +201,8 @@ static void print_lost_json(struct session *s, const struct loss_report *loss)
 	sb_u64(&sb, loss->lost);
 	sb_str(&sb, ",\"untracked\":");
 	sb_u64(&sb, loss->untracked);
+	sb_str(&sb, ",\"skipped\":");
+	sb_u64(&sb, loss->skipped);
 	sb_str(&sb, "}\n");
 	fwrite(line, 1, sb.len, stdout);
 }
@@ -170,15 +213,22 @@ static void finish(struct session *s)
 	struct loss_report loss;
 	__u64 pending = report_pending(s), gone;
 
+	warn_about_loss(s, true);
 	c = read_counters(s);
 	/* entries neither concluded nor still present were evicted (LRU) */
 	gone = c.started - c.finished;
 	loss.lost = c.lost;
 	loss.untracked = gone > pending ? gone - pending : 0;
+	loss.skipped = probe_runs_skipped(s);
+	if (loss.skipped)
+		fprintf(stderr, "tcpconnlog: warning: the kernel skipped %llu runs of our probes "
+			"(one was already running on that CPU, e.g. preempted): up to as many "
+			"records may be missing, pending or without call_us\n",
+			(unsigned long long)loss.skipped);
 
 	if (s->cfg->count)
 		counts_print(&s->counts, s->cfg->json, s->fmt.addr_width, stdout);
-	if (s->cfg->json && (loss.lost || loss.untracked))
+	if (s->cfg->json && (loss.lost || loss.untracked || loss.skipped))
 		print_lost_json(s, &loss);
 	flush_output(s);
 	if (!s->cfg->no_summary)
@@ -188,10 +238,33 @@ static void finish(struct session *s)
 			(unsigned long long)loss.lost, (unsigned long long)loss.untracked);
 }
 
+/* Wall-clock time minus the monotonic clock BPF stamps records with. The
+ * two clocks cannot be read at once, and a preemption between the reads
+ * (milliseconds on a busy or emulated machine) would shift every record's
+ * time: take the real-time read bracketed most tightly by two monotonic
+ * ones, against their midpoint.
+ */
+static __s64 mono_to_real_offset(void)
+{
+	__u64 best_gap = ~0ULL;
+	__s64 best = 0;
+
+	for (int i = 0; i < 8; i++) {
+		__u64 before = now_ns(CLOCK_MONOTONIC), real = now_ns(CLOCK_REALTIME);
+		__u64 after = now_ns(CLOCK_MONOTONIC);
+
+		if (after - before < best_gap) {
+			best_gap = after - before;
+			best = (__s64)(real - (before + (after - before) / 2));
+		}
+	}
+	return best;
+}
+
 static void init_format(struct session *s)
 {
 	const struct tcl_config *cfg = s->cfg;
-	__u64 mono = now_ns(CLOCK_MONOTONIC), real = now_ns(CLOCK_REALTIME);
+	__u64 mono = now_ns(CLOCK_MONOTONIC);
 
 	s->fmt = (struct format_opts){
 		.timestamp = cfg->timestamp,
@@ -200,7 +273,7 @@ static void init_format(struct session *s)
 		.lport = cfg->print_lport,
 		.addr_width = cfg->ip == 4 ? 15 : 39,
 		.start_ns = mono,
-		.mono_to_real_ns = (__s64)(real - mono),
+		.mono_to_real_ns = mono_to_real_offset(),
 	};
 }
 
@@ -265,7 +338,7 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 		}
 		flush_output(&s);
 		check_reader(&s);
-		warn_about_loss(&s);
+		warn_about_loss(&s, false);
 	}
 	if (!s.output_closed && !limit_reached(&s))
 		ring_buffer__consume(rb);

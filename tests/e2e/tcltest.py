@@ -25,7 +25,7 @@ PYTHON = "/usr/bin/python3"
 CLIENT = os.path.join(HERE, "tclclient.py")
 
 READY_RE = re.compile(r"^Tracing TCP connects \((\S+) backend\)\.\.\. Ctrl-C to stop\.$")
-RECORD_KEYS = ["event", "time", "pid", "tid", "uid", "comm", "ip", "saddr", "sport",
+RECORD_KEYS = ["event", "time", "id", "pid", "tid", "uid", "comm", "ip", "saddr", "sport",
                "daddr", "dport", "result", "errno", "latency_us", "call_us"]
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 SUMMARY_HEADER = ["COMM", "ATTEMPTS", "ESTAB", "FAILED", "PENDING",
@@ -720,6 +720,7 @@ def check_record(rec, client, backend, *, result, errno, saddr, sport=None,
                "between %s and %s" % (_iso(lo), _iso(hi)))
     except (AssertionError, TypeError) as e:
         problems.append("time: %s" % e)
+    expect("id", type(rec.get("id")) is int and rec["id"] > 0, "a positive integer")
     for k in ("pid", "tid", "uid", "comm"):
         expect(k, rec.get(k) == client[k] and type(rec.get(k)) is type(client[k]),
                repr(client[k]))

@@ -149,9 +149,13 @@ def test_concurrent_blocking_connects_one_record_each(live, listeners, agent):
     a = agent()
     results = a.concurrent([spec(4, "127.0.0.1", lst.port) for _ in range(32)])
     assert len({r["tid"] for r in results}) == 32
+    ids = set()
     for c in results:
-        check_record(live.await_one(c, settle=0), c, live.backend, result="established",
-                     errno=None, saddr="127.0.0.1")
+        rec = live.await_one(c, settle=0)
+        check_record(rec, c, live.backend, result="established", errno=None,
+                     saddr="127.0.0.1")
+        ids.add(rec["id"])
+    assert len(ids) == 32, "each attempt has its own id"
 
 
 def test_pending_at_exit(tracer, pair, agent):

@@ -254,6 +254,7 @@ static void test_event_established_v4(void **state)
 		.latency_ns = 1234567,
 		.call_ns = 0,
 		.sock_id = 0xffff888012345678ULL,
+		.conn_id = 1ULL,
 		.pid = 1234,
 		.tid = 1235,
 		.uid = 1000,
@@ -272,6 +273,7 @@ static void test_event_established_v4(void **state)
 	set_v4(&ev.daddr, "93.184.216.34");
 	assert_string_equal(event_line(&ev),
 		"{\"event\":\"connect\",\"time\":\"2023-11-14T22:13:20.123456Z\","
+		"\"id\":1,"
 		"\"pid\":1234,\"tid\":1235,\"uid\":1000,\"comm\":\"curl\",\"ip\":4,"
 		"\"saddr\":\"10.0.0.1\",\"sport\":54321,\"daddr\":\"93.184.216.34\","
 		"\"dport\":443,\"result\":\"established\",\"errno\":null,"
@@ -284,6 +286,7 @@ static void test_event_refused_v6(void **state)
 		.ts_ns = 6000000000ULL,
 		.latency_ns = 250,
 		.sock_id = 1,
+		.conn_id = 18446744073709551615ULL,
 		.pid = 4194304,
 		.tid = 4194304,
 		.uid = 0,
@@ -301,6 +304,7 @@ static void test_event_refused_v6(void **state)
 	set_v6(&ev.daddr, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
 	assert_string_equal(event_line(&ev),
 		"{\"event\":\"connect\",\"time\":\"2023-11-14T22:13:21.000000Z\","
+		"\"id\":18446744073709551615,"
 		"\"pid\":4194304,\"tid\":4194304,\"uid\":0,\"comm\":\"python3\",\"ip\":6,"
 		"\"saddr\":\"2001:db8::1\",\"sport\":40000,"
 		"\"daddr\":\"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff\","
@@ -313,6 +317,7 @@ static void test_event_pending(void **state)
 	struct tcl_event ev = {
 		.ts_ns = 5000000999ULL,
 		.latency_ns = 0,
+		.conn_id = 7ULL,
 		.pid = 77,
 		.tid = 78,
 		.uid = 65534,
@@ -331,6 +336,7 @@ static void test_event_pending(void **state)
 	set_v6(&ev.daddr, "::1");
 	assert_string_equal(event_line(&ev),
 		"{\"event\":\"connect\",\"time\":\"2023-11-14T22:13:20.000000Z\","
+		"\"id\":7,"
 		"\"pid\":77,\"tid\":78,\"uid\":65534,\"comm\":\"ssh\",\"ip\":6,"
 		"\"saddr\":\"::ffff:192.168.1.2\",\"sport\":0,\"daddr\":\"::1\","
 		"\"dport\":22,\"result\":\"pending\",\"errno\":null,"
@@ -343,6 +349,7 @@ static void test_event_error_call_measured(void **state)
 		.ts_ns = 7000001000ULL,
 		.latency_ns = 16000,
 		.call_ns = 15001,
+		.conn_id = 2ULL,
 		.pid = 1,
 		.tid = 2,
 		.uid = 4294967294U,
@@ -362,6 +369,7 @@ static void test_event_error_call_measured(void **state)
 	set_v4(&ev.daddr, "255.255.255.255");
 	assert_string_equal(event_line(&ev),
 		"{\"event\":\"connect\",\"time\":\"2023-11-14T22:13:22.000001Z\","
+		"\"id\":2,"
 		"\"pid\":1,\"tid\":2,\"uid\":4294967294,"
 		"\"comm\":\"my\\\"app\\\\x\\u0009yz123\",\"ip\":4,"
 		"\"saddr\":\"0.0.0.0\",\"sport\":0,\"daddr\":\"255.255.255.255\","
@@ -374,6 +382,7 @@ static void test_event_full_comm_no_nul(void **state)
 	struct tcl_event ev = {
 		.ts_ns = 5123456789ULL,
 		.latency_ns = 1000,
+		.conn_id = 3ULL,
 		.pid = 10,
 		.tid = 10,
 		.uid = 10,
@@ -391,10 +400,88 @@ static void test_event_full_comm_no_nul(void **state)
 	set_v4(&ev.daddr, "127.0.0.1");
 	assert_string_equal(event_line(&ev),
 		"{\"event\":\"connect\",\"time\":\"2023-11-14T22:13:20.123456Z\","
+		"\"id\":3,"
 		"\"pid\":10,\"tid\":10,\"uid\":10,\"comm\":\"0123456789abcdef\",\"ip\":4,"
 		"\"saddr\":\"127.0.0.1\",\"sport\":0,\"daddr\":\"127.0.0.1\","
 		"\"dport\":80,\"result\":\"timeout\",\"errno\":\"ETIMEDOUT\","
 		"\"latency_us\":1.000,\"call_us\":0.000}\n");
+}
+
+static void test_accept_with_and_without_process(void **state)
+{
+	struct tcl_event ev = {
+		.ts_ns = 5000000000ULL,
+		.conn_id = 42,
+		.pid = 300,
+		.tid = 301,
+		.uid = 33,
+		.sport = 8080,
+		.dport = 51000,
+		.ip = 4,
+		.result = TCL_ESTABLISHED,
+		.kind = TCL_KIND_ACCEPT,
+		.flags = TCL_F_INBOUND,
+		.comm = "nginx",
+	};
+
+	(void)state;
+	set_v4(&ev.saddr, "10.1.0.1");
+	set_v4(&ev.daddr, "10.1.0.2");
+	assert_string_equal(event_line(&ev),
+		"{\"event\":\"accept\",\"time\":\"2023-11-14T22:13:20.000000Z\","
+		"\"id\":42,\"pid\":300,\"tid\":301,\"uid\":33,\"comm\":\"nginx\",\"ip\":4,"
+		"\"saddr\":\"10.1.0.1\",\"sport\":8080,\"daddr\":\"10.1.0.2\","
+		"\"dport\":51000}\n");
+	ev.flags |= TCL_F_NO_PROCESS;
+	assert_string_equal(event_line(&ev),
+		"{\"event\":\"accept\",\"time\":\"2023-11-14T22:13:20.000000Z\","
+		"\"id\":42,\"pid\":null,\"tid\":null,\"uid\":null,\"comm\":null,\"ip\":4,"
+		"\"saddr\":\"10.1.0.1\",\"sport\":8080,\"daddr\":\"10.1.0.2\","
+		"\"dport\":51000}\n");
+}
+
+static void test_close_record(void **state)
+{
+	struct tcl_event ev = {
+		.ts_ns = 6000000000ULL,
+		.conn_id = 9,
+		.duration_ns = 1500250000ULL,
+		.bytes_sent = 1ULL << 40,
+		.bytes_received = 0,
+		.pid = 5,
+		.tid = 6,
+		.uid = 0,
+		.segs_out = 4294967295U,
+		.segs_in = 3,
+		.srtt_us = 48,
+		.min_rtt_us = 0,
+		.retransmits = 2,
+		.sport = 40000,
+		.dport = 443,
+		.ip = 6,
+		.kind = TCL_KIND_CLOSE,
+		.closer = TCL_CLOSER_REMOTE,
+		.comm = "curl",
+	};
+
+	(void)state;
+	set_v6(&ev.saddr, "fd00::1");
+	set_v6(&ev.daddr, "fd00::2");
+	assert_string_equal(event_line(&ev),
+		"{\"event\":\"close\",\"time\":\"2023-11-14T22:13:21.000000Z\","
+		"\"id\":9,\"pid\":5,\"tid\":6,\"uid\":0,\"comm\":\"curl\",\"ip\":6,"
+		"\"saddr\":\"fd00::1\",\"sport\":40000,\"daddr\":\"fd00::2\",\"dport\":443,"
+		"\"direction\":\"out\",\"duration_ms\":1500.250,"
+		"\"bytes_sent\":1099511627776,\"bytes_received\":0,"
+		"\"segs_out\":4294967295,\"segs_in\":3,\"srtt_us\":48,\"min_rtt_us\":null,"
+		"\"retransmits\":2,\"closed_by\":\"remote\"}\n");
+	ev.closer = TCL_CLOSER_UNKNOWN;
+	ev.flags = TCL_F_INBOUND;
+	ev.min_rtt_us = 20;
+	assert_non_null(strstr(event_line(&ev),
+		"\"direction\":\"in\",\"duration_ms\":1500.250,"));
+	assert_non_null(strstr(event_line(&ev),
+		"\"min_rtt_us\":20,\"retransmits\":2,\"closed_by\":null}\n"));
 }
 
 int main(void)
@@ -416,6 +503,8 @@ int main(void)
 		cmocka_unit_test(test_event_pending),
 		cmocka_unit_test(test_event_error_call_measured),
 		cmocka_unit_test(test_event_full_comm_no_nul),
+		cmocka_unit_test(test_accept_with_and_without_process),
+		cmocka_unit_test(test_close_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Connections after the handshake (-l) and accepted ones (-A), included by
+ * tcpconnlog.bpf.c. All of it hangs off the inet_sock_set_state hook (and,
+ * for accepts, the accept syscalls' exits), so it costs nothing per packet:
+ * the counters of a close record are read from the socket as it closes.
+ */
+#ifndef TCL_LIFECYCLE_BPF_H
+#define TCL_LIFECYCLE_BPF_H
+
+#define ECONNRESET	104
+#define EPIPE		32
+
+static __always_inline void open_connection(__u64 skid, struct tcl_conn *c)
+{
+	if (bpf_map_update_elem(&conns, &skid, c, BPF_ANY) == 0)
+		__sync_fetch_and_add(&counters.conns_opened, 1);
+}
+
+/* An outbound attempt established: follow it to its close (-l). */
+static __always_inline void follow_connection(__u64 skid, const struct tcl_event *ev,
+					      __u64 now)
+{
+	struct tcl_conn c = {};
+
+	c.ev = *ev;
+	c.established_ns = now;
+	open_connection(skid, &c);
+}
+
+/* SYN_RECV -> ESTABLISHED of a passive socket (-A). It happens in softirq
+ * context, on whatever task was running: the process is learnt later,
+ * from the accept(2) that returns the socket.
+ */
+static __always_inline void accepted(const struct sock *sk)
+{
+	struct tcl_conn c = {};
+	struct tcl_event *ev = &c.ev;
+	__u64 skid = (__u64)sk;
+
+	/* the second copy of the hook sees it already entered */
+	if (bpf_map_lookup_elem(&conns, &skid) || !read_sock_dest(sk, ev))
+		return;
+	read_sock_source(sk, ev);
+	/* -P and -4/-6 apply to the local (listening) end of an accept */
+	if (filter_ip && ev->ip != filter_ip)
+		return;
+	if (filter_ports_set && !wanted_port(ev->sport))
+		return;
+	ev->kind = TCL_KIND_ACCEPT;
+	ev->result = TCL_ESTABLISHED;
+	ev->flags = TCL_F_NO_PROCESS | TCL_F_INBOUND;
+	ev->sock_id = skid;
+	ev->conn_id = new_conn_id();
+	ev->ts_ns = c.established_ns = bpf_ktime_get_ns();
+	c.accept_pending = 1;
+	open_connection(skid, &c);
+}
+
+/* The record of an accepted connection, made once. Without a known
+ * process, the process filters cannot be satisfied: no record.
+ */
+static __always_inline bool report_accept(struct tcl_conn *c)
+{
+	bool unknown = c->ev.flags & TCL_F_NO_PROCESS;
+
+	c->accept_pending = 0;
+	if (unknown && (filter_pid || filter_uid_set || filter_comm_set))
+		return false;
+	emit(&c->ev);
+	return true;
+}
+
+/* accept(2) or accept4(2) returned fd on this thread (-A). */
+static __always_inline void accept_returned(int fd)
+{
+	struct sock *sk = fd >= 0 ? sock_of_fd(fd) : NULL;
+	__u64 skid = (__u64)sk;
+	struct tcl_conn *c;
+
+	if (!sk)
+		return;
+	c = bpf_map_lookup_elem(&conns, &skid);
+	if (!c || !c->accept_pending)
+		return;
+	if (!take_caller(&c->ev)) {
+		/* not a process the filters want: nothing more of it */
+		if (bpf_map_delete_elem(&conns, &skid) == 0)
+			__sync_fetch_and_add(&counters.conns_closed, 1);
+		return;
+	}
+	c->ev.flags &= ~TCL_F_NO_PROCESS;
+	report_accept(c);
+}
+
+static __always_inline void read_close_counters(const struct sock *sk,
+						struct tcl_event *ev)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	ev->bytes_sent = BPF_CORE_READ(tp, bytes_acked);
+	ev->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	ev->segs_out = BPF_CORE_READ(tp, segs_out);
+	ev->segs_in = BPF_CORE_READ(tp, segs_in);
+	ev->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;	/* kept scaled by 8 */
+	/* no sample yet reads as ~0: leave it 0, "unknown" */
+	if (bpf_core_field_exists(tp->rtt_min)) {
+		__u32 min_rtt = BPF_CORE_READ(tp, rtt_min.s[0].v);
+
+		ev->min_rtt_us = min_rtt == ~0U ? 0 : min_rtt;
+	}
+	ev->retransmits = BPF_CORE_READ(tp, total_retrans);
+}
+
+/* Who ended it, when no FIN said so before: a reset from the peer leaves
+ * ECONNRESET (EPIPE in CLOSE_WAIT); a local abort leaves no error; a
+ * timeout tells nothing about the peer.
+ */
+static __always_inline __u8 closer_at_close(const struct sock *sk)
+{
+	int err = BPF_CORE_READ(sk, sk_err);
+
+	if (err == ECONNRESET || err == EPIPE)
+		return TCL_CLOSER_REMOTE;
+	return err ? TCL_CLOSER_UNKNOWN : TCL_CLOSER_LOCAL;
+}
+
+static __always_inline void connection_closed(const struct sock *sk, __u64 skid,
+					      struct tcl_conn *c)
+{
+	struct tcl_event *ev = &c->ev;
+	__u64 now = bpf_ktime_get_ns();
+
+	/* accepted, then closed before any accept(2) took it */
+	if (c->accept_pending && !report_accept(c))
+		goto out;
+	if (!lifecycle)
+		goto out;
+	if (ev->closer == TCL_CLOSER_UNKNOWN)
+		ev->closer = closer_at_close(sk);
+	read_close_counters(sk, ev);
+	ev->kind = TCL_KIND_CLOSE;
+	ev->stage = TCL_STAGE_OUTCOME;
+	ev->ts_ns = now;
+	ev->duration_ns = now - c->established_ns;
+	emit(ev);
+out:
+	if (bpf_map_delete_elem(&conns, &skid) == 0)
+		__sync_fetch_and_add(&counters.conns_closed, 1);
+}
+
+/* Any state change of a socket past its handshake (-l, -A). */
+static __always_inline void connection_state_changed(const struct sock *sk,
+						     int oldstate, int newstate)
+{
+	__u64 skid = (__u64)sk;
+	struct tcl_conn *c;
+
+	if (accepts && oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
+		accepted(sk);
+		return;
+	}
+	c = bpf_map_lookup_elem(&conns, &skid);
+	if (!c)
+		return;
+	/* the first FIN tells who closed first */
+	if (c->ev.closer == TCL_CLOSER_UNKNOWN && oldstate == TCP_ESTABLISHED) {
+		if (newstate == TCP_FIN_WAIT1)
+			c->ev.closer = TCL_CLOSER_LOCAL;
+		else if (newstate == TCP_CLOSE_WAIT)
+			c->ev.closer = TCL_CLOSER_REMOTE;
+	}
+	if (newstate == TCP_CLOSE)
+		connection_closed(sk, skid, c);
+}
+
+#endif
