@@ -11,6 +11,7 @@
 #include "format.h"
 #include "kretprobe.h"
 #include "stats.h"
+#include "top.h"
 #include "tracer.h"
 #include "tcpconnlog.skel.h"
 
@@ -25,6 +26,8 @@ struct session {
 	struct format_opts fmt;
 	struct stats stats;
 	struct counts counts;
+	struct top *top;	/* --top: records feed the table, not stdout */
+	__u64 next_top_ns;
 	unsigned long long printed;
 	__u64 lost_reported;
 	__u64 last_warning_ns;
@@ -79,12 +82,20 @@ static void take(struct session *s, const struct tcl_event *ev)
 	bool outcome = ev->stage == TCL_STAGE_OUTCOME;
 	bool show;
 
+	if (s->top)
+		top_on_event(s->top, ev);
+	if (ev->kind != TCL_KIND_CONNECT) {
+		if (!s->top)
+			print_record(s, ev);
+		return;
+	}
+
 	if (outcome) {
 		stats_add(&s->stats, ev);
 		if (cfg->count)
 			counts_add(&s->counts, ev);
 	}
-	if (cfg->count)
+	if (cfg->count || s->top)
 		return;
 	/* with -i a line is due when the call returns, or at the outcome if
 	 * that came first (a call that failed, a blocking connect)
@@ -300,6 +311,31 @@ static void check_reader(struct session *s)
 		s->output_closed = true;
 }
 
+/* --top: the table at start, then every interval; true when q was pressed. */
+static bool run_top(struct session *s)
+{
+	__u64 now = now_ns(CLOCK_MONOTONIC), period = s->cfg->top_interval_s * 1000000000ULL;
+
+	if (now >= s->next_top_ns) {
+		top_show(s->top, stdout, now);
+		s->next_top_ns = now + period;
+	}
+	return top_quit_requested(s->top);
+}
+
+static int start_top(struct session *s)
+{
+	struct top_opts o = {
+		.terminal = isatty(STDOUT_FILENO),
+		.json = s->cfg->json,
+		.start_ns = s->fmt.start_ns,
+		.mono_to_real_ns = s->fmt.mono_to_real_ns,
+	};
+
+	s->top = top_new(&o);
+	return s->top ? 0 : -1;
+}
+
 static bool should_stop(const struct session *s, __u64 deadline)
 {
 	return tracer_stop_requested || s->output_closed || s->write_errno ||
@@ -327,7 +363,12 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	if (cfg->duration_s)
 		deadline = s.fmt.start_ns + cfg->duration_s * 1000000000ULL;
 	fprintf(stderr, "Tracing TCP connects (%s backend)... Ctrl-C to stop.\n", backend);
-	print_header(&s);
+	if (cfg->top_interval_s && start_top(&s)) {
+		fprintf(stderr, "tcpconnlog: cannot start --top: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	if (!s.top)
+		print_header(&s);
 	flush_output(&s);
 
 	while (!should_stop(&s, deadline)) {
@@ -336,10 +377,15 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 			fprintf(stderr, "tcpconnlog: reading the ring buffer: %s\n", strerror(-err));
 			goto cleanup;
 		}
+		if (s.top && run_top(&s))
+			break;
 		flush_output(&s);
 		check_reader(&s);
 		warn_about_loss(&s, false);
 	}
+	/* the summary goes to the normal screen */
+	if (s.top)
+		top_restore_terminal(s.top);
 	if (!s.output_closed && !limit_reached(&s))
 		ring_buffer__consume(rb);
 	if (!s.output_closed)
@@ -350,6 +396,8 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	}
 	status = 0;
 cleanup:
+	if (s.top)
+		top_free(s.top);
 	ring_buffer__free(rb);
 	stats_free(&s.stats);
 	counts_free(&s.counts);

@@ -1,0 +1,654 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include "addr.h"
+#include "format.h"
+#include "names.h"
+#include "sockdiag.h"
+#include "top.h"
+
+/* A row that sock_diag listed once and then missed in this many dumps in
+ * a row has closed: its close record was lost. One miss alone is not
+ * enough: a dump can skip a socket that moves in the hash table meanwhile.
+ */
+#define MISSES_GONE	2
+
+enum { W_COMM = 16, W_PID = 7, W_ADDR = 21, W_AGE = 8, W_BYTES = 12 };
+
+struct top_row {
+	__u64 conn_id;		/* 0: a free slot */
+	__u64 opened_ns;	/* the record's ts_ns */
+	union tcl_addr saddr;
+	union tcl_addr daddr;
+	__u32 pid;
+	__u16 sport;
+	__u16 dport;
+	__u8 ip;
+	__u8 flags;
+	bool live;		/* the last dump listed it: info is valid */
+	bool seen;		/* some dump listed it */
+	__u8 misses;		/* dumps in a row that did not, since */
+	struct diag_info info;
+	char comm[TCL_COMM_LEN];
+};
+
+struct top {
+	struct top_opts o;
+	struct top_row *slots;	/* open addressing by conn_id */
+	size_t cap;		/* a power of two */
+	size_t len;
+	struct sockdiag diag;
+	int diag_err;		/* of the last dump, 0 if it worked */
+	bool warned;		/* about a failed dump or allocation */
+	bool raw;		/* stdin's terminal settings are ours */
+	bool screen;		/* the alternate screen is in use */
+	struct termios saved;
+};
+
+/* ---- the set of open connections ---- */
+
+static size_t home_of(const struct top *t, __u64 id)
+{
+	id *= 0x9e3779b97f4a7c15ULL;	/* conn_ids are sequential: spread them */
+	return (id ^ id >> 32) & (t->cap - 1);
+}
+
+static size_t slot_of(const struct top *t, __u64 id)
+{
+	size_t i = home_of(t, id);
+
+	while (t->slots[i].conn_id && t->slots[i].conn_id != id)
+		i = (i + 1) & (t->cap - 1);
+	return i;
+}
+
+static int grow(struct top *t)
+{
+	struct top_row *old = t->slots;
+	size_t old_cap = t->cap;
+
+	t->cap = old_cap ? old_cap * 2 : 64;
+	t->slots = calloc(t->cap, sizeof(*t->slots));
+	if (!t->slots) {
+		t->slots = old;
+		t->cap = old_cap;
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].conn_id)
+			t->slots[slot_of(t, old[i].conn_id)] = old[i];
+	free(old);
+	return 0;
+}
+
+/* k lies in the cyclic range (i, j] */
+static bool cyclic_between(size_t i, size_t k, size_t j)
+{
+	return i <= j ? i < k && k <= j : i < k || k <= j;
+}
+
+/* Empty slot i, moving later rows of its run back so that every row
+ * stays reachable from its home slot without tombstones.
+ */
+static void remove_at(struct top *t, size_t i)
+{
+	size_t j = i;
+
+	for (;;) {
+		j = (j + 1) & (t->cap - 1);
+		if (!t->slots[j].conn_id)
+			break;
+		if (!cyclic_between(i, home_of(t, t->slots[j].conn_id), j)) {
+			t->slots[i] = t->slots[j];
+			i = j;
+		}
+	}
+	t->slots[i].conn_id = 0;
+	t->len--;
+}
+
+static void warn_once(struct top *t, const char *what)
+{
+	if (t->warned || t->o.terminal)
+		return;
+	fprintf(stderr, "tcpconnlog: --top: %s\n", what);
+	t->warned = true;
+}
+
+static void add_row(struct top *t, const struct tcl_event *ev)
+{
+	struct top_row *r;
+
+	/* keep the load under 1/2: linear probing stays short */
+	if ((t->len + 1) * 2 > t->cap && grow(t)) {
+		warn_once(t, "out of memory: connections are missing from the table");
+		return;
+	}
+	r = &t->slots[slot_of(t, ev->conn_id)];
+	if (!r->conn_id)
+		t->len++;
+	*r = (struct top_row){
+		.conn_id = ev->conn_id,
+		.opened_ns = ev->ts_ns,
+		.saddr = ev->saddr,
+		.daddr = ev->daddr,
+		.pid = ev->pid,
+		.sport = ev->sport,
+		.dport = ev->dport,
+		.ip = ev->ip,
+		.flags = ev->flags,
+	};
+	memcpy(r->comm, ev->comm, TCL_COMM_LEN);
+}
+
+static bool opens_row(const struct tcl_event *ev)
+{
+	if (ev->kind == TCL_KIND_ACCEPT)
+		return true;
+	return ev->kind == TCL_KIND_CONNECT && ev->result == TCL_ESTABLISHED &&
+	       ev->stage == TCL_STAGE_OUTCOME;
+}
+
+void top_on_event(struct top *t, const struct tcl_event *ev)
+{
+	size_t i;
+
+	if (!ev->conn_id)
+		return;
+	if (opens_row(ev)) {
+		add_row(t, ev);
+	} else if (ev->kind == TCL_KIND_CLOSE && t->cap) {
+		i = slot_of(t, ev->conn_id);
+		if (t->slots[i].conn_id)
+			remove_at(t, i);
+	}
+}
+
+size_t top_count(const struct top *t)
+{
+	return t->len;
+}
+
+/* ---- live counters ---- */
+
+static void take_live(struct top_row *r, struct sockdiag *live)
+{
+	const struct diag_info *info;
+	struct diag_key k;
+
+	diag_key_make(&k, r->ip, &r->saddr, r->sport, &r->daddr, r->dport);
+	info = sockdiag_find(live, &k);
+	r->live = info != NULL;
+	if (info) {
+		r->info = *info;
+		r->seen = true;
+		r->misses = 0;
+	} else if (r->seen && r->misses < MISSES_GONE) {
+		r->misses++;
+	}
+}
+
+void top_update(struct top *t, struct sockdiag *live)
+{
+	for (size_t i = 0; i < t->cap; i++) {
+		if (!t->slots[i].conn_id)
+			continue;
+		if (live)
+			take_live(&t->slots[i], live);
+		else
+			t->slots[i].live = false;
+	}
+	/* a removal can pull a later row into slot i: look at i again */
+	for (size_t i = 0; i < t->cap;) {
+		if (t->slots[i].conn_id && t->slots[i].misses >= MISSES_GONE)
+			remove_at(t, i);
+		else
+			i++;
+	}
+}
+
+/* ---- the rows as text ---- */
+
+struct view {
+	const struct top_row *r;
+	char local[TCL_ADDR_STRLEN + 8];	/* [addr]:port */
+	char remote[TCL_ADDR_STRLEN + 8];
+};
+
+static __u64 bytes_of(const struct top_row *r)
+{
+	return r->live ? r->info.bytes_acked + r->info.bytes_received : 0;
+}
+
+/* most bytes first, then the oldest */
+static int by_bytes_then_age(const void *a, const void *b)
+{
+	const struct top_row *x = ((const struct view *)a)->r;
+	const struct top_row *y = ((const struct view *)b)->r;
+
+	if (bytes_of(x) != bytes_of(y))
+		return bytes_of(x) < bytes_of(y) ? 1 : -1;
+	if (x->opened_ns != y->opened_ns)
+		return x->opened_ns < y->opened_ns ? -1 : 1;
+	return x->conn_id < y->conn_id ? -1 : x->conn_id > y->conn_id;
+}
+
+static void endpoint(char *out, __u8 ip, const union tcl_addr *a, __u16 port)
+{
+	char addr[TCL_ADDR_STRLEN];
+	struct strbuf sb;
+
+	sb_init(&sb, out, TCL_ADDR_STRLEN + 7);
+	addr_to_str(ip, a, addr);
+	if (ip == 6)
+		sb_char(&sb, '[');
+	sb_str(&sb, addr);
+	if (ip == 6)
+		sb_char(&sb, ']');
+	sb_char(&sb, ':');
+	sb_u64(&sb, port);
+	out[sb.len] = '\0';
+}
+
+/* The rows in display order, with their endpoints as text; *width gets
+ * the widest endpoint. NULL when out of memory (or no rows: then *n is 0).
+ */
+static struct view *sorted_views(struct top *t, size_t *n, size_t *width)
+{
+	struct view *v = calloc(t->len + 1, sizeof(*v));
+
+	*n = 0;
+	*width = W_ADDR;
+	if (!v) {
+		warn_once(t, "out of memory: no table");
+		return NULL;
+	}
+	for (size_t i = 0; i < t->cap; i++) {
+		const struct top_row *r = &t->slots[i];
+
+		if (!r->conn_id)
+			continue;
+		v[*n].r = r;
+		endpoint(v[*n].local, r->ip, &r->saddr, r->sport);
+		endpoint(v[*n].remote, r->ip, &r->daddr, r->dport);
+		if (strlen(v[*n].local) > *width)
+			*width = strlen(v[*n].local);
+		if (strlen(v[*n].remote) > *width)
+			*width = strlen(v[*n].remote);
+		(*n)++;
+	}
+	qsort(v, *n, sizeof(*v), by_bytes_then_age);
+	return v;
+}
+
+static void column(struct strbuf *sb, const char *s, size_t width)
+{
+	size_t start = sb->len;
+
+	sb_str(sb, s);
+	sb_pad(sb, start, width);
+	sb_char(sb, ' ');
+}
+
+static void column_u64(struct strbuf *sb, unsigned long long v, size_t width)
+{
+	size_t start = sb->len;
+
+	sb_u64(sb, v);
+	sb_pad(sb, start, width);
+	sb_char(sb, ' ');
+}
+
+static void header_line(struct strbuf *sb, size_t addr_width)
+{
+	column(sb, "COMM", W_COMM);
+	column(sb, "PID", W_PID);
+	column(sb, "LOCAL", addr_width);
+	column(sb, "REMOTE", addr_width);
+	column(sb, "AGE(s)", W_AGE);
+	column(sb, "TX", W_BYTES);
+	column(sb, "RX", W_BYTES);
+	sb_str(sb, "RTT(ms)");
+}
+
+static __u64 age_ns(const struct top_row *r, __u64 now_ns)
+{
+	return now_ns > r->opened_ns ? now_ns - r->opened_ns : 0;
+}
+
+static void row_line(struct strbuf *sb, const struct view *v, size_t addr_width,
+		     __u64 now_ns)
+{
+	const struct top_row *r = v->r;
+	bool known = !(r->flags & TCL_F_NO_PROCESS);
+	char comm[TCL_COMM_LEN + 1];
+	__u64 age = age_ns(r, now_ns);
+	size_t start;
+
+	column(sb, known ? comm_printable(r->comm, comm, sizeof(comm)) : "-", W_COMM);
+	if (known)
+		column_u64(sb, r->pid, W_PID);
+	else
+		column(sb, "-", W_PID);
+	column(sb, v->local, addr_width);
+	column(sb, v->remote, addr_width);
+	/* seconds to a tenth, truncated */
+	start = sb->len;
+	sb_u64(sb, age / 1000000000ULL);
+	sb_char(sb, '.');
+	sb_char(sb, '0' + age / 100000000ULL % 10);
+	sb_pad(sb, start, W_AGE);
+	sb_char(sb, ' ');
+	if (!r->live) {
+		column(sb, "-", W_BYTES);
+		column(sb, "-", W_BYTES);
+		sb_char(sb, '-');
+		return;
+	}
+	column_u64(sb, r->info.bytes_acked, W_BYTES);
+	column_u64(sb, r->info.bytes_received, W_BYTES);
+	sb_milli(sb, r->info.rtt_us);
+}
+
+static void count_phrase(struct strbuf *sb, size_t n)
+{
+	sb_u64(sb, n);
+	sb_str(sb, n == 1 ? " open connection" : " open connections");
+}
+
+/* ---- snapshots: one per refresh, for files and pipes ---- */
+
+static void print_text(struct top *t, FILE *out, __u64 now_ns,
+		       const struct view *v, size_t n, size_t width)
+{
+	char line[512];
+	struct strbuf sb;
+
+	sb_init(&sb, line, sizeof(line));
+	sb_str(&sb, "--- ");
+	rfc3339_utc(&sb, (__s64)now_ns + t->o.mono_to_real_ns);
+	sb_char(&sb, ' ');
+	count_phrase(&sb, n);
+	sb_char(&sb, '\n');
+	header_line(&sb, width);
+	sb_char(&sb, '\n');
+	fwrite(line, 1, sb.len, out);
+	for (size_t i = 0; i < n; i++) {
+		sb_init(&sb, line, sizeof(line));
+		row_line(&sb, &v[i], width, now_ns);
+		sb_char(&sb, '\n');
+		fwrite(line, 1, sb.len, out);
+	}
+}
+
+static void json_row(struct strbuf *sb, const struct top_row *r, __u64 now_ns)
+{
+	char addr[TCL_ADDR_STRLEN];
+	bool known = !(r->flags & TCL_F_NO_PROCESS);
+
+	sb_str(sb, "{\"id\":");
+	sb_u64(sb, r->conn_id);
+	sb_str(sb, ",\"pid\":");
+	if (known)
+		sb_u64(sb, r->pid);
+	else
+		sb_str(sb, "null");
+	sb_str(sb, ",\"comm\":");
+	if (known)
+		json_string(sb, r->comm, TCL_COMM_LEN);
+	else
+		sb_str(sb, "null");
+	sb_str(sb, ",\"ip\":");
+	sb_u64(sb, r->ip);
+	sb_str(sb, ",\"saddr\":\"");
+	sb_str(sb, addr_to_str(r->ip, &r->saddr, addr));
+	sb_str(sb, "\",\"sport\":");
+	sb_u64(sb, r->sport);
+	sb_str(sb, ",\"daddr\":\"");
+	sb_str(sb, addr_to_str(r->ip, &r->daddr, addr));
+	sb_str(sb, "\",\"dport\":");
+	sb_u64(sb, r->dport);
+	sb_str(sb, ",\"age_s\":");
+	sb_milli(sb, age_ns(r, now_ns) / 1000000);
+	if (!r->live) {
+		sb_str(sb, ",\"bytes_sent\":null,\"bytes_received\":null,\"srtt_us\":null}");
+		return;
+	}
+	sb_str(sb, ",\"bytes_sent\":");
+	sb_u64(sb, r->info.bytes_acked);
+	sb_str(sb, ",\"bytes_received\":");
+	sb_u64(sb, r->info.bytes_received);
+	sb_str(sb, ",\"srtt_us\":");
+	sb_u64(sb, r->info.rtt_us);
+	sb_char(sb, '}');
+}
+
+static void print_json(struct top *t, FILE *out, __u64 now_ns,
+		       const struct view *v, size_t n)
+{
+	char line[512];
+	struct strbuf sb;
+
+	sb_init(&sb, line, sizeof(line));
+	sb_str(&sb, "{\"event\":\"top\",\"time\":\"");
+	rfc3339_utc(&sb, (__s64)now_ns + t->o.mono_to_real_ns);
+	sb_str(&sb, "\",\"connections\":[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sb_char(&sb, ',');
+		json_row(&sb, v[i].r, now_ns);
+		/* a row never fills the buffer alone: write out before it might */
+		fwrite(line, 1, sb.len, out);
+		sb_init(&sb, line, sizeof(line));
+	}
+	sb_str(&sb, "]}\n");
+	fwrite(line, 1, sb.len, out);
+}
+
+void top_print_snapshot(struct top *t, FILE *out, __u64 now_ns)
+{
+	size_t n, width;
+	struct view *v = sorted_views(t, &n, &width);
+
+	if (!v)
+		return;
+	if (t->o.json)
+		print_json(t, out, now_ns, v, n);
+	else
+		print_text(t, out, now_ns, v, n, width);
+	free(v);
+}
+
+/* ---- the terminal: one screen, redrawn in place ---- */
+
+/* One screen line: at most cols - 1 columns, so that the cursor never
+ * waits at the right margin (where erasing would eat the last column),
+ * and without splitting a UTF-8 character. No newline after the last
+ * line: on the bottom line it would scroll the title away.
+ */
+static void screen_line(FILE *out, struct strbuf *sb, int cols, bool first)
+{
+	size_t len = sb->len;
+
+	if (cols > 0 && len > (size_t)cols - 1) {
+		len = cols - 1;
+		while (len && ((unsigned char)sb->buf[len] & 0xc0) == 0x80)
+			len--;
+	}
+	if (!first)
+		fputc('\n', out);
+	fwrite(sb->buf, 1, len, out);
+	fputs("\033[K", out);
+}
+
+static void title_line(struct top *t, struct strbuf *sb, size_t n, __u64 now_ns)
+{
+	time_t secs = (time_t)(((__s64)now_ns + t->o.mono_to_real_ns) / 1000000000LL);
+	struct tm tm;
+	char hms[16];
+
+	localtime_r(&secs, &tm);
+	strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
+	sb_str(sb, "tcpconnlog --top: ");
+	count_phrase(sb, n);
+	sb_str(sb, ", ");
+	sb_str(sb, hms);
+	sb_str(sb, " - q to quit");
+	if (t->diag_err) {
+		sb_str(sb, " (no TX/RX/RTT: sock_diag: ");
+		sb_str(sb, strerror(-t->diag_err));
+		sb_char(sb, ')');
+	}
+}
+
+void top_draw(struct top *t, FILE *out, __u64 now_ns, int rows, int cols)
+{
+	size_t n, width, fit, shown;
+	struct view *v = sorted_views(t, &n, &width);
+	char line[512];
+	struct strbuf sb;
+
+	if (!v)
+		return;
+	/* the title and the header take two lines; a cut table ends with
+	 * a line that says how much is left out
+	 */
+	fit = rows > 2 ? rows - 2 : 0;
+	shown = n <= fit ? n : fit ? fit - 1 : 0;
+	fputs("\033[H", out);
+	sb_init(&sb, line, sizeof(line));
+	title_line(t, &sb, n, now_ns);
+	screen_line(out, &sb, cols, true);
+	if (rows > 1) {
+		sb_init(&sb, line, sizeof(line));
+		header_line(&sb, width);
+		screen_line(out, &sb, cols, false);
+	}
+	for (size_t i = 0; i < shown; i++) {
+		sb_init(&sb, line, sizeof(line));
+		row_line(&sb, &v[i], width, now_ns);
+		screen_line(out, &sb, cols, false);
+	}
+	if (shown < n && fit) {
+		sb_init(&sb, line, sizeof(line));
+		sb_str(&sb, "... and ");
+		sb_u64(&sb, n - shown);
+		sb_str(&sb, " more");
+		screen_line(out, &sb, cols, false);
+	}
+	fputs("\033[J", out);
+	free(v);
+}
+
+static void window_size(int *rows, int *cols)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) {
+		*rows = ws.ws_row;
+		*cols = ws.ws_col;
+	} else {
+		*rows = 24;
+		*cols = 80;
+	}
+}
+
+void top_show(struct top *t, FILE *out, __u64 now_ns)
+{
+	int rows, cols;
+
+	t->diag_err = sockdiag_dump(&t->diag);
+	if (t->diag_err)
+		warn_once(t, "sock_diag dump failed: TX, RX and RTT unknown");
+	top_update(t, t->diag_err ? NULL : &t->diag);
+	if (!t->o.terminal) {
+		top_print_snapshot(t, out, now_ns);
+		return;
+	}
+	window_size(&rows, &cols);
+	top_draw(t, out, now_ns, rows, cols);
+	fflush(out);
+}
+
+/* ---- keys and terminal settings ---- */
+
+/* Keys one at a time without echo; Ctrl-C still signals. */
+static void take_terminal(struct top *t)
+{
+	struct termios raw;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &t->saved))
+		return;
+	raw = t->saved;
+	raw.c_lflag &= ~(ICANON | ECHO);
+	raw.c_cc[VMIN] = 0;	/* read() returns at once, with or without keys */
+	raw.c_cc[VTIME] = 0;
+	t->raw = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+}
+
+struct top *top_new(const struct top_opts *o)
+{
+	struct top *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->o = *o;
+	sockdiag_init(&t->diag);
+	if (o->terminal) {
+		take_terminal(t);
+		/* the alternate screen: the shell's screen comes back on exit */
+		fputs("\033[?1049h\033[?25l", stdout);
+		fflush(stdout);
+		t->screen = true;
+	}
+	return t;
+}
+
+bool top_quit_requested(struct top *t)
+{
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+	bool quit = false;
+	char keys[64];
+	ssize_t n;
+
+	if (!t->raw)
+		return false;
+	while (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
+		n = read(STDIN_FILENO, keys, sizeof(keys));
+		if (n <= 0)
+			break;
+		if (memchr(keys, 'q', n) || memchr(keys, 'Q', n))
+			quit = true;
+	}
+	return quit;
+}
+
+void top_restore_terminal(struct top *t)
+{
+	if (t->raw) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &t->saved);
+		t->raw = false;
+	}
+	if (t->screen) {
+		fflush(stdout);
+		fputs("\033[?25h\033[?1049l", stdout);
+		fflush(stdout);
+		t->screen = false;
+	}
+}
+
+void top_free(struct top *t)
+{
+	if (!t)
+		return;
+	top_restore_terminal(t);
+	sockdiag_free(&t->diag);
+	free(t->slots);
+	free(t);
+}

@@ -1,0 +1,476 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""--top: the table of open connections. On a file, one snapshot per
+refresh (text or JSON); in a terminal (tmux), a screen redrawn in place
+that q ends, leaving the terminal as it was. The test process holds a
+loopback connection with known bytes each way and checks every column."""
+import itertools
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+
+import pytest
+
+import tcltest
+
+TOP_COLUMNS = ["COMM", "PID", "LOCAL", "REMOTE", "AGE(s)", "TX", "RX", "RTT(ms)"]
+JSON_KEYS = ["event", "time", "connections"]
+CONN_KEYS = ["id", "pid", "comm", "ip", "saddr", "sport", "daddr", "dport", "age_s",
+             "bytes_sent", "bytes_received", "srtt_us"]
+SNAP_RE = re.compile(r"^--- (\S+) (\d+) open connections?$")
+TITLE_RE = re.compile(r"^tcpconnlog --top: (\d+) open connections?, "
+                      r"\d\d:\d\d:\d\d - q to quit")
+RTT_RE = re.compile(r"^\d+\.\d{3}$")
+AGE_RE = re.compile(r"^\d+\.\d$")
+# bytes each way: under the socket buffers, so one thread can send then read
+TO_SERVER = 12345
+TO_CLIENT = 23456
+# the kernel counts the SYN among the bytes acknowledged on the active side
+SYN = 1
+# after the last byte, time for the acknowledgements before a snapshot counts
+SETTLE = 0.3
+# what the pane's shell prints after the tool (not the command line it echoes)
+EXIT_RE = re.compile(r"^EXIT=(\d+)$", re.M)
+_tmux_counter = itertools.count(1)
+
+
+# --- a connection whose every detail the test knows ---------------------------
+
+def endpoint(fam, addr, port):
+    addr = tcltest.canon(addr)
+    return "[%s]:%d" % (addr, port) if fam == 6 else "%s:%d" % (addr, port)
+
+
+def recv_exactly(sock, n):
+    got = 0
+    while got < n:
+        chunk = sock.recv(min(65536, n - got))
+        assert chunk, "the peer closed after %d of %d bytes" % (got, n)
+        got += len(chunk)
+
+
+def thread_comm(tid):
+    with open("/proc/self/task/%d/comm" % tid) as f:
+        return f.read().rstrip("\n")
+
+
+class Held:
+    """A loopback connection from the test process to its own listener,
+    open until close(), with TO_SERVER and TO_CLIENT bytes exchanged."""
+
+    def __init__(self, listeners, fam):
+        host = "127.0.0.1" if fam == 4 else "::1"
+        self.fam = fam
+        self.listener = listeners.one(host)
+        self.c = tcltest.connect(fam, host, self.listener.port)
+        assert self.c["errno"] is None, "connect to our own listener: %s" % self.c["errno"]
+        self.client = self.c["_sock"]
+        self.server = self._accepted()
+        self.t_accepted = time.time()
+        self.client.sendall(b"c" * TO_SERVER)
+        recv_exactly(self.server, TO_SERVER)
+        self.server.sendall(b"s" * TO_CLIENT)
+        recv_exactly(self.client, TO_CLIENT)
+        self.t_done = time.time()
+        # the process an accept record names: the listener's accepting thread
+        self.accept_comm = thread_comm(self.listener.thread.native_id)
+        self.local = endpoint(fam, self.c["saddr"], self.c["sport"])
+        self.remote = endpoint(fam, host, self.listener.port)
+
+    def _accepted(self):
+        want = (tcltest.canon(self.c["saddr"]), self.c["sport"])
+        found = []
+
+        def ready():
+            for s in list(self.listener.conns):
+                peer = s.getpeername()
+                if (tcltest.canon(peer[0]), peer[1]) == want:
+                    found.append(s)
+                    return True
+            return False
+        tcltest.wait_until(ready, 10, "the listener to accept %s:%s" % want)
+        return found[0]
+
+    def close(self):
+        self.client.close()
+        self.server.close()
+        self.t_closed = time.time()
+
+    def sides(self, accepts=True):
+        """(name, local, remote, pid, comm, tx, rx, earliest, latest open time)
+        of the connect row and, when accepts are traced (-A), the accept row."""
+        pid = self.c["pid"]
+        both = [
+            ("connect", self.local, self.remote, pid, self.c["comm"],
+             TO_SERVER + SYN, TO_CLIENT, self.c["t0w"], self.c["t1w"]),
+            # the server end is established when the client's ACK comes in:
+            # after the client's connect returned, before accept() did
+            ("accept", self.remote, self.local, pid, self.accept_comm,
+             TO_CLIENT, TO_SERVER, self.c["t0w"], self.t_accepted),
+        ]
+        return both if accepts else both[:1]
+
+
+# --- text snapshots -----------------------------------------------------------
+
+def split_columns(header, line):
+    """{column: value} of a table line; each value must start exactly under
+    its column name (COMM may hold spaces, so widths come from the header)."""
+    starts, pos = [], 0
+    for name in TOP_COLUMNS:
+        pos = header.index(name, pos)
+        starts.append(pos)
+        pos += len(name)
+    row = {}
+    for i, name in enumerate(TOP_COLUMNS):
+        end = starts[i + 1] if i + 1 < len(starts) else len(line)
+        cell = line[starts[i]:end]
+        assert cell and cell[0] != " " and (i == 0 or line[starts[i] - 1] == " "), (
+            "%s value is not aligned under its header\n%s\n%s" % (name, header, line))
+        assert i + 1 == len(starts) or cell.endswith(" "), (
+            "%s value runs into the next column\n%s\n%s" % (name, header, line))
+        row[name] = cell.rstrip()
+    assert " " not in row["RTT(ms)"], "text after the last column: %r" % line
+    return row
+
+
+def text_snapshots(out):
+    """The complete snapshots of a text stdout: [{when, rows, text}]. Every
+    line must belong to one (nothing else is printed)."""
+    lines = out.split("\n")[:-1]        # the last piece is still being written
+    snaps, i = [], 0
+    while i < len(lines):
+        m = SNAP_RE.match(lines[i])
+        assert m, "stdout line %d is not the first line of a snapshot: %r\n%s" % (
+            i + 1, lines[i], out)
+        n = int(m.group(2))
+        if i + 2 + n > len(lines):
+            break
+        header = lines[i + 1]
+        assert header.split() == TOP_COLUMNS, "header %r" % header
+        rows = [split_columns(header, l) for l in lines[i + 2:i + 2 + n]]
+        snaps.append({"when": tcltest.parse_time(m.group(1)), "rows": rows,
+                      "text": "\n".join(lines[i:i + 2 + n])})
+        i += 2 + n
+    return snaps
+
+
+def json_snapshots(out):
+    """The complete JSON lines of stdout, each with its time as "when"."""
+    snaps = []
+    for n, line in enumerate(out.split("\n")[:-1], 1):
+        obj = json.loads(line)
+        assert list(obj) == JSON_KEYS, "line %d keys %s, expected %s" % (n, list(obj), JSON_KEYS)
+        assert obj["event"] == "top", obj
+        for conn in obj["connections"]:
+            assert list(conn) == CONN_KEYS, "keys %s, expected %s" % (list(conn), CONN_KEYS)
+        snaps.append(dict(obj, when=tcltest.parse_time(obj["time"])))
+    return snaps
+
+
+def first_snapshot_after(t, parse, when, timeout=15):
+    """The first complete snapshot made at or after `when` (wall clock)."""
+    found = []
+
+    def ready():
+        found[:] = [s for s in parse(t.stdout_now()) if s["when"] >= when][:1]
+        return bool(found)
+    tcltest.wait_until(ready, timeout, "a snapshot made after %s\nstdout:\n%s\nstderr:\n%s"
+                       % (when, t.stdout_now()[-3000:], t.stderr_now()), step=0.05)
+    return found[0]
+
+
+def text_row(snap, local, remote):
+    rows = [r for r in snap["rows"] if r["LOCAL"] == local and r["REMOTE"] == remote]
+    assert len(rows) <= 1, "two rows for %s -> %s\n%s" % (local, remote, snap["text"])
+    return rows[0] if rows else None
+
+
+def check_age(age, snap_time, earliest, latest, resolution):
+    """The row's age against the test's clock: the connection opened
+    between earliest and latest, the snapshot was made at snap_time."""
+    lo = snap_time - latest - resolution - tcltest.CLOCK_SLACK
+    hi = snap_time - earliest + tcltest.CLOCK_SLACK
+    assert lo <= age <= hi, "age %s not in [%.3f, %.3f]" % (age, lo, hi)
+
+
+def check_text_rows(snap, held, accepts):
+    for name, local, remote, pid, comm, tx, rx, t0, t1 in held.sides(accepts):
+        row = text_row(snap, local, remote)
+        assert row, "no %s row %s -> %s in the snapshot\n%s" % (name, local, remote, snap["text"])
+        want = {"COMM": comm, "PID": str(pid), "LOCAL": local, "REMOTE": remote,
+                "TX": str(tx), "RX": str(rx)}
+        got = {k: row[k] for k in want}
+        assert got == want, "%s row\n%s" % (name, snap["text"])
+        assert RTT_RE.match(row["RTT(ms)"]) and float(row["RTT(ms)"]) > 0, row
+        assert AGE_RE.match(row["AGE(s)"]), row
+        check_age(float(row["AGE(s)"]), snap["when"], t0, t1, 0.1)
+
+
+@pytest.mark.parametrize("accepts", [False, True], ids=["connects", "accepts"])
+def test_text_snapshots(tracer, listeners, accepts):
+    """--top 1 on a file: the held connection's connect row (and with -A
+    its accept row), every column exact; gone once closed."""
+    t = tracer(*(["-A"] if accepts else []), "--top", "1", json_mode=False)
+    held = Held(listeners, 4)
+    snap = first_snapshot_after(t, text_snapshots, held.t_done + SETTLE)
+    assert snap["when"] <= time.time() + tcltest.CLOCK_SLACK
+    check_text_rows(snap, held, accepts)
+
+    held.close()
+    snap = first_snapshot_after(t, text_snapshots, held.t_closed + SETTLE)
+    for name, local, remote, *_ in held.sides():
+        assert not text_row(snap, local, remote), (
+            "the %s row is still listed after the close\n%s" % (name, snap["text"]))
+    res = t.stop()
+    assert res.rc == 0, res
+    # whatever came before the stop: all of it snapshots
+    text_snapshots(res.stdout)
+
+
+# --- JSON snapshots -------------------------------------------------------------
+
+def json_row(snap, held, local_is_client):
+    cport, lport = held.c["sport"], held.listener.port
+    sport, dport = (cport, lport) if local_is_client else (lport, cport)
+    rows = [c for c in snap["connections"] if c["sport"] == sport and c["dport"] == dport
+            and c["saddr"] == tcltest.canon(held.c["saddr"])]
+    assert len(rows) <= 1, "two rows for port %d -> %d: %s" % (sport, dport, snap)
+    return rows[0] if rows else None
+
+
+def check_json_rows(snap, held):
+    """Both ends (-A)."""
+    ids = set()
+    for (name, local, remote, pid, comm, tx, rx, t0, t1), is_client in zip(
+            held.sides(), (True, False)):
+        row = json_row(snap, held, is_client)
+        assert row, "no %s row %s -> %s: %s" % (name, local, remote, json.dumps(snap))
+        host = tcltest.canon(held.c["host"])
+        ports = (held.c["sport"], held.listener.port)
+        want = {"pid": pid, "comm": comm, "ip": held.fam, "saddr": host, "daddr": host,
+                "sport": ports[0] if is_client else ports[1],
+                "dport": ports[1] if is_client else ports[0],
+                "bytes_sent": tx, "bytes_received": rx}
+        got = {k: row[k] for k in want}
+        assert got == want, "%s row: %s" % (name, json.dumps(row))
+        assert type(row["id"]) is int and row["id"] > 0, row
+        ids.add(row["id"])
+        assert type(row["srtt_us"]) is int and row["srtt_us"] > 0, row
+        assert tcltest.is_number(row["age_s"]), row
+        check_age(row["age_s"], snap["when"], t0, t1, 0.001)
+    assert len(ids) == 2, "the two ends share an id: %s" % json.dumps(snap)
+
+
+def test_json_snapshots(tracer, listeners):
+    """-A --top=1 -j: one JSON line per refresh; an IPv6 connection's two
+    ends, every field exact; gone once closed."""
+    t = tracer("-A", "--top=1")
+    held = Held(listeners, 6)
+    snap = first_snapshot_after(t, json_snapshots, held.t_done + SETTLE)
+    check_json_rows(snap, held)
+
+    held.close()
+    snap = first_snapshot_after(t, json_snapshots, held.t_closed + SETTLE)
+    assert json_row(snap, held, True) is None and json_row(snap, held, False) is None, (
+        "still listed after the close: %s" % json.dumps(snap))
+    res = t.stop()
+    assert res.rc == 0, res
+    assert all(r["event"] == "top" for r in res.records), res
+
+
+@pytest.mark.parametrize("args,interval", [(("--top",), 1.0), (("--top", "2"), 2.0)],
+                         ids=["default", "2s"])
+def test_refresh_interval(tracer, args, interval):
+    """SECONDS between snapshots; 1 when left out."""
+    t = tracer(*args)
+    tcltest.wait_until(lambda: len(json_snapshots(t.stdout_now())) >= 4,
+                       4 * interval + 10, "four snapshots\n%s" % t.stderr_now(), step=0.1)
+    times = [s["when"] for s in json_snapshots(t.stdout_now())]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert all(0.9 * interval <= g <= interval + 1.0 for g in gaps), (
+        "snapshots %s apart, expected about %s s" % (gaps, interval))
+    assert t.stop().rc == 0
+
+
+# --- the terminal ------------------------------------------------------------------
+
+class Tmux:
+    """A private tmux server with one 200x50 pane running sh (no line
+    editing, so the terminal stays in canonical mode at its prompt)."""
+
+    def __init__(self):
+        assert shutil.which("tmux"), "tmux is not installed (scripts/install-deps test)"
+        # a server of its own per test: one being killed may still hold a name
+        self.sock = "tcpconnlog-e2e-%d-%d" % (os.getpid(), next(_tmux_counter))
+        self.dir = tempfile.mkdtemp(prefix="tcpconnlog-e2e-tmux-")
+        self.err_path = os.path.join(self.dir, "stderr")
+        self.tmux("new-session", "-d", "-x", "200", "-y", "50", "-s", "top", "sh")
+        # a shell that exits (as on a terminal left returning no input)
+        # leaves its screen to look at
+        self.tmux("set-option", "-w", "-t", "top", "remain-on-exit", "on")
+        self.tty, self.socket_path = self.tmux(
+            "display-message", "-p", "-t", "top", "#{pane_tty} #{socket_path}").stdout.split()
+
+    def tmux(self, *args, check=True):
+        return tcltest.run(["tmux", "-L", self.sock, "-f", "/dev/null"] + list(args),
+                           check=check)
+
+    def type_line(self, text):
+        self.tmux("send-keys", "-t", "top", "-l", text)
+        self.tmux("send-keys", "-t", "top", "Enter")
+
+    def key(self, key):
+        self.tmux("send-keys", "-t", "top", key)
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p", "-t", "top").stdout
+
+    def stty(self):
+        """The pane terminal's settings, as tokens, seen from outside."""
+        return tcltest.run(["stty", "-F", self.tty, "-a"]).stdout.split()
+
+    def stderr_now(self):
+        try:
+            with open(self.err_path) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def close(self):
+        self.tmux("kill-server", check=False)
+        # the server leaves its socket file behind
+        try:
+            os.unlink(self.socket_path)
+        except (AttributeError, OSError):
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def tmux():
+    tm = Tmux()
+    try:
+        yield tm
+    finally:
+        tm.close()
+
+
+def canonical_echo(tokens):
+    return "icanon" in tokens and "echo" in tokens
+
+
+def start_in_pane(tm):
+    """tcpconnlog --top 1 in the pane; then its status and stty -a."""
+    assert canonical_echo(tm.stty()), "the pane's terminal does not start canonical: %s" % (
+        tm.stty())
+    tm.type_line('%s -b %s --top 1 2>%s; echo "EXIT=$?"; stty -a'
+                 % (tcltest.BIN, tcltest.BACKEND, tm.err_path))
+    ready = []
+
+    def is_ready():
+        for line in tm.stderr_now().splitlines():
+            m = tcltest.READY_RE.match(line)
+            if m:
+                ready.append(m.group(1))
+                return True
+        return False
+    tcltest.wait_until(is_ready, 20, "the ready line\nscreen:\n%s" % tm.screen(), step=0.05)
+    assert ready[0] == tcltest.expected_backend(), ready
+    # keys one by one, not echoed, while it runs
+    tokens = tm.stty()
+    assert "-icanon" in tokens and "-echo" in tokens, (
+        "the terminal is not in non-canonical no-echo mode while --top runs: %s" % tokens)
+
+
+def screen_rows(screen):
+    """(title match, {(local, remote): row}) of a --top screen, or None."""
+    lines = screen.split("\n")
+    for i, line in enumerate(lines):
+        m = TITLE_RE.match(line)
+        if m and i + 1 < len(lines) and lines[i + 1].split() == TOP_COLUMNS:
+            rows = {}
+            for l in lines[i + 2:]:
+                if not l.strip() or l.startswith("... and "):
+                    break
+                r = split_columns(lines[i + 1], l)
+                rows[(r["LOCAL"], r["REMOTE"])] = r
+            return m, rows
+    return None
+
+
+def await_row_on_screen(tm, held):
+    """The screen once it shows the connect row with all bytes counted."""
+    name, local, remote, pid, comm, tx, rx, _, _ = held.sides()[0]
+    last = []
+
+    def shown():
+        last[:] = [tm.screen()]
+        parsed = screen_rows(last[0])
+        row = parsed and parsed[1].get((local, remote))
+        return bool(row) and row["TX"] == str(tx) and row["RX"] == str(rx)
+    tcltest.wait_until(shown, 15, "the connect row %s -> %s with TX %d RX %d"
+                       % (local, remote, tx, rx), step=0.1)
+    title, rows = screen_rows(last[0])
+    row = rows[(local, remote)]
+    assert (row["COMM"], row["PID"]) == (comm, str(pid)), row
+    assert RTT_RE.match(row["RTT(ms)"]) and float(row["RTT(ms)"]) > 0, row
+    assert AGE_RE.match(row["AGE(s)"]), row
+    assert int(title.group(1)) == len(rows), "title %r, %d rows" % (title.group(0), len(rows))
+    return last[0]
+
+
+def await_exit(tm):
+    """The status the pane's shell printed, and what stty -a printed after."""
+    def stty_done(screen):
+        m = EXIT_RE.search(screen)
+        return m and "icanon" in screen[m.end():] and "echo" in screen[m.end():]
+
+    screens = []
+
+    def exited():
+        screens[:] = [tm.screen()]
+        return stty_done(screens[0])
+    try:
+        tcltest.wait_until(exited, 15, "tcpconnlog to exit, then stty -a", step=0.1)
+    except AssertionError as e:
+        raise AssertionError("%s\nscreen:\n%s\nstderr:\n%s"
+                             % (e, screens[0].rstrip("\n"), tm.stderr_now()))
+    m = EXIT_RE.search(screens[0])
+    return int(m.group(1)), screens[0][m.end():]
+
+
+def check_restored(tm, after_exit):
+    after = after_exit.split()
+    assert canonical_echo(after), "stty -a in the pane after the exit: %s" % after
+    assert canonical_echo(tm.stty()), tm.stty()
+
+
+def test_terminal_q_quits_and_restores(tmux, listeners):
+    """In a terminal: the table with the held connection, redrawn in
+    place; q ends it with status 0 and the terminal as it was."""
+    start_in_pane(tmux)
+    held = Held(listeners, 4)
+    screen = await_row_on_screen(tmux, held)
+    assert len([l for l in screen.split("\n") if TITLE_RE.match(l)]) == 1, screen
+    tmux.key("q")
+    status, after = await_exit(tmux)
+    assert status == 0, "exit status %d\nstderr:\n%s" % (status, tmux.stderr_now())
+    check_restored(tmux, after)
+    # the table went with the alternate screen
+    assert not re.search(TITLE_RE.pattern, tmux.screen(), re.M), tmux.screen()
+    held.close()
+
+
+def test_terminal_ctrl_c_restores(tmux, listeners):
+    """Ctrl-C instead of q: the terminal is restored all the same."""
+    start_in_pane(tmux)
+    held = Held(listeners, 4)
+    await_row_on_screen(tmux, held)
+    tmux.key("C-c")
+    status, after = await_exit(tmux)
+    assert status == 0, "exit status %d\nstderr:\n%s" % (status, tmux.stderr_now())
+    check_restored(tmux, after)
+    held.close()
