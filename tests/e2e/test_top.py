@@ -15,6 +15,8 @@ import pytest
 
 import tcltest
 
+pytestmark = pytest.mark.view
+
 TOP_COLUMNS = ["COMM", "PID", "LOCAL", "REMOTE", "AGE(s)", "TX", "RX", "RTT(ms)"]
 JSON_KEYS = ["event", "time", "connections"]
 CONN_KEYS = ["id", "pid", "comm", "ip", "saddr", "sport", "daddr", "dport", "age_s",
