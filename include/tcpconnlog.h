@@ -62,7 +62,7 @@ struct tcl_event {
 	__u64 latency_ns;	/* attempt start to outcome; 0 while pending */
 	__u64 call_ns;		/* time inside tcp_v{4,6}_connect (TCL_F_CALL_MEASURED) */
 	__u64 sock_id;		/* kernel socket address: never printed */
-	__u64 conn_id;		/* from 1: links a close to its connect or accept */
+	__u64 conn_id;		/* links a close to its connect or accept; not 0 */
 	/* close records only, read from the socket as it closes */
 	__u64 duration_ns;	/* established to closed */
 	__u64 bytes_sent;	/* acknowledged by the peer */

@@ -42,7 +42,13 @@ const volatile bool lifecycle;
 const volatile bool accepts;
 
 struct tcl_counters counters;
-__u64 next_conn_id;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} id_counter SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -199,9 +205,18 @@ static __always_inline bool take_caller(struct tcl_event *ev)
 	return true;
 }
 
+/* Per-CPU counters with the CPU number in the low bits: unique ids
+ * without the atomic fetch-and-add that Linux 5.10 lacks (5.12+).
+ */
 static __always_inline __u64 new_conn_id(void)
 {
-	return __sync_fetch_and_add(&next_conn_id, 1) + 1;
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&id_counter, &zero);
+
+	if (!n)
+		return 0;
+	*n += 1;
+	return *n << 12 | (bpf_get_smp_processor_id() & 0xfff);
 }
 
 static __always_inline struct tcl_attempt *begin_attempt(__u64 skid,
