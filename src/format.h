@@ -30,6 +30,9 @@ void format_json_event(const struct format_opts *o, const struct tcl_event *ev,
  * Bytes that are not valid UTF-8 become \u00XX so that output always parses.
  */
 void json_string(struct strbuf *sb, const char *s, size_t n);
+/* ,"ip":..,"saddr":..,"sport":..,"daddr":..,"dport":.. of a JSON object */
+void json_tuple(struct strbuf *sb, __u8 ip, const union tcl_addr *saddr, __u16 sport,
+		const union tcl_addr *daddr, __u16 dport);
 /* RFC 3339 UTC with microseconds, e.g. 2026-11-23T09:00:00.123456Z */
 void rfc3339_utc(struct strbuf *sb, __s64 real_ns);
 

@@ -82,12 +82,39 @@ void rfc3339_utc(struct strbuf *sb, __s64 real_ns)
 	sb_mem(sb, frac, sizeof(frac));
 }
 
+void json_tuple(struct strbuf *sb, __u8 ip, const union tcl_addr *saddr, __u16 sport,
+		const union tcl_addr *daddr, __u16 dport)
+{
+	char addr[TCL_ADDR_STRLEN];
+
+	sb_str(sb, ",\"ip\":");
+	sb_u64(sb, ip);
+	sb_str(sb, ",\"saddr\":\"");
+	sb_str(sb, addr_to_str(ip, saddr, addr));
+	sb_str(sb, "\",\"sport\":");
+	sb_u64(sb, sport);
+	sb_str(sb, ",\"daddr\":\"");
+	sb_str(sb, addr_to_str(ip, daddr, addr));
+	sb_str(sb, "\",\"dport\":");
+	sb_u64(sb, dport);
+}
+
+/* A quoted name (no escaping needed), or null. */
+static void json_name_or_null(struct strbuf *sb, const char *name)
+{
+	if (!name) {
+		sb_str(sb, "null");
+		return;
+	}
+	sb_char(sb, '"');
+	sb_str(sb, name);
+	sb_char(sb, '"');
+}
+
 /* What every record has: kind, time, id, who, where. */
 static void json_head(const struct format_opts *o, const struct tcl_event *ev,
 		      struct strbuf *sb)
 {
-	char addr[TCL_ADDR_STRLEN];
-
 	sb_str(sb, "{\"event\":\"");
 	sb_str(sb, kind_name(ev->kind));
 	sb_str(sb, "\",\"time\":\"");
@@ -106,16 +133,7 @@ static void json_head(const struct format_opts *o, const struct tcl_event *ev,
 		sb_str(sb, ",\"comm\":");
 		json_string(sb, ev->comm, TCL_COMM_LEN);
 	}
-	sb_str(sb, ",\"ip\":");
-	sb_u64(sb, ev->ip);
-	sb_str(sb, ",\"saddr\":\"");
-	sb_str(sb, addr_to_str(ev->ip, &ev->saddr, addr));
-	sb_str(sb, "\",\"sport\":");
-	sb_u64(sb, ev->sport);
-	sb_str(sb, ",\"daddr\":\"");
-	sb_str(sb, addr_to_str(ev->ip, &ev->daddr, addr));
-	sb_str(sb, "\",\"dport\":");
-	sb_u64(sb, ev->dport);
+	json_tuple(sb, ev->ip, &ev->saddr, ev->sport, &ev->daddr, ev->dport);
 }
 
 static void json_connect_tail(const struct tcl_event *ev, struct strbuf *sb)
@@ -125,13 +143,7 @@ static void json_connect_tail(const struct tcl_event *ev, struct strbuf *sb)
 	sb_str(sb, ",\"result\":\"");
 	sb_str(sb, result_name(ev->result));
 	sb_str(sb, "\",\"errno\":");
-	if (ev->err) {
-		sb_char(sb, '"');
-		sb_str(sb, errno_name(ev->err, errbuf, sizeof(errbuf)));
-		sb_char(sb, '"');
-	} else {
-		sb_str(sb, "null");
-	}
+	json_name_or_null(sb, ev->err ? errno_name(ev->err, errbuf, sizeof(errbuf)) : NULL);
 	sb_str(sb, ",\"latency_us\":");
 	if (ev->result == TCL_PENDING)
 		sb_str(sb, "null");
@@ -146,8 +158,6 @@ static void json_connect_tail(const struct tcl_event *ev, struct strbuf *sb)
 
 static void json_close_tail(const struct tcl_event *ev, struct strbuf *sb)
 {
-	const char *closer = closer_name(ev->closer);
-
 	sb_str(sb, ",\"direction\":\"");
 	sb_str(sb, ev->flags & TCL_F_INBOUND ? "in" : "out");
 	sb_str(sb, "\",\"duration_ms\":");
@@ -170,13 +180,7 @@ static void json_close_tail(const struct tcl_event *ev, struct strbuf *sb)
 	sb_str(sb, ",\"retransmits\":");
 	sb_u64(sb, ev->retransmits);
 	sb_str(sb, ",\"closed_by\":");
-	if (closer) {
-		sb_char(sb, '"');
-		sb_str(sb, closer);
-		sb_char(sb, '"');
-	} else {
-		sb_str(sb, "null");
-	}
+	json_name_or_null(sb, closer_name(ev->closer));
 }
 
 void format_json_event(const struct format_opts *o, const struct tcl_event *ev,

@@ -9,51 +9,33 @@ enum { W_TIMESTAMP = 9, W_CLOCK = 8, W_UID = 6, W_PID = 7, W_COMM = 16,
        /* "error:" and the longest errno name (15) */
        W_RESULT = 21 };
 
-static void column(struct strbuf *sb, const char *s, size_t width)
-{
-	size_t start = sb->len;
-
-	sb_str(sb, s);
-	sb_pad(sb, start, width);
-	sb_char(sb, ' ');
-}
-
-static void column_u64(struct strbuf *sb, unsigned long long v, size_t width)
-{
-	size_t start = sb->len;
-
-	sb_u64(sb, v);
-	sb_pad(sb, start, width);
-	sb_char(sb, ' ');
-}
-
 void format_text_header(const struct format_opts *o, struct strbuf *sb)
 {
 	if (o->timestamp)
-		column(sb, "TIME(s)", W_TIMESTAMP);
+		sb_column(sb, "TIME(s)", W_TIMESTAMP);
 	if (o->wallclock)
-		column(sb, "TIME", W_CLOCK);
+		sb_column(sb, "TIME", W_CLOCK);
 	if (o->uid)
-		column(sb, "UID", W_UID);
+		sb_column(sb, "UID", W_UID);
 	if (o->events)
-		column(sb, "EVENT", W_EVENT);
-	column(sb, "PID", W_PID);
-	column(sb, "COMM", W_COMM);
-	column(sb, "IP", W_IP);
-	column(sb, "SADDR", o->addr_width);
+		sb_column(sb, "EVENT", W_EVENT);
+	sb_column(sb, "PID", W_PID);
+	sb_column(sb, "COMM", W_COMM);
+	sb_column(sb, "IP", W_IP);
+	sb_column(sb, "SADDR", o->addr_width);
 	if (o->lport)
-		column(sb, "LPORT", W_PORT);
-	column(sb, "DADDR", o->addr_width);
-	column(sb, "DPORT", W_PORT);
-	column(sb, "RESULT", W_RESULT);
+		sb_column(sb, "LPORT", W_PORT);
+	sb_column(sb, "DADDR", o->addr_width);
+	sb_column(sb, "DPORT", W_PORT);
+	sb_column(sb, "RESULT", W_RESULT);
 	if (!o->lifecycle) {
 		sb_str(sb, "LAT(ms)\n");
 		return;
 	}
-	column(sb, "LAT(ms)", W_MS);
-	column(sb, "DUR(ms)", W_MS);
-	column(sb, "TX", W_BYTES);
-	column(sb, "RX", W_BYTES);
+	sb_column(sb, "LAT(ms)", W_MS);
+	sb_column(sb, "DUR(ms)", W_MS);
+	sb_column(sb, "TX", W_BYTES);
+	sb_column(sb, "RX", W_BYTES);
 	sb_str(sb, "RTT(ms)\n");
 }
 
@@ -65,7 +47,7 @@ static void wallclock(const struct format_opts *o, __u64 ts_ns, struct strbuf *s
 
 	localtime_r(&secs, &tm);
 	strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
-	column(sb, hms, W_CLOCK);
+	sb_column(sb, hms, W_CLOCK);
 }
 
 /* RESULT: the attempt's outcome; for a close, who closed first. */
@@ -114,9 +96,9 @@ static void figures(const struct format_opts *o, const struct tcl_event *ev,
 	sb_pad(sb, start, W_MS);
 	sb_char(sb, ' ');
 	if (!closed) {
-		column(sb, "-", W_MS);
-		column(sb, "-", W_BYTES);
-		column(sb, "-", W_BYTES);
+		sb_column(sb, "-", W_MS);
+		sb_column(sb, "-", W_BYTES);
+		sb_column(sb, "-", W_BYTES);
 		sb_str(sb, "-\n");
 		return;
 	}
@@ -124,8 +106,8 @@ static void figures(const struct format_opts *o, const struct tcl_event *ev,
 	sb_milli(sb, ev->duration_ns / 1000);
 	sb_pad(sb, start, W_MS);
 	sb_char(sb, ' ');
-	column_u64(sb, ev->bytes_sent, W_BYTES);
-	column_u64(sb, ev->bytes_received, W_BYTES);
+	sb_column_u64(sb, ev->bytes_sent, W_BYTES);
+	sb_column_u64(sb, ev->bytes_received, W_BYTES);
 	sb_milli(sb, ev->srtt_us);
 	sb_char(sb, '\n');
 }
@@ -149,25 +131,25 @@ void format_text_event(const struct format_opts *o, const struct tcl_event *ev,
 		wallclock(o, ev->ts_ns, sb);
 	if (o->uid) {
 		if (unknown)
-			column(sb, "-", W_UID);
+			sb_column(sb, "-", W_UID);
 		else
-			column_u64(sb, ev->uid, W_UID);
+			sb_column_u64(sb, ev->uid, W_UID);
 	}
 	if (o->events)
-		column(sb, kind_name(ev->kind), W_EVENT);
+		sb_column(sb, kind_name(ev->kind), W_EVENT);
 	if (unknown) {
-		column(sb, "-", W_PID);
-		column(sb, "-", W_COMM);
+		sb_column(sb, "-", W_PID);
+		sb_column(sb, "-", W_COMM);
 	} else {
-		column_u64(sb, ev->pid, W_PID);
-		column(sb, comm_printable(ev->comm, comm, sizeof(comm)), W_COMM);
+		sb_column_u64(sb, ev->pid, W_PID);
+		sb_column(sb, comm_printable(ev->comm, comm, sizeof(comm)), W_COMM);
 	}
-	column_u64(sb, ev->ip, W_IP);
-	column(sb, addr_to_str(ev->ip, &ev->saddr, addr), o->addr_width);
+	sb_column_u64(sb, ev->ip, W_IP);
+	sb_column(sb, addr_to_str(ev->ip, &ev->saddr, addr), o->addr_width);
 	if (o->lport)
-		column_u64(sb, ev->sport, W_PORT);
-	column(sb, addr_to_str(ev->ip, &ev->daddr, addr), o->addr_width);
-	column_u64(sb, ev->dport, W_PORT);
+		sb_column_u64(sb, ev->sport, W_PORT);
+	sb_column(sb, addr_to_str(ev->ip, &ev->daddr, addr), o->addr_width);
+	sb_column_u64(sb, ev->dport, W_PORT);
 	result_column(ev, sb);
 	figures(o, ev, sb);
 }

@@ -72,4 +72,23 @@ static inline void sb_pad(struct strbuf *sb, size_t from, size_t width)
 		sb_char(sb, ' ');
 }
 
+/* A text column: s padded to width, then the space that separates it. */
+static inline void sb_column(struct strbuf *sb, const char *s, size_t width)
+{
+	size_t start = sb->len;
+
+	sb_str(sb, s);
+	sb_pad(sb, start, width);
+	sb_char(sb, ' ');
+}
+
+static inline void sb_column_u64(struct strbuf *sb, unsigned long long v, size_t width)
+{
+	size_t start = sb->len;
+
+	sb_u64(sb, v);
+	sb_pad(sb, start, width);
+	sb_char(sb, ' ');
+}
+
 #endif

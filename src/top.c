@@ -287,33 +287,15 @@ static struct view *sorted_views(struct top *t, size_t *n, size_t *width)
 	return v;
 }
 
-static void column(struct strbuf *sb, const char *s, size_t width)
-{
-	size_t start = sb->len;
-
-	sb_str(sb, s);
-	sb_pad(sb, start, width);
-	sb_char(sb, ' ');
-}
-
-static void column_u64(struct strbuf *sb, unsigned long long v, size_t width)
-{
-	size_t start = sb->len;
-
-	sb_u64(sb, v);
-	sb_pad(sb, start, width);
-	sb_char(sb, ' ');
-}
-
 static void header_line(struct strbuf *sb, size_t addr_width)
 {
-	column(sb, "COMM", W_COMM);
-	column(sb, "PID", W_PID);
-	column(sb, "LOCAL", addr_width);
-	column(sb, "REMOTE", addr_width);
-	column(sb, "AGE(s)", W_AGE);
-	column(sb, "TX", W_BYTES);
-	column(sb, "RX", W_BYTES);
+	sb_column(sb, "COMM", W_COMM);
+	sb_column(sb, "PID", W_PID);
+	sb_column(sb, "LOCAL", addr_width);
+	sb_column(sb, "REMOTE", addr_width);
+	sb_column(sb, "AGE(s)", W_AGE);
+	sb_column(sb, "TX", W_BYTES);
+	sb_column(sb, "RX", W_BYTES);
 	sb_str(sb, "RTT(ms)");
 }
 
@@ -331,13 +313,13 @@ static void row_line(struct strbuf *sb, const struct view *v, size_t addr_width,
 	__u64 age = age_ns(r, now_ns);
 	size_t start;
 
-	column(sb, known ? comm_printable(r->comm, comm, sizeof(comm)) : "-", W_COMM);
+	sb_column(sb, known ? comm_printable(r->comm, comm, sizeof(comm)) : "-", W_COMM);
 	if (known)
-		column_u64(sb, r->pid, W_PID);
+		sb_column_u64(sb, r->pid, W_PID);
 	else
-		column(sb, "-", W_PID);
-	column(sb, v->local, addr_width);
-	column(sb, v->remote, addr_width);
+		sb_column(sb, "-", W_PID);
+	sb_column(sb, v->local, addr_width);
+	sb_column(sb, v->remote, addr_width);
 	/* seconds to a tenth, truncated */
 	start = sb->len;
 	sb_u64(sb, age / 1000000000ULL);
@@ -346,13 +328,13 @@ static void row_line(struct strbuf *sb, const struct view *v, size_t addr_width,
 	sb_pad(sb, start, W_AGE);
 	sb_char(sb, ' ');
 	if (!r->live) {
-		column(sb, "-", W_BYTES);
-		column(sb, "-", W_BYTES);
+		sb_column(sb, "-", W_BYTES);
+		sb_column(sb, "-", W_BYTES);
 		sb_char(sb, '-');
 		return;
 	}
-	column_u64(sb, r->info.bytes_acked, W_BYTES);
-	column_u64(sb, r->info.bytes_received, W_BYTES);
+	sb_column_u64(sb, r->info.bytes_acked, W_BYTES);
+	sb_column_u64(sb, r->info.bytes_received, W_BYTES);
 	sb_milli(sb, r->info.rtt_us);
 }
 
@@ -389,7 +371,6 @@ static void print_text(struct top *t, FILE *out, __u64 now_ns,
 
 static void json_row(struct strbuf *sb, const struct top_row *r, __u64 now_ns)
 {
-	char addr[TCL_ADDR_STRLEN];
 	bool known = !(r->flags & TCL_F_NO_PROCESS);
 
 	sb_str(sb, "{\"id\":");
@@ -404,16 +385,7 @@ static void json_row(struct strbuf *sb, const struct top_row *r, __u64 now_ns)
 		json_string(sb, r->comm, TCL_COMM_LEN);
 	else
 		sb_str(sb, "null");
-	sb_str(sb, ",\"ip\":");
-	sb_u64(sb, r->ip);
-	sb_str(sb, ",\"saddr\":\"");
-	sb_str(sb, addr_to_str(r->ip, &r->saddr, addr));
-	sb_str(sb, "\",\"sport\":");
-	sb_u64(sb, r->sport);
-	sb_str(sb, ",\"daddr\":\"");
-	sb_str(sb, addr_to_str(r->ip, &r->daddr, addr));
-	sb_str(sb, "\",\"dport\":");
-	sb_u64(sb, r->dport);
+	json_tuple(sb, r->ip, &r->saddr, r->sport, &r->daddr, r->dport);
 	sb_str(sb, ",\"age_s\":");
 	sb_milli(sb, age_ns(r, now_ns) / 1000000);
 	if (!r->live) {
