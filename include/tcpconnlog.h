@@ -65,8 +65,8 @@ struct tcl_event {
 	__u64 conn_id;		/* links a close to its connect or accept; not 0 */
 	/* close records only, read from the socket as it closes */
 	__u64 duration_ns;	/* established to closed */
-	__u64 bytes_sent;	/* acknowledged by the peer */
-	__u64 bytes_received;
+	__u64 bytes_sent;	/* data bytes acknowledged by the peer */
+	__u64 bytes_received;	/* data bytes received in order */
 	union tcl_addr saddr;
 	union tcl_addr daddr;
 	__u32 pid;		/* tgid */
@@ -114,8 +114,14 @@ struct tcl_attempt {
 struct tcl_conn {
 	struct tcl_event ev;	/* identity as in its connect or accept record */
 	__u64 established_ns;
-	__u32 accept_pending;	/* accept record not made yet */
-	__u32 pad;
+	/* the socket's byte counters at establishment: they count the SYN's
+	 * sequence number too (bytes_acked of a connect starts at 1)
+	 */
+	__u32 acked_at_open;
+	__u32 received_at_open;
+	__u8 accept_pending;	/* accept record not made yet */
+	__u8 fin_sent;		/* we sent a FIN (FIN_WAIT1 or LAST_ACK seen) */
+	__u8 pad[6];
 };
 
 /* Counters the BPF side keeps for user space (in .bss). */

@@ -11,8 +11,17 @@
 #define ECONNRESET	104
 #define EPIPE		32
 
-static __always_inline void open_connection(__u64 skid, struct tcl_conn *c)
+/* The kernel's byte counters count sequence numbers, and so the SYN and
+ * FIN too: note where they stand at establishment (bytes_acked of a
+ * connect is 1 by then) so that close records can give data bytes.
+ */
+static __always_inline void open_connection(const struct sock *sk, __u64 skid,
+					    struct tcl_conn *c)
 {
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	c->acked_at_open = BPF_CORE_READ(tp, bytes_acked);
+	c->received_at_open = BPF_CORE_READ(tp, bytes_received);
 	if (bpf_map_update_elem(&conns, &skid, c, BPF_ANY) == 0)
 		__sync_fetch_and_add(&counters.conns_opened, 1);
 }
@@ -25,7 +34,7 @@ static __always_inline void follow_connection(__u64 skid, const struct tcl_event
 
 	c.ev = *ev;
 	c.established_ns = now;
-	open_connection(skid, &c);
+	open_connection((const struct sock *)skid, skid, &c);
 }
 
 /* SYN_RECV -> ESTABLISHED of a passive socket (-A). It happens in softirq
@@ -54,7 +63,7 @@ static __always_inline void accepted(const struct sock *sk)
 	ev->conn_id = new_conn_id();
 	ev->ts_ns = c.established_ns = bpf_ktime_get_ns();
 	c.accept_pending = 1;
-	open_connection(skid, &c);
+	open_connection(sk, skid, &c);
 }
 
 /* The record of an accepted connection, made once. Without a known
@@ -94,12 +103,24 @@ static __always_inline void accept_returned(int fd)
 }
 
 static __always_inline void read_close_counters(const struct sock *sk,
+						const struct tcl_conn *c,
 						struct tcl_event *ev)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	__u64 sent = BPF_CORE_READ(tp, bytes_acked) - c->acked_at_open;
+	__u64 received = BPF_CORE_READ(tp, bytes_received) - c->received_at_open;
 
-	ev->bytes_sent = BPF_CORE_READ(tp, bytes_acked);
-	ev->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	/* our FIN was acknowledged: all up to write_seq, the FIN's own
+	 * sequence number included, is
+	 */
+	if (c->fin_sent && sent &&
+	    BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
+		sent--;
+	/* the peer's FIN, taken in order (tcp_fin() marks the socket done) */
+	if (received && (BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << SOCK_DONE)))
+		received--;
+	ev->bytes_sent = sent;
+	ev->bytes_received = received;
 	ev->segs_out = BPF_CORE_READ(tp, segs_out);
 	ev->segs_in = BPF_CORE_READ(tp, segs_in);
 	ev->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;	/* kept scaled by 8 */
@@ -138,7 +159,7 @@ static __always_inline void connection_closed(const struct sock *sk, __u64 skid,
 		goto out;
 	if (ev->closer == TCL_CLOSER_UNKNOWN)
 		ev->closer = closer_at_close(sk);
-	read_close_counters(sk, ev);
+	read_close_counters(sk, c, ev);
 	ev->kind = TCL_KIND_CLOSE;
 	ev->stage = TCL_STAGE_OUTCOME;
 	ev->ts_ns = now;
@@ -170,6 +191,8 @@ static __always_inline void connection_state_changed(const struct sock *sk,
 		else if (newstate == TCP_CLOSE_WAIT)
 			c->ev.closer = TCL_CLOSER_REMOTE;
 	}
+	if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK)
+		c->fin_sent = 1;
 	if (newstate == TCP_CLOSE)
 		connection_closed(sk, skid, c);
 }
