@@ -13,11 +13,20 @@
 #include <linux/tcp.h>
 #include "sockdiag.h"
 
-/* TCP states (include/net/tcp_states.h) of a connection that is open:
- * ESTABLISHED, FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK, CLOSING.
- * Listeners, request and time-wait sockets carry no tcp_info.
+/* TCP states as the kernel numbers them (include/net/tcp_states.h) */
+enum {
+	STATE_ESTABLISHED = 1,
+	STATE_FIN_WAIT1 = 4,
+	STATE_FIN_WAIT2 = 5,
+	STATE_CLOSE_WAIT = 8,
+	STATE_LAST_ACK = 9,
+	STATE_CLOSING = 11,
+};
+/* Those of a connection that is open. Listeners, request and time-wait
+ * sockets carry no tcp_info.
  */
-#define OPEN_STATES	((1 << 1) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 11))
+#define OPEN_STATES	(1 << STATE_ESTABLISHED | 1 << STATE_FIN_WAIT1 | 1 << STATE_FIN_WAIT2 | \
+			 1 << STATE_CLOSE_WAIT | 1 << STATE_LAST_ACK | 1 << STATE_CLOSING)
 /* the kernel fills dump messages up to 32 KiB: room for any of them */
 #define RECV_BUF	65536
 /* tcpi_bytes_received came last of what we read (Linux 4.1) */
@@ -157,6 +166,21 @@ static bool info_of(struct inet_diag_msg *m, int len, struct diag_info *out)
 	return false;
 }
 
+void diag_data_bytes(const struct diag_info *i, bool outbound, __u64 *sent,
+		     __u64 *received)
+{
+	/* FIN_WAIT2: our FIN was acknowledged; CLOSE_WAIT, LAST_ACK and
+	 * CLOSING: the peer's FIN was taken
+	 */
+	bool fin_acked = i->state == STATE_FIN_WAIT2;
+	bool fin_taken = i->state == STATE_CLOSE_WAIT || i->state == STATE_LAST_ACK ||
+			 i->state == STATE_CLOSING;
+	__u64 control = (outbound ? 1 : 0) + fin_acked;
+
+	*sent = i->bytes_acked > control ? i->bytes_acked - control : 0;
+	*received = i->bytes_received > fin_taken ? i->bytes_received - fin_taken : 0;
+}
+
 static int take(struct sockdiag *d, struct nlmsghdr *nlh)
 {
 	struct inet_diag_msg *m = NLMSG_DATA(nlh);
@@ -168,6 +192,7 @@ static int take(struct sockdiag *d, struct nlmsghdr *nlh)
 
 	if (len < 0 || !info_of(m, len, &info))
 		return 0;
+	info.state = m->idiag_state;
 	if (m->idiag_family == AF_INET) {
 		ip = 4;
 		memcpy(&saddr.v4, m->id.idiag_src, 4);

@@ -28,7 +28,7 @@ struct diag_info {
 	__u64 bytes_acked;	/* tcpi_bytes_acked: sent and acknowledged */
 	__u64 bytes_received;	/* tcpi_bytes_received */
 	__u32 rtt_us;		/* tcpi_rtt: smoothed round-trip time */
-	__u32 pad;
+	__u8 state;		/* TCP_ESTABLISHED, TCP_FIN_WAIT1... */
 };
 
 struct diag_entry {
@@ -55,6 +55,13 @@ int sockdiag_add(struct sockdiag *d, const struct diag_key *k,
 		 const struct diag_info *info);
 /* The counters of the connection k, or NULL if the dump did not list it. */
 const struct diag_info *sockdiag_find(struct sockdiag *d, const struct diag_key *k);
+
+/* The data bytes of i's connection, sent and acknowledged, and received.
+ * The kernel's counters also count the SYN of a connect (outbound) and
+ * each FIN once it was acknowledged or taken, as sequence numbers do.
+ */
+void diag_data_bytes(const struct diag_info *i, bool outbound, __u64 *sent,
+		     __u64 *received);
 
 /* Replace d's contents with every open TCP connection of this network
  * namespace, IPv4 and IPv6. 0, or -errno (d then holds a partial answer).

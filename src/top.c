@@ -221,9 +221,19 @@ struct view {
 	char remote[TCL_ADDR_STRLEN + 8];
 };
 
+static void data_bytes(const struct top_row *r, __u64 *sent, __u64 *received)
+{
+	diag_data_bytes(&r->info, !(r->flags & TCL_F_INBOUND), sent, received);
+}
+
 static __u64 bytes_of(const struct top_row *r)
 {
-	return r->live ? r->info.bytes_acked + r->info.bytes_received : 0;
+	__u64 sent, received;
+
+	if (!r->live)
+		return 0;
+	data_bytes(r, &sent, &received);
+	return sent + received;
 }
 
 /* most bytes first, then the oldest */
@@ -310,7 +320,7 @@ static void row_line(struct strbuf *sb, const struct view *v, size_t addr_width,
 	const struct top_row *r = v->r;
 	bool known = !(r->flags & TCL_F_NO_PROCESS);
 	char comm[TCL_COMM_LEN + 1];
-	__u64 age = age_ns(r, now_ns);
+	__u64 age = age_ns(r, now_ns), sent, received;
 	size_t start;
 
 	sb_column(sb, known ? comm_printable(r->comm, comm, sizeof(comm)) : "-", W_COMM);
@@ -333,8 +343,9 @@ static void row_line(struct strbuf *sb, const struct view *v, size_t addr_width,
 		sb_char(sb, '-');
 		return;
 	}
-	sb_column_u64(sb, r->info.bytes_acked, W_BYTES);
-	sb_column_u64(sb, r->info.bytes_received, W_BYTES);
+	data_bytes(r, &sent, &received);
+	sb_column_u64(sb, sent, W_BYTES);
+	sb_column_u64(sb, received, W_BYTES);
 	sb_milli(sb, r->info.rtt_us);
 }
 
@@ -372,6 +383,7 @@ static void print_text(struct top *t, FILE *out, __u64 now_ns,
 static void json_row(struct strbuf *sb, const struct top_row *r, __u64 now_ns)
 {
 	bool known = !(r->flags & TCL_F_NO_PROCESS);
+	__u64 sent, received;
 
 	sb_str(sb, "{\"id\":");
 	sb_u64(sb, r->conn_id);
@@ -392,10 +404,11 @@ static void json_row(struct strbuf *sb, const struct top_row *r, __u64 now_ns)
 		sb_str(sb, ",\"bytes_sent\":null,\"bytes_received\":null,\"srtt_us\":null}");
 		return;
 	}
+	data_bytes(r, &sent, &received);
 	sb_str(sb, ",\"bytes_sent\":");
-	sb_u64(sb, r->info.bytes_acked);
+	sb_u64(sb, sent);
 	sb_str(sb, ",\"bytes_received\":");
-	sb_u64(sb, r->info.bytes_received);
+	sb_u64(sb, received);
 	sb_str(sb, ",\"srtt_us\":");
 	sb_u64(sb, r->info.rtt_us);
 	sb_char(sb, '}');

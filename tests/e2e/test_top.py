@@ -29,8 +29,6 @@ AGE_RE = re.compile(r"^\d+\.\d$")
 # bytes each way: under the socket buffers, so one thread can send then read
 TO_SERVER = 12345
 TO_CLIENT = 23456
-# the kernel counts the SYN among the bytes acknowledged on the active side
-SYN = 1
 # after the last byte, time for the acknowledgements before a snapshot counts
 SETTLE = 0.3
 # what the pane's shell prints after the tool (not the command line it echoes)
@@ -106,7 +104,7 @@ class Held:
         pid = self.c["pid"]
         both = [
             ("connect", self.local, self.remote, pid, self.c["comm"],
-             TO_SERVER + SYN, TO_CLIENT, self.c["t0w"], self.c["t1w"]),
+             TO_SERVER, TO_CLIENT, self.c["t0w"], self.c["t1w"]),
             # the server end is established when the client's ACK comes in:
             # after the client's connect returned, before accept() did
             ("accept", self.remote, self.local, pid, self.accept_comm,

@@ -232,6 +232,17 @@ static const struct diag_info *lookup(struct sockdiag *d, const char *saddr, __u
 	return sockdiag_find(d, &k);
 }
 
+/* Data bytes: without the connect's SYN, nor a FIN acknowledged or taken. */
+static void check_data_bytes(const struct diag_info *i, bool outbound,
+			     __u64 want_sent, __u64 want_received)
+{
+	__u64 sent, received;
+
+	diag_data_bytes(i, outbound, &sent, &received);
+	assert_int_equal(sent, want_sent);
+	assert_int_equal(received, want_received);
+}
+
 static void check_dump(int af, const char *listen_at, const char *connect_to)
 {
 	const struct diag_info *cl, *sv;
@@ -255,6 +266,9 @@ static void check_dump(int af, const char *listen_at, const char *connect_to)
 	/* the kernel counts the SYN among the bytes acked on the active side */
 	assert_int_equal(cl->bytes_acked, TO_SERVER + 1);
 	assert_int_equal(cl->bytes_received, TO_CLIENT);
+	assert_int_equal(cl->state, 1);	/* ESTABLISHED */
+	check_data_bytes(cl, true, TO_SERVER, TO_CLIENT);
+	check_data_bytes(sv, false, TO_CLIENT, TO_SERVER);
 	assert_int_equal(sv->bytes_acked, TO_CLIENT);
 	assert_int_equal(sv->bytes_received, TO_SERVER);
 	assert_true(cl->rtt_us > 0);
@@ -315,6 +329,68 @@ static void test_dump_ipv4_mapped(void **state)
 	sockdiag_free(&d);
 }
 
+static void test_data_bytes_of_states(void **state)
+{
+	/* state: 1 ESTABLISHED, 4 FIN_WAIT1, 5 FIN_WAIT2, 8 CLOSE_WAIT,
+	 * 9 LAST_ACK, 11 CLOSING
+	 */
+	struct diag_info estab = { .bytes_acked = 11, .bytes_received = 20, .state = 1 };
+	struct diag_info fin_wait1 = { .bytes_acked = 11, .bytes_received = 20, .state = 4 };
+	struct diag_info fin_wait2 = { .bytes_acked = 12, .bytes_received = 20, .state = 5 };
+	struct diag_info close_wait = { .bytes_acked = 11, .bytes_received = 21, .state = 8 };
+	struct diag_info last_ack = { .bytes_acked = 11, .bytes_received = 21, .state = 9 };
+	struct diag_info closing = { .bytes_acked = 11, .bytes_received = 21, .state = 11 };
+	struct diag_info fresh = { .bytes_acked = 0, .bytes_received = 0, .state = 1 };
+
+	(void)state;
+	check_data_bytes(&estab, true, 10, 20);
+	check_data_bytes(&estab, false, 11, 20);
+	check_data_bytes(&fin_wait1, true, 10, 20);
+	check_data_bytes(&fin_wait2, true, 10, 20);
+	check_data_bytes(&fin_wait2, false, 11, 20);
+	check_data_bytes(&close_wait, true, 10, 20);
+	check_data_bytes(&last_ack, true, 10, 20);
+	check_data_bytes(&closing, false, 11, 20);
+	/* never below zero, whatever the kernel said */
+	check_data_bytes(&fresh, true, 0, 0);
+}
+
+/* A real half-closed connection: the client's FIN acknowledged (its end
+ * in FIN_WAIT2), the server holding it (CLOSE_WAIT).
+ */
+static void test_dump_half_closed(void **state)
+{
+	const struct diag_info *cl, *sv;
+	struct sockdiag d;
+	struct conn c;
+	char byte;
+
+	(void)state;
+	open_conn(&c, AF_INET, "127.0.0.1", "127.0.0.1");
+	transfer(c.client, c.server, TO_SERVER);
+	transfer(c.server, c.client, TO_CLIENT);
+	assert_int_equal(shutdown(c.client, SHUT_WR), 0);
+	assert_int_equal(read(c.server, &byte, 1), 0);	/* the FIN arrived */
+	await_acks(c.client);
+
+	sockdiag_init(&d);
+	assert_int_equal(sockdiag_dump(&d), 0);
+	cl = lookup(&d, c.caddr, c.cport, c.saddr, c.sport);
+	sv = lookup(&d, c.saddr, c.sport, c.caddr, c.cport);
+	assert_non_null(cl);
+	assert_non_null(sv);
+	assert_int_equal(cl->state, 5);
+	assert_int_equal(sv->state, 8);
+	/* SYN and FIN counted by the kernel, not by us */
+	assert_int_equal(cl->bytes_acked, TO_SERVER + 2);
+	assert_int_equal(sv->bytes_received, TO_SERVER + 1);
+	check_data_bytes(cl, true, TO_SERVER, TO_CLIENT);
+	check_data_bytes(sv, false, TO_CLIENT, TO_SERVER);
+	close(c.client);
+	close(c.server);
+	sockdiag_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +400,8 @@ int main(void)
 		cmocka_unit_test(test_dump_ipv4),
 		cmocka_unit_test(test_dump_ipv6),
 		cmocka_unit_test(test_dump_ipv4_mapped),
+		cmocka_unit_test(test_data_bytes_of_states),
+		cmocka_unit_test(test_dump_half_closed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

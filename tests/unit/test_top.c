@@ -93,11 +93,14 @@ static struct tcl_event closing(__u64 id)
 	return ev;
 }
 
-/* sock_diag lists the connection of ev with these counters */
+/* sock_diag lists the established connection of ev, with these data
+ * bytes: counted as the kernel does, with the SYN of a connect
+ */
 static void diag_has(struct sockdiag *d, const struct tcl_event *ev,
-		     __u64 acked, __u64 received, __u32 rtt_us)
+		     __u64 sent, __u64 received, __u32 rtt_us)
 {
-	struct diag_info info = { acked, received, rtt_us, 0 };
+	__u64 syn = ev->flags & TCL_F_INBOUND ? 0 : 1;
+	struct diag_info info = { sent + syn, received, rtt_us, 1 /* ESTABLISHED */ };
 	struct diag_key k;
 
 	diag_key_make(&k, ev->ip, &ev->saddr, ev->sport, &ev->daddr, ev->dport);
