@@ -50,7 +50,9 @@ static void wallclock(const struct format_opts *o, __u64 ts_ns, struct strbuf *s
 	sb_column(sb, hms, W_CLOCK);
 }
 
-/* RESULT: the attempt's outcome; for a close, who closed first. */
+/* RESULT: the attempt's outcome; for a close, who closed first. One word
+ * each (closed:remote, like error:ECONNRESET), so that awk's fields hold.
+ */
 static void result_column(const struct tcl_event *ev, struct strbuf *sb)
 {
 	size_t start = sb->len;
@@ -61,7 +63,7 @@ static void result_column(const struct tcl_event *ev, struct strbuf *sb)
 
 		sb_str(sb, "closed");
 		if (closer) {
-			sb_str(sb, " by ");
+			sb_char(sb, ':');
 			sb_str(sb, closer);
 		}
 	} else if (ev->kind == TCL_KIND_ACCEPT) {

@@ -697,6 +697,141 @@ static void test_overflow_flagged_small_buffer(void **state)
 		fail_msg("format_text_header never returned once the buffer was full");
 }
 
+/* ---- -l and -A: the EVENT column, accept and close lines ---- */
+
+static struct format_opts lifecycle_opts(bool U)
+{
+	struct format_opts o = opts(false, false, U, false, 15);
+
+	o.events = true;
+	o.lifecycle = true;
+	return o;
+}
+
+static struct tcl_event close_event(void)
+{
+	struct tcl_event ev = base_event();
+
+	ev.kind = TCL_KIND_CLOSE;
+	ev.closer = TCL_CLOSER_REMOTE;
+	ev.duration_ns = 1234567890ULL;
+	ev.bytes_sent = 70001;
+	ev.bytes_received = 123456789012ULL;
+	ev.srtt_us = 2500;
+	return ev;
+}
+
+static void test_lifecycle_header_exact(void **state)
+{
+	struct format_opts o = lifecycle_opts(false);
+	char want[512] = "";
+
+	(void)state;
+	col(want, sizeof(want), "EVENT", 7);
+	col(want, sizeof(want), "PID", 7);
+	col(want, sizeof(want), "COMM", 16);
+	col(want, sizeof(want), "IP", 2);
+	col(want, sizeof(want), "SADDR", 15);
+	col(want, sizeof(want), "DADDR", 15);
+	col(want, sizeof(want), "DPORT", 5);
+	col(want, sizeof(want), "RESULT", 21);
+	col(want, sizeof(want), "LAT(ms)", 10);
+	col(want, sizeof(want), "DUR(ms)", 10);
+	col(want, sizeof(want), "TX", 12);
+	col(want, sizeof(want), "RX", 12);
+	strcat(want, "RTT(ms)\n");
+	assert_string_equal(header_of(&o), want);
+}
+
+static void test_close_line_exact(void **state)
+{
+	struct format_opts o = lifecycle_opts(false);
+	struct tcl_event ev = close_event();
+	char want[512] = "";
+
+	(void)state;
+	col(want, sizeof(want), "close", 7);
+	col(want, sizeof(want), "4619", 7);
+	col(want, sizeof(want), "curl", 16);
+	col(want, sizeof(want), "4", 2);
+	col(want, sizeof(want), "127.0.0.1", 15);
+	col(want, sizeof(want), "127.0.0.1", 15);
+	col(want, sizeof(want), "8080", 5);
+	col(want, sizeof(want), "closed:remote", 21);
+	col(want, sizeof(want), "-", 10);		/* no latency of its own */
+	col(want, sizeof(want), "1234.567", 10);	/* truncated to the us */
+	col(want, sizeof(want), "70001", 12);
+	col(want, sizeof(want), "123456789012", 12);
+	strcat(want, "2.500\n");
+	assert_string_equal(line_of(&o, &ev), want);
+	assert_aligned(header_of(&o), line_of(&o, &ev));
+
+	ev.closer = TCL_CLOSER_LOCAL;
+	assert_non_null(strstr(line_of(&o, &ev), " closed:local "));
+	ev.closer = TCL_CLOSER_UNKNOWN;
+	assert_non_null(strstr(line_of(&o, &ev), " closed                "));
+}
+
+static void test_connect_line_with_lifecycle_columns(void **state)
+{
+	struct format_opts o = lifecycle_opts(false);
+	struct tcl_event ev = base_event();
+	const char *l;
+
+	(void)state;
+	l = line_of(&o, &ev);
+	assert_aligned(header_of(&o), l);
+	assert_true(strncmp(l, "connect ", 8) == 0);
+	/* latency, then "-" for the figures only a close has */
+	assert_non_null(strstr(l, " established           0.275      - "));
+	assert_non_null(strstr(l, " -            -            -\n"));
+}
+
+static void test_accept_line_unknown_process(void **state)
+{
+	struct format_opts o = lifecycle_opts(true);
+	struct tcl_event ev = base_event();
+	char want[512] = "";
+
+	(void)state;
+	ev.kind = TCL_KIND_ACCEPT;
+	ev.flags = TCL_F_NO_PROCESS | TCL_F_INBOUND;
+	ev.sport = 8080;
+	ev.dport = 48240;
+	col(want, sizeof(want), "-", 6);	/* UID */
+	col(want, sizeof(want), "accept", 7);
+	col(want, sizeof(want), "-", 7);
+	col(want, sizeof(want), "-", 16);
+	col(want, sizeof(want), "4", 2);
+	col(want, sizeof(want), "127.0.0.1", 15);
+	col(want, sizeof(want), "127.0.0.1", 15);
+	col(want, sizeof(want), "48240", 5);
+	col(want, sizeof(want), "accepted", 21);
+	col(want, sizeof(want), "-", 10);
+	col(want, sizeof(want), "-", 10);
+	col(want, sizeof(want), "-", 12);
+	col(want, sizeof(want), "-", 12);
+	strcat(want, "-\n");
+	assert_string_equal(line_of(&o, &ev), want);
+	assert_aligned(header_of(&o), line_of(&o, &ev));
+}
+
+/* -A alone: the EVENT column without the -l figures */
+static void test_accept_only_has_event_column(void **state)
+{
+	struct format_opts o = opts(false, false, false, false, 15);
+	struct tcl_event ev = base_event();
+
+	(void)state;
+	o.events = true;
+	assert_true(strncmp(header_of(&o), "EVENT   PID ", 12) == 0);
+	assert_non_null(strstr(header_of(&o), " RESULT                LAT(ms)\n"));
+	ev.kind = TCL_KIND_ACCEPT;
+	assert_true(strncmp(line_of(&o, &ev), "accept  4619 ", 13) == 0);
+	assert_non_null(strstr(line_of(&o, &ev), " accepted              -\n"));
+	assert_aligned(header_of(&o), line_of(&o, &ev));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -727,6 +862,11 @@ int main(void)
 		cmocka_unit_test(test_comm_non_utf8_bytes_one_per_column),
 		cmocka_unit_test(test_comm_control_bytes_not_emitted_raw),
 		cmocka_unit_test(test_overflow_flagged_small_buffer),
+		cmocka_unit_test(test_lifecycle_header_exact),
+		cmocka_unit_test(test_close_line_exact),
+		cmocka_unit_test(test_connect_line_with_lifecycle_columns),
+		cmocka_unit_test(test_accept_line_unknown_process),
+		cmocka_unit_test(test_accept_only_has_event_column),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
