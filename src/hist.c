@@ -62,6 +62,16 @@ __u64 hist_percentile(const struct latency_hist *h, double p)
 	return h->max;
 }
 
+void hist_print_ms(FILE *out, const struct latency_hist *h)
+{
+	if (!h->count) {
+		fprintf(out, " %10s %10s %10s", "-", "-", "-");
+		return;
+	}
+	fprintf(out, " %10.3f %10.3f %10.3f", h->sum / h->count / 1e6,
+		hist_percentile(h, 0.50) / 1e6, hist_percentile(h, 0.99) / 1e6);
+}
+
 unsigned int log2_slot(__u64 v)
 {
 	return v ? top_bit(v) + 1 : 0;

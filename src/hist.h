@@ -29,6 +29,11 @@ void hist_add(struct latency_hist *h, __u64 v);
  */
 __u64 hist_percentile(const struct latency_hist *h, double p);
 
+/* " AVG P50 P99" of h's samples (ns) as milliseconds, in 11-wide columns;
+ * "-" in each when h is empty.
+ */
+void hist_print_ms(FILE *out, const struct latency_hist *h);
+
 /* Slot of v in a log2 histogram: 0 for 0, 1 for 1, 2 for 2-3, 3 for 4-7... */
 unsigned int log2_slot(__u64 v);
 /* Print a log2 histogram in bcc's layout, value column named unit. */

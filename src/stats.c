@@ -54,30 +54,20 @@ static int by_attempts_desc(const void *a, const void *b)
 	return strcmp(x->comm, y->comm);
 }
 
-static void print_ms(FILE *out, const struct comm_stats *c, __u64 ns)
-{
-	if (c->established)
-		fprintf(out, " %10.3f", ns / 1e6);
-	else
-		fprintf(out, " %10s", "-");
-}
-
 static void print_row(FILE *out, const char *comm, const struct comm_stats *c)
 {
-	const struct latency_hist *h = &c->latency_ns;
 	char name[TCL_COMM_LEN + 1];
 
 	fprintf(out, "%-16s %8llu %8llu %8llu %8llu",
 		comm_printable(comm, name, sizeof(name)),
 		(unsigned long long)c->attempts, (unsigned long long)c->established,
 		(unsigned long long)c->failed, (unsigned long long)c->pending);
-	print_ms(out, c, h->count ? h->sum / h->count : 0);
-	print_ms(out, c, hist_percentile(h, 0.50));
-	print_ms(out, c, hist_percentile(h, 0.99));
+	hist_print_ms(out, &c->latency_ns);
 	fputc('\n', out);
 }
 
-void stats_print(const struct stats *s, const struct loss_report *loss, FILE *out)
+void stats_print(const struct stats *s, const struct connstats *conns,
+		 const struct loss_report *loss, FILE *out)
 {
 	size_t n = 0;
 	struct row *rows = calloc(s->by_comm.len + 1, sizeof(*rows));
@@ -102,10 +92,15 @@ void stats_print(const struct stats *s, const struct loss_report *loss, FILE *ou
 
 	fprintf(out, "\nLatency of established connects:\n");
 	log2_print(out, s->latency_log2_us, "usecs");
+	if (conns)
+		connstats_print(conns, out);
 	fprintf(out, "\nLost events: %llu\n", (unsigned long long)loss->lost);
 	if (loss->untracked)
 		fprintf(out, "Attempts dropped from the full in-flight table: %llu\n",
 			(unsigned long long)loss->untracked);
+	if (loss->untracked_conns)
+		fprintf(out, "Connections dropped from the full table, no close record: %llu\n",
+			(unsigned long long)loss->untracked_conns);
 	if (loss->skipped)
 		fprintf(out, "Probe runs skipped by the kernel: %llu\n",
 			(unsigned long long)loss->skipped);

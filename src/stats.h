@@ -4,6 +4,7 @@
 #define TCL_STATS_H
 
 #include <stdio.h>
+#include "connstats.h"
 #include "hist.h"
 #include "table.h"
 #include "tcpconnlog.h"
@@ -34,8 +35,13 @@ struct loss_report {
 	__u64 lost;		/* records the ring buffer had no room for */
 	__u64 untracked;	/* attempts pushed out of the in-flight table */
 	__u64 skipped;		/* probe runs the kernel skipped */
+	__u64 untracked_conns;	/* connections pushed out of the conns table (-l, -A) */
 };
 
-void stats_print(const struct stats *s, const struct loss_report *loss, FILE *out);
+/* The attempts by command and their latency histogram; with conns (-l)
+ * the closed connections' summary; then what was lost.
+ */
+void stats_print(const struct stats *s, const struct connstats *conns,
+		 const struct loss_report *loss, FILE *out);
 
 #endif

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "connstats.h"
 #include "counts.h"
 #include "format.h"
 #include "kretprobe.h"
@@ -25,6 +26,7 @@ struct session {
 	struct tcpconnlog_bpf *skel;
 	struct format_opts fmt;
 	struct stats stats;
+	struct connstats conns;	/* -l: of the close records */
 	struct counts counts;
 	struct top *top;	/* --top: records feed the table, not stdout */
 	__u64 next_top_ns;
@@ -85,6 +87,8 @@ static void take(struct session *s, const struct tcl_event *ev)
 	if (s->top)
 		top_on_event(s->top, ev);
 	if (ev->kind != TCL_KIND_CONNECT) {
+		if (ev->kind == TCL_KIND_CLOSE)
+			connstats_add(&s->conns, ev);
 		if (!s->top)
 			print_record(s, ev);
 		return;
@@ -200,6 +204,19 @@ static __u64 report_pending(struct session *s)
 	return n;
 }
 
+static __u64 map_entries(struct bpf_map *map)
+{
+	int fd = bpf_map__fd(map);
+	__u64 key, next, *prev = NULL, n = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
 static void print_lost_json(struct session *s, const struct loss_report *loss)
 {
 	char line[160];
@@ -214,6 +231,8 @@ static void print_lost_json(struct session *s, const struct loss_report *loss)
 	sb_u64(&sb, loss->untracked);
 	sb_str(&sb, ",\"skipped\":");
 	sb_u64(&sb, loss->skipped);
+	sb_str(&sb, ",\"untracked_connections\":");
+	sb_u64(&sb, loss->untracked_conns);
 	sb_str(&sb, "}\n");
 	fwrite(line, 1, sb.len, stdout);
 }
@@ -221,8 +240,8 @@ static void print_lost_json(struct session *s, const struct loss_report *loss)
 static void finish(struct session *s)
 {
 	struct tcl_counters c;
-	struct loss_report loss;
-	__u64 pending = report_pending(s), gone;
+	struct loss_report loss = { 0 };
+	__u64 pending = report_pending(s), gone, open;
 
 	warn_about_loss(s, true);
 	c = read_counters(s);
@@ -231,6 +250,13 @@ static void finish(struct session *s)
 	loss.lost = c.lost;
 	loss.untracked = gone > pending ? gone - pending : 0;
 	loss.skipped = probe_runs_skipped(s);
+	/* connections neither closed nor still followed were evicted (LRU) */
+	if (s->cfg->lifecycle || s->cfg->accepts) {
+		open = map_entries(s->skel->maps.conns);
+		s->conns.open_at_exit = open;
+		gone = c.conns_opened - c.conns_closed;
+		loss.untracked_conns = gone > open ? gone - open : 0;
+	}
 	if (loss.skipped)
 		fprintf(stderr, "tcpconnlog: warning: the kernel skipped %llu runs of our probes "
 			"(one was already running on that CPU, e.g. preempted): up to as many "
@@ -239,14 +265,20 @@ static void finish(struct session *s)
 
 	if (s->cfg->count)
 		counts_print(&s->counts, s->cfg->json, s->fmt.addr_width, stdout);
-	if (s->cfg->json && (loss.lost || loss.untracked || loss.skipped))
+	if (s->cfg->json && (loss.lost || loss.untracked || loss.skipped ||
+			     loss.untracked_conns))
 		print_lost_json(s, &loss);
 	flush_output(s);
-	if (!s->cfg->no_summary)
-		stats_print(&s->stats, &loss, stderr);
-	else if (loss.lost || loss.untracked)
-		fprintf(stderr, "tcpconnlog: %llu events lost, %llu attempts untracked\n",
+	if (!s->cfg->no_summary) {
+		stats_print(&s->stats, s->cfg->lifecycle ? &s->conns : NULL, &loss, stderr);
+	} else if (loss.lost || loss.untracked || loss.untracked_conns) {
+		fprintf(stderr, "tcpconnlog: %llu events lost, %llu attempts untracked",
 			(unsigned long long)loss.lost, (unsigned long long)loss.untracked);
+		if (loss.untracked_conns)
+			fprintf(stderr, ", %llu connections untracked",
+				(unsigned long long)loss.untracked_conns);
+		fputc('\n', stderr);
+	}
 }
 
 /* Wall-clock time minus the monotonic clock BPF stamps records with. The
@@ -282,6 +314,8 @@ static void init_format(struct session *s)
 		.wallclock = cfg->wallclock,
 		.uid = cfg->print_uid,
 		.lport = cfg->print_lport,
+		.events = cfg->lifecycle || cfg->accepts,
+		.lifecycle = cfg->lifecycle,
 		.addr_width = cfg->ip == 4 ? 15 : 39,
 		.start_ns = mono,
 		.mono_to_real_ns = mono_to_real_offset(),
@@ -350,7 +384,7 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	__u64 deadline = 0;
 	int status = 1, err = 0;
 
-	if (stats_init(&s.stats) || counts_init(&s.counts)) {
+	if (stats_init(&s.stats) || connstats_init(&s.conns) || counts_init(&s.counts)) {
 		fprintf(stderr, "tcpconnlog: out of memory\n");
 		goto cleanup;
 	}
@@ -400,6 +434,7 @@ cleanup:
 		top_free(s.top);
 	ring_buffer__free(rb);
 	stats_free(&s.stats);
+	connstats_free(&s.conns);
 	counts_free(&s.counts);
 	return status;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Unit tests for table.c (hash table), stats.c (per-command summary) and
-// counts.c (-c: connects per source, destination and port).
+// Unit tests for table.c (hash table), stats.c (per-command summary),
+// connstats.c (-l: closed connections) and counts.c (-c: connects per
+// source, destination and port).
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -299,7 +300,7 @@ static void test_stats_summary_exact(void **state)
 	assert_int_equal(stats_init(&s), 0);
 	for (size_t i = 0; i < sizeof(evs) / sizeof(*evs); i++)
 		stats_add(&s, &evs[i]);
-	CAPTURE(stats_print(&s, &loss, f));
+	CAPTURE(stats_print(&s, NULL, &loss, f));
 	/* curl: avg 2 ms; p50 is the 2nd of 3, reported as the top of its
 	 * bucket (1966080..2031615 ns); p99 the largest, 3 ms exactly.
 	 * wget: both samples 0.5 ms. ssh: no established attempt, no latency.
@@ -334,7 +335,7 @@ static void test_stats_every_failure_counts_as_failed(void **state)
 
 		stats_add(&s, &ev);
 	}
-	CAPTURE(stats_print(&s, &loss, f));
+	CAPTURE(stats_print(&s, NULL, &loss, f));
 	/* no established attempt: no histogram at all */
 	assert_string_equal(captured,
 		STATS_HEADER
@@ -351,7 +352,7 @@ static void test_stats_empty_and_losses(void **state)
 
 	(void)state;
 	assert_int_equal(stats_init(&s), 0);
-	CAPTURE(stats_print(&s, &loss, f));
+	CAPTURE(stats_print(&s, NULL, &loss, f));
 	assert_string_equal(captured,
 		STATS_HEADER
 		"\nLatency of established connects:\n"
@@ -373,7 +374,7 @@ static void test_stats_ties_sorted_by_name(void **state)
 
 		stats_add(&s, &ev);
 	}
-	CAPTURE(stats_print(&s, &loss, f));
+	CAPTURE(stats_print(&s, NULL, &loss, f));
 	/* most attempts first, then byte order of the name */
 	assert_string_equal(captured,
 		STATS_HEADER
@@ -399,7 +400,7 @@ static void test_stats_average_of_ns_values(void **state)
 
 		stats_add(&s, &ev);
 	}
-	CAPTURE(stats_print(&s, &loss, f));
+	CAPTURE(stats_print(&s, NULL, &loss, f));
 	assert_string_equal(captured,
 		STATS_HEADER
 		"tiny                    3        3        0        0      0.000      0.000      0.000\n"
@@ -422,7 +423,7 @@ static void test_stats_16th_comm_byte_ignored(void **state)
 	assert_int_equal(stats_init(&s), 0);
 	stats_add(&s, &a);
 	stats_add(&s, &b);
-	CAPTURE(stats_print(&s, &loss, f));
+	CAPTURE(stats_print(&s, NULL, &loss, f));
 	assert_string_equal(captured,
 		STATS_HEADER
 		"0123456789abcde         2        0        0        2          -          -          -\n"
@@ -456,7 +457,7 @@ static void test_stats_other_past_max_comms(void **state)
 		stats_add(&s, &late2);
 		stats_add(&s, &again);	/* a known name still has its row */
 	}
-	CAPTURE(stats_print(&s, &loss, f));
+	CAPTURE(stats_print(&s, NULL, &loss, f));
 	assert_non_null(strstr(captured, STATS_HEADER
 		"c0000                   2        2        0        0      0.001      0.001      0.001\n"
 		"c0001                   1        1        0        0      0.001      0.001      0.001\n"));
@@ -487,7 +488,7 @@ static void test_stats_comm_control_bytes_not_raw(void **state)
 	(void)state;
 	assert_int_equal(stats_init(&s), 0);
 	stats_add(&s, &ev);
-	CAPTURE(stats_print(&s, &loss, f));
+	CAPTURE(stats_print(&s, NULL, &loss, f));
 	n = strlen(captured);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)captured[i];
@@ -669,6 +670,118 @@ static void test_counts_overflow_reported_on_stderr(void **state)
 	counts_free(&c);
 }
 
+/* ================= connstats.c ================= */
+
+static struct tcl_event closed(const char *comm, __u64 sent, __u64 received,
+			       __u64 duration_ns, __u32 srtt_us)
+{
+	struct tcl_event ev = event(comm, TCL_ESTABLISHED, 0);
+
+	ev.kind = TCL_KIND_CLOSE;
+	ev.bytes_sent = sent;
+	ev.bytes_received = received;
+	ev.duration_ns = duration_ns;
+	ev.srtt_us = srtt_us;
+	return ev;
+}
+
+#define CONNS_HEADER \
+	"\nClosed connections, data bytes and time from established to closed:\n" \
+	"COMM               CLOSED             TX             RX    AVG(ms)    P50(ms)    P99(ms)\n"
+
+static void test_connstats_in_summary_exact(void **state)
+{
+	struct stats s;
+	struct connstats c;
+	struct loss_report loss = { .untracked_conns = 2 };
+	struct tcl_event unknown = closed("", 0, 300, 5000000, 0);
+	struct tcl_event evs[] = {
+		closed("curl", 100, 1000, 1000000, 100),
+		closed("curl", 50, 500, 3000000, 3000),
+		closed("nginx", 5000000000ULL, 7, 2000000000ULL, 150),
+	};
+
+	(void)state;
+	assert_int_equal(stats_init(&s), 0);
+	assert_int_equal(connstats_init(&c), 0);
+	for (size_t i = 0; i < sizeof(evs) / sizeof(*evs); i++)
+		connstats_add(&c, &evs[i]);
+	/* an accepted connection no accept(2) took: no process, no RTT sample */
+	unknown.flags = TCL_F_NO_PROCESS | TCL_F_INBOUND;
+	memcpy(unknown.comm, "stale", 5);	/* not a name to print */
+	connstats_add(&c, &unknown);
+	c.open_at_exit = 3;
+	CAPTURE(stats_print(&s, &c, &loss, f));
+	/* most bytes first; curl: durations 1 and 3 ms, avg 2, p50 the
+	 * top of 1 ms's bucket (983040..1015807 ns); srtt log2: 100 and 150
+	 * in 64-127 and 128-255, 3000 in 2048-4095; none for the unknown one
+	 */
+	assert_string_equal(captured,
+		STATS_HEADER
+		"\nLatency of established connects:\n"
+		CONNS_HEADER
+		"nginx                   1     5000000000              7   2000.000   2000.000   2000.000\n"
+		"curl                    2            150           1500      2.000      1.016      3.000\n"
+		"[unknown]               1              0            300      5.000      5.000      5.000\n"
+		"Still open at exit: 3\n"
+		"\nSmoothed RTT of closed connections:\n"
+		"                 usecs : count      distribution\n"
+		"       64 -> 127       : 1          |" STARS20 STARS20 "|\n"
+		"      128 -> 255       : 1          |" STARS20 STARS20 "|\n"
+		"      256 -> 511       : 0          |                                        |\n"
+		"      512 -> 1023      : 0          |                                        |\n"
+		"     1024 -> 2047      : 0          |                                        |\n"
+		"     2048 -> 4095      : 1          |" STARS20 STARS20 "|\n"
+		"\nLost events: 0\n"
+		"Connections dropped from the full table, no close record: 2\n");
+	connstats_free(&c);
+	stats_free(&s);
+}
+
+static void test_connstats_empty(void **state)
+{
+	struct stats s;
+	struct connstats c;
+	struct loss_report loss = { 0 };
+
+	(void)state;
+	assert_int_equal(stats_init(&s), 0);
+	assert_int_equal(connstats_init(&c), 0);
+	CAPTURE(stats_print(&s, &c, &loss, f));
+	assert_string_equal(captured,
+		STATS_HEADER
+		"\nLatency of established connects:\n"
+		CONNS_HEADER
+		"Still open at exit: 0\n"
+		"\nSmoothed RTT of closed connections:\n"
+		"\nLost events: 0\n");
+	connstats_free(&c);
+	stats_free(&s);
+}
+
+static void test_connstats_other_past_max_comms(void **state)
+{
+	struct connstats c;
+	char name[TCL_COMM_LEN];
+
+	(void)state;
+	assert_int_equal(connstats_init(&c), 0);
+	for (int i = 0; i < CONNSTATS_MAX_COMMS + 5; i++) {
+		struct tcl_event ev;
+
+		snprintf(name, sizeof(name), "c%d", i);
+		ev = closed(name, 1, 2, 1000, 0);
+		connstats_add(&c, &ev);
+	}
+	assert_int_equal(c.by_comm.len, CONNSTATS_MAX_COMMS);
+	assert_int_equal(c.other.closed, 5);
+	assert_int_equal(c.other.bytes_sent, 5);
+	assert_int_equal(c.other.bytes_received, 10);
+	CAPTURE(connstats_print(&c, f));
+	assert_non_null(strstr(captured, "\n[other]                 5              5             10 "));
+	connstats_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -679,6 +792,9 @@ int main(void)
 		cmocka_unit_test(test_table_many_keys),
 		cmocka_unit_test(test_table_refuses_past_max_len),
 		cmocka_unit_test(test_stats_summary_exact),
+		cmocka_unit_test(test_connstats_in_summary_exact),
+		cmocka_unit_test(test_connstats_empty),
+		cmocka_unit_test(test_connstats_other_past_max_comms),
 		cmocka_unit_test(test_stats_every_failure_counts_as_failed),
 		cmocka_unit_test(test_stats_empty_and_losses),
 		cmocka_unit_test(test_stats_ties_sorted_by_name),
