@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+import tclconn
 import tcltest
 
 pytestmark = pytest.mark.view
@@ -43,60 +44,14 @@ def endpoint(fam, addr, port):
     return "[%s]:%d" % (addr, port) if fam == 6 else "%s:%d" % (addr, port)
 
 
-def recv_exactly(sock, n):
-    got = 0
-    while got < n:
-        chunk = sock.recv(min(65536, n - got))
-        assert chunk, "the peer closed after %d of %d bytes" % (got, n)
-        got += len(chunk)
-
-
-def thread_comm(tid):
-    with open("/proc/self/task/%d/comm" % tid) as f:
-        return f.read().rstrip("\n")
-
-
-class Held:
-    """A loopback connection from the test process to its own listener,
-    open until close(), with TO_SERVER and TO_CLIENT bytes exchanged."""
+class Held(tclconn.Conn):
+    """A loopback connection held open, TO_SERVER and TO_CLIENT bytes
+    exchanged, as --top rows name its two ends."""
 
     def __init__(self, listeners, fam):
-        host = "127.0.0.1" if fam == 4 else "::1"
-        self.fam = fam
-        self.listener = listeners.one(host)
-        self.c = tcltest.connect(fam, host, self.listener.port)
-        assert self.c["errno"] is None, "connect to our own listener: %s" % self.c["errno"]
-        self.client = self.c["_sock"]
-        self.server = self._accepted()
-        self.t_accepted = time.time()
-        self.client.sendall(b"c" * TO_SERVER)
-        recv_exactly(self.server, TO_SERVER)
-        self.server.sendall(b"s" * TO_CLIENT)
-        recv_exactly(self.client, TO_CLIENT)
-        self.t_done = time.time()
-        # the process an accept record names: the listener's accepting thread
-        self.accept_comm = thread_comm(self.listener.thread.native_id)
+        super().__init__(listeners, fam, TO_SERVER, TO_CLIENT)
         self.local = endpoint(fam, self.c["saddr"], self.c["sport"])
-        self.remote = endpoint(fam, host, self.listener.port)
-
-    def _accepted(self):
-        want = (tcltest.canon(self.c["saddr"]), self.c["sport"])
-        found = []
-
-        def ready():
-            for s in list(self.listener.conns):
-                peer = s.getpeername()
-                if (tcltest.canon(peer[0]), peer[1]) == want:
-                    found.append(s)
-                    return True
-            return False
-        tcltest.wait_until(ready, 10, "the listener to accept %s:%s" % want)
-        return found[0]
-
-    def close(self):
-        self.client.close()
-        self.server.close()
-        self.t_closed = time.time()
+        self.remote = endpoint(fam, self.host, self.listener.port)
 
     def sides(self, accepts=True):
         """(name, local, remote, pid, comm, tx, rx, earliest, latest open time)
