@@ -17,6 +17,19 @@ def recv_exactly(sock, n):
         got += len(chunk)
 
 
+# offsets in struct tcp_info (linux/tcp.h), stable since Linux 4.6
+TCP_INFO_FIELDS = {"total_retrans": (100, "I"), "bytes_acked": (120, "Q"),
+                   "bytes_received": (128, "Q"), "segs_out": (136, "I"),
+                   "segs_in": (140, "I"), "min_rtt": (148, "I")}
+
+
+def tcp_info(sock):
+    """What the kernel says of a socket, the fields the close records carry."""
+    raw = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 192)
+    return {k: struct.unpack_from("=" + f, raw, off)[0]
+            for k, (off, f) in TCP_INFO_FIELDS.items()}
+
+
 def thread_comm(tid):
     with open("/proc/self/task/%d/comm" % tid) as f:
         return f.read().rstrip("\n")
@@ -62,7 +75,10 @@ class Conn:
     def close(self, first="client"):
         """first: "client" sends its FIN first, the server closes on
         seeing it; "server" the other way round; "reset": the server
-        aborts (RST), the client sees the reset, then closes."""
+        aborts (RST), the client sees the reset, then closes. The
+        kernel's own counters of each end are kept from just before."""
+        self.info_client = tcp_info(self.client)
+        self.info_server = tcp_info(self.server)
         self.t_close = time.time()
         if first == "client":
             self.client.close()

@@ -97,8 +97,17 @@ def check_close(rec, conn, opened, t_seen, *, outbound, closed_by):
                    **who)
     assert rec["id"] == opened["id"], "the close names its connection's id"
     want = {"direction": "out" if outbound else "in", "bytes_sent": sent,
-            "bytes_received": received, "retransmits": 0, "closed_by": closed_by}
+            "bytes_received": received, "closed_by": closed_by}
     assert {k: rec[k] for k in want} == want, json.dumps(rec)
+    # the kernel's counters as the test read them (TCP_INFO) just before
+    # closing; the close adds a few segments (FIN, ACKs), and only they
+    # can add retransmissions (an emulated loopback does retransmit)
+    before = conn.info_client if outbound else conn.info_server
+    after_close = rec["segs_out"] - before["segs_out"]
+    assert 0 <= after_close <= 10, (before, json.dumps(rec))
+    assert 0 <= rec["segs_in"] - before["segs_in"] <= 10, (before, json.dumps(rec))
+    assert before["total_retrans"] <= rec["retransmits"] <= \
+        before["total_retrans"] + after_close, (before, json.dumps(rec))
     # established when the opening record was made, closed when this one was
     span_ms = (tcltest.parse_time(rec["time"]) - tcltest.parse_time(opened["time"])) * 1000
     assert abs(rec["duration_ms"] - span_ms) <= ROUNDING_MS, (span_ms, json.dumps(rec))
@@ -111,9 +120,9 @@ def check_close(rec, conn, opened, t_seen, *, outbound, closed_by):
     assert rec["duration_ms"] >= HOLD * 1000, json.dumps(rec)
     # a round trip on loopback: positive, below the connection's lifetime
     assert type(rec["srtt_us"]) is int and 0 < rec["srtt_us"] < rec["duration_ms"] * 1000, rec
-    assert type(rec["min_rtt_us"]) is int and 0 < rec["min_rtt_us"] <= rec["srtt_us"] + 1, rec
-    # at least the handshake segment and one of data each way
-    assert rec["segs_out"] >= 2 and rec["segs_in"] >= 2, json.dumps(rec)
+    # the smallest sample only goes down
+    assert type(rec["min_rtt_us"]) is int and 0 < rec["min_rtt_us"] <= before["min_rtt"], (
+        before, json.dumps(rec))
 
 
 def hold_and_close(conn, first):
