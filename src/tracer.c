@@ -7,12 +7,8 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "connstats.h"
-#include "counts.h"
-#include "format.h"
 #include "kretprobe.h"
-#include "stats.h"
-#include "top.h"
+#include "records.h"
 #include "tracer.h"
 #include "tcpconnlog.skel.h"
 
@@ -24,13 +20,8 @@ volatile sig_atomic_t tracer_stop_requested;
 struct session {
 	const struct tcl_config *cfg;
 	struct tcpconnlog_bpf *skel;
-	struct format_opts fmt;
-	struct stats stats;
-	struct connstats conns;	/* -l: of the close records */
-	struct counts counts;
-	struct top *top;	/* --top: records feed the table, not stdout */
+	struct records rec;
 	__u64 next_top_ns;
-	unsigned long long printed;
 	__u64 lost_reported;
 	__u64 last_warning_ns;
 	bool output_closed;	/* stdout went away: stop quietly */
@@ -45,27 +36,6 @@ static __u64 now_ns(clockid_t clock)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static bool limit_reached(const struct session *s)
-{
-	return s->cfg->max_events && s->printed >= s->cfg->max_events;
-}
-
-static void print_record(struct session *s, const struct tcl_event *ev)
-{
-	char line[512];
-	struct strbuf sb;
-
-	if (limit_reached(s))
-		return;
-	sb_init(&sb, line, sizeof(line));
-	if (s->cfg->json)
-		format_json_event(&s->fmt, ev, &sb);
-	else
-		format_text_event(&s->fmt, ev, &sb);
-	fwrite(line, 1, sb.len, stdout);
-	s->printed++;
-}
-
 /* Make what was written visible; note why if stdout is gone. */
 static void flush_output(struct session *s)
 {
@@ -77,45 +47,10 @@ static void flush_output(struct session *s)
 		s->write_errno = errno;
 }
 
-/* One record from the kernel: count it, and print it if it is due. */
-static void take(struct session *s, const struct tcl_event *ev)
-{
-	const struct tcl_config *cfg = s->cfg;
-	bool outcome = ev->stage == TCL_STAGE_OUTCOME;
-	bool show;
-
-	if (s->top)
-		top_on_event(s->top, ev);
-	if (ev->kind != TCL_KIND_CONNECT) {
-		if (ev->kind == TCL_KIND_CLOSE)
-			connstats_add(&s->conns, ev);
-		if (!s->top)
-			print_record(s, ev);
-		return;
-	}
-
-	if (outcome) {
-		stats_add(&s->stats, ev);
-		if (cfg->count)
-			counts_add(&s->counts, ev);
-	}
-	if (cfg->count || s->top)
-		return;
-	/* with -i a line is due when the call returns, or at the outcome if
-	 * that came first (a call that failed, a blocking connect)
-	 */
-	if (cfg->immediate)
-		show = !outcome || !(ev->flags & TCL_F_CALL_REPORTED);
-	else
-		show = outcome;
-	if (show)
-		print_record(s, ev);
-}
-
 static int on_ringbuf_record(void *ctx, void *data, size_t len)
 {
 	if (len >= sizeof(struct tcl_event))
-		take(ctx, data);
+		records_take(&((struct session *)ctx)->rec, data);
 	return 0;
 }
 
@@ -199,7 +134,7 @@ static __u64 report_pending(struct session *s)
 		a.ev.err = 0;
 		a.ev.ts_ns = now;
 		a.ev.latency_ns = 0;
-		take(s, &a.ev);
+		records_take(&s->rec, &a.ev);
 	}
 	return n;
 }
@@ -253,7 +188,7 @@ static void finish(struct session *s)
 	/* connections neither closed nor still followed were evicted (LRU) */
 	if (s->cfg->lifecycle || s->cfg->accepts) {
 		open = map_entries(s->skel->maps.conns);
-		s->conns.open_at_exit = open;
+		s->rec.conns.open_at_exit = open;
 		gone = c.conns_opened - c.conns_closed;
 		loss.untracked_conns = gone > open ? gone - open : 0;
 	}
@@ -264,13 +199,13 @@ static void finish(struct session *s)
 			(unsigned long long)loss.skipped);
 
 	if (s->cfg->count)
-		counts_print(&s->counts, s->cfg->json, s->fmt.addr_width, stdout);
+		counts_print(&s->rec.counts, s->cfg->json, s->rec.fmt.addr_width, stdout);
 	if (s->cfg->json && (loss.lost || loss.untracked || loss.skipped ||
 			     loss.untracked_conns))
 		print_lost_json(s, &loss);
 	flush_output(s);
 	if (!s->cfg->no_summary) {
-		stats_print(&s->stats, s->cfg->lifecycle ? &s->conns : NULL, &loss, stderr);
+		stats_print(&s->rec.stats, s->cfg->lifecycle ? &s->rec.conns : NULL, &loss, stderr);
 	} else if (loss.lost || loss.untracked || loss.untracked_conns) {
 		fprintf(stderr, "tcpconnlog: %llu events lost, %llu attempts untracked",
 			(unsigned long long)loss.lost, (unsigned long long)loss.untracked);
@@ -309,7 +244,7 @@ static void init_format(struct session *s)
 	const struct tcl_config *cfg = s->cfg;
 	__u64 mono = now_ns(CLOCK_MONOTONIC);
 
-	s->fmt = (struct format_opts){
+	s->rec.fmt = (struct format_opts){
 		.timestamp = cfg->timestamp,
 		.wallclock = cfg->wallclock,
 		.uid = cfg->print_uid,
@@ -330,7 +265,7 @@ static void print_header(struct session *s)
 	if (s->cfg->json || s->cfg->count)
 		return;
 	sb_init(&sb, line, sizeof(line));
-	format_text_header(&s->fmt, &sb);
+	format_text_header(&s->rec.fmt, &sb);
 	fwrite(line, 1, sb.len, stdout);
 }
 
@@ -351,10 +286,10 @@ static bool run_top(struct session *s)
 	__u64 now = now_ns(CLOCK_MONOTONIC), period = s->cfg->top_interval_s * 1000000000ULL;
 
 	if (now >= s->next_top_ns) {
-		top_show(s->top, stdout, now);
+		top_show(s->rec.top, stdout, now);
 		s->next_top_ns = now + period;
 	}
-	return top_quit_requested(s->top);
+	return top_quit_requested(s->rec.top);
 }
 
 static int start_top(struct session *s)
@@ -362,18 +297,18 @@ static int start_top(struct session *s)
 	struct top_opts o = {
 		.terminal = isatty(STDOUT_FILENO),
 		.json = s->cfg->json,
-		.start_ns = s->fmt.start_ns,
-		.mono_to_real_ns = s->fmt.mono_to_real_ns,
+		.start_ns = s->rec.fmt.start_ns,
+		.mono_to_real_ns = s->rec.fmt.mono_to_real_ns,
 	};
 
-	s->top = top_new(&o);
-	return s->top ? 0 : -1;
+	s->rec.top = top_new(&o);
+	return s->rec.top ? 0 : -1;
 }
 
 static bool should_stop(const struct session *s, __u64 deadline)
 {
 	return tracer_stop_requested || s->output_closed || s->write_errno ||
-	       limit_reached(s) || (deadline && now_ns(CLOCK_MONOTONIC) >= deadline);
+	       records_limit_reached(&s->rec) || (deadline && now_ns(CLOCK_MONOTONIC) >= deadline);
 }
 
 int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
@@ -384,7 +319,7 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	__u64 deadline = 0;
 	int status = 1, err = 0;
 
-	if (stats_init(&s.stats) || connstats_init(&s.conns) || counts_init(&s.counts)) {
+	if (records_init(&s.rec, cfg)) {
 		fprintf(stderr, "tcpconnlog: out of memory\n");
 		goto cleanup;
 	}
@@ -395,13 +330,13 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	}
 	init_format(&s);
 	if (cfg->duration_s)
-		deadline = s.fmt.start_ns + cfg->duration_s * 1000000000ULL;
+		deadline = s.rec.fmt.start_ns + cfg->duration_s * 1000000000ULL;
 	fprintf(stderr, "Tracing TCP connects (%s backend)... Ctrl-C to stop.\n", backend);
 	if (cfg->top_interval_s && start_top(&s)) {
 		fprintf(stderr, "tcpconnlog: cannot start --top: %s\n", strerror(errno));
 		goto cleanup;
 	}
-	if (!s.top)
+	if (!s.rec.top)
 		print_header(&s);
 	flush_output(&s);
 
@@ -411,16 +346,16 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 			fprintf(stderr, "tcpconnlog: reading the ring buffer: %s\n", strerror(-err));
 			goto cleanup;
 		}
-		if (s.top && run_top(&s))
+		if (s.rec.top && run_top(&s))
 			break;
 		flush_output(&s);
 		check_reader(&s);
 		warn_about_loss(&s, false);
 	}
 	/* the summary goes to the normal screen */
-	if (s.top)
-		top_restore_terminal(s.top);
-	if (!s.output_closed && !limit_reached(&s))
+	if (s.rec.top)
+		top_restore_terminal(s.rec.top);
+	if (!s.output_closed && !records_limit_reached(&s.rec))
 		ring_buffer__consume(rb);
 	if (!s.output_closed)
 		finish(&s);
@@ -430,11 +365,9 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	}
 	status = 0;
 cleanup:
-	if (s.top)
-		top_free(s.top);
+	if (s.rec.top)
+		top_free(s.rec.top);
 	ring_buffer__free(rb);
-	stats_free(&s.stats);
-	connstats_free(&s.conns);
-	counts_free(&s.counts);
+	records_free(&s.rec);
 	return status;
 }

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdio.h>
+#include <string.h>
+#include "records.h"
+
+int records_init(struct records *r, const struct tcl_config *cfg)
+{
+	memset(r, 0, sizeof(*r));
+	r->cfg = cfg;
+	if (stats_init(&r->stats) || connstats_init(&r->conns) || counts_init(&r->counts)) {
+		records_free(r);
+		return -1;
+	}
+	return 0;
+}
+
+void records_free(struct records *r)
+{
+	stats_free(&r->stats);
+	connstats_free(&r->conns);
+	counts_free(&r->counts);
+}
+
+bool records_limit_reached(const struct records *r)
+{
+	return r->cfg->max_events && r->printed >= r->cfg->max_events;
+}
+
+static void print_record(struct records *r, const struct tcl_event *ev)
+{
+	char line[512];
+	struct strbuf sb;
+
+	if (records_limit_reached(r))
+		return;
+	sb_init(&sb, line, sizeof(line));
+	if (r->cfg->json)
+		format_json_event(&r->fmt, ev, &sb);
+	else
+		format_text_event(&r->fmt, ev, &sb);
+	fwrite(line, 1, sb.len, stdout);
+	r->printed++;
+}
+
+void records_take(struct records *r, const struct tcl_event *ev)
+{
+	const struct tcl_config *cfg = r->cfg;
+	bool outcome = ev->stage == TCL_STAGE_OUTCOME;
+	bool show;
+
+	if (r->top)
+		top_on_event(r->top, ev);
+	if (ev->kind != TCL_KIND_CONNECT) {
+		if (ev->kind == TCL_KIND_CLOSE)
+			connstats_add(&r->conns, ev);
+		if (!r->top)
+			print_record(r, ev);
+		return;
+	}
+
+	if (outcome) {
+		stats_add(&r->stats, ev);
+		if (cfg->count)
+			counts_add(&r->counts, ev);
+	}
+	if (cfg->count || r->top)
+		return;
+	/* with -i a line is due when the call returns, or at the outcome if
+	 * that came first (a call that failed, a blocking connect)
+	 */
+	if (cfg->immediate)
+		show = !outcome || !(ev->flags & TCL_F_CALL_REPORTED);
+	else
+		show = outcome;
+	if (show)
+		print_record(r, ev);
+}
