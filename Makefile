@@ -24,7 +24,7 @@ LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 APP_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps test-deps vm-deps run test unit e2e vmtest vmlinux clean install
+.PHONY: all deps test-deps vm-deps bench-deps run test unit e2e vmtest bench vmlinux clean install
 all: $(OUTPUT)/tcpconnlog
 
 $(OUTPUT) $(OUTPUT)/tests:
@@ -95,6 +95,20 @@ test: test-deps vm-deps
 	$(MAKE) unit
 	$(MAKE) e2e
 	$(MAKE) vmtest
+
+# Benchmarks (bench/README.md): BENCH_ARGS="--quick", "--vm 6.12"
+BENCH_BINS := $(OUTPUT)/bench/loadgen $(OUTPUT)/bench/consume
+$(OUTPUT)/bench:
+	mkdir -p $@
+$(OUTPUT)/bench/loadgen: bench/loadgen.c | $(OUTPUT)/bench
+	$(CC) $(CFLAGS) -pthread $< -o $@
+$(OUTPUT)/bench/consume: bench/consume.c $(LIB_OBJS) | $(OUTPUT)/bench
+	$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) -o $@
+bench-deps:
+	@scripts/install-deps bench
+bench: bench-deps
+	$(MAKE) all $(BENCH_BINS)
+	$(PYTHON) bench/bench.py $(BENCH_ARGS)
 
 install: $(OUTPUT)/tcpconnlog
 	install -D -m 0755 $< $(DESTDIR)/usr/local/sbin/tcpconnlog

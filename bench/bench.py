@@ -1,0 +1,390 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""tcpconnlog's benchmarks, each against a baseline or a peer measured in
+the same run: overhead on a connect storm, loss at full rate and with the
+reader stopped, user-space throughput and instructions per record,
+start-up and exit time, memory. Prints one table and writes it as JSON
+(build/bench/results.json). See bench/README.md.
+
+  bench/bench.py [--reps N] [--connections N] [--quick] [--only NAME,...]
+
+--vm-part runs the peers that need kprobes (tcpconnlog -b kprobe and -b
+fentry, libbpf-tools' tcpconnect) inside a stock kernel under QEMU and
+prints its results as one JSON line: bench.py starts it with
+tests/vm/vmtest.py when --vm KERNEL is given.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(REPO, "build")
+TOOL = os.path.join(BUILD, "tcpconnlog")
+LOADGEN = os.path.join(BUILD, "bench", "loadgen")
+CONSUME = os.path.join(BUILD, "bench", "consume")
+RESULTS = os.path.join(BUILD, "bench", "results.json")
+LOAD_COMM = "tcl-loadgen"
+READY_RE = re.compile(r"^Tracing TCP connects \((\w+) backend\)")
+VM_MARK = "BENCH-VM-RESULT "
+
+# The bpftrace peer: the same hook, the same fields (pid and comm as the
+# attempt starts, addresses, ports, result, latency), one line each.
+BPFTRACE_PROG = r"""
+tracepoint:sock:inet_sock_set_state
+/args->protocol == 6 && args->newstate == 2 && args->oldstate == 7/
+{
+  @start[args->skaddr] = nsecs; @pid[args->skaddr] = pid; @comm[args->skaddr] = comm;
+}
+tracepoint:sock:inet_sock_set_state
+/args->protocol == 6 && args->oldstate == 2 && @start[args->skaddr]/
+{
+  $lat = (nsecs - @start[args->skaddr]) / 1000;
+  if (args->family == 2) {
+    printf("%d %s 4 %s %d %s %d %d %d\n", @pid[args->skaddr], @comm[args->skaddr],
+           ntop(2, args->saddr), args->sport, ntop(2, args->daddr), args->dport,
+           args->newstate, $lat);
+  } else {
+    printf("%d %s 6 %s %d %s %d %d %d\n", @pid[args->skaddr], @comm[args->skaddr],
+           ntop(10, args->saddr_v6), args->sport, ntop(10, args->daddr_v6), args->dport,
+           args->newstate, $lat);
+  }
+  delete(@start[args->skaddr]); delete(@pid[args->skaddr]); delete(@comm[args->skaddr]);
+}
+"""
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+# --- a tracer in the background ---------------------------------------------------
+
+class Tracer:
+    """A tracing process, started and waited on until it says it is ready
+    (tcpconnlog's "Tracing TCP connects" line; bpftrace's "Attaching N
+    probes"; tcpconnect's header)."""
+
+    def __init__(self, argv, ready, stdout_path=os.devnull, ready_on="stderr"):
+        self.argv = argv
+        self.err = tempfile.TemporaryFile()
+        self.out = open(stdout_path, "wb")
+        self.t0 = time.monotonic()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.out
+                                     if ready_on == "stderr" else subprocess.PIPE,
+                                     stderr=subprocess.PIPE if ready_on == "stderr"
+                                     else self.err)
+        stream = self.proc.stderr if ready_on == "stderr" else self.proc.stdout
+        self.first_lines = []
+        while True:
+            line = stream.readline()
+            if not line:
+                raise RuntimeError("%s exited before it was ready: %s" % (
+                    argv[0], b"".join(self.first_lines).decode(errors="replace")))
+            self.first_lines.append(line)
+            if ready.search(line.decode(errors="replace")):
+                break
+        self.ready_s = time.monotonic() - self.t0
+        # the rest of the stream goes on being drained into a file
+        self.rest = tempfile.TemporaryFile()
+        self.drain = subprocess.Popen(["cat"], stdin=stream, stdout=self.rest
+                                      if ready_on == "stderr" else self.out)
+        stream.close()
+
+    def pid(self):
+        return self.proc.pid
+
+    def peak_rss_kib(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            m = re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.M)
+        return int(m.group(1))
+
+    def stop(self, sig=signal.SIGINT, timeout=30):
+        t = time.monotonic()
+        self.proc.send_signal(sig)
+        self.proc.wait(timeout)
+        self.exit_s = time.monotonic() - t
+        self.drain.wait(timeout)
+        self.out.close()
+        self.rest.seek(0)
+        self.err.seek(0)
+        text = b"".join(self.first_lines) + self.rest.read() + self.err.read()
+        return self.proc.returncode, text.decode(errors="replace")
+
+
+def lost_from_summary(stderr):
+    m = re.search(r"^Lost events: (\d+)$", stderr, re.M)
+    return int(m.group(1)) if m else None
+
+
+def load(connections, threads=2, extra=()):
+    out = subprocess.run([LOADGEN, "-n", str(connections), "-t", str(threads), *extra],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError("loadgen failed (%d): %s" % (out.returncode, out.stderr))
+    return json.loads(out.stdout)
+
+
+# --- 1. overhead on a connect storm ------------------------------------------------
+
+def host_configs(bpftrace):
+    cfgs = [
+        ("baseline", None),
+        ("tcpconnlog -j", [TOOL, "-j"]),
+        ("tcpconnlog -j, filter matching nothing", [TOOL, "-j", "-n", "no-such-comm"]),
+        ("tcpconnlog -l -j", [TOOL, "-l", "-j"]),
+    ]
+    if bpftrace:
+        cfgs.append(("bpftrace inet_sock_set_state", [bpftrace, "-e", BPFTRACE_PROG]))
+    return cfgs
+
+
+def start_config(name, argv):
+    if argv[0].endswith("bpftrace"):
+        return Tracer(argv, re.compile(r"^Attaching \d+ probe"), ready_on="stdout")
+    if argv[0].endswith("tcpconnect"):
+        return Tracer(argv, re.compile(r"PID\s+COMM"), ready_on="stdout")
+    return Tracer(argv, READY_RE)
+
+
+def overhead(cfgs, reps, connections):
+    """Interleaved repetitions: each round runs every configuration once,
+    in a rotated order, so that drift of the machine hits all alike."""
+    runs = {name: [] for name, _ in cfgs}
+    lost = {name: 0 for name, _ in cfgs}
+    for rep in range(reps):
+        order = cfgs[rep % len(cfgs):] + cfgs[:rep % len(cfgs)]
+        for name, argv in order:
+            t = start_config(name, argv) if argv else None
+            r = load(connections)
+            if t:
+                rc, text = t.stop()
+                if rc not in (0, 130):
+                    raise RuntimeError("%s exited %d: %s" % (name, rc, text[-2000:]))
+                lost[name] += lost_from_summary(text) or 0
+            runs[name].append(r["per_second"])
+            log("overhead %d/%d %-40s %10.0f connects/s" % (rep + 1, reps, name,
+                                                            r["per_second"]))
+    base = statistics.median(runs["baseline"])
+    rows = []
+    for name, _ in cfgs:
+        med = statistics.median(runs[name])
+        rows.append({"figure": "connect storm: connects/s", "who": name,
+                     "value": round(med), "min": round(min(runs[name])),
+                     "max": round(max(runs[name])), "ratio_to_baseline": round(med / base, 3),
+                     "lost": lost[name], "reps": reps})
+    return rows
+
+
+# --- 2. loss -------------------------------------------------------------------------
+
+def count_records(path):
+    printed, lost = 0, None
+    with open(path) as f:
+        for line in f:
+            rec = json.loads(line)
+            if rec["event"] == "connect" and rec["comm"] == LOAD_COMM:
+                printed += 1
+            elif rec["event"] == "lost":
+                lost = rec
+    return printed, lost
+
+
+def loss(connections, stop_reader_s, ringbuf=None):
+    """The storm traced to a file; with stop_reader_s the tool is stopped
+    (SIGSTOP) that long while the storm runs. Every attempt must be either
+    printed or counted as lost."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        argv = [TOOL, "-j", "-n", LOAD_COMM] + (["--ringbuf-size", str(ringbuf)] if ringbuf
+                                                  else [])
+        t = Tracer(argv, READY_RE, stdout_path=out.name)
+        gen = subprocess.Popen([LOADGEN, "-n", str(connections), "-t", "2"],
+                               stdout=subprocess.PIPE, text=True)
+        if stop_reader_s:
+            time.sleep(0.05)
+            t.proc.send_signal(signal.SIGSTOP)
+            time.sleep(stop_reader_s)
+            t.proc.send_signal(signal.SIGCONT)
+        r = json.loads(gen.communicate()[0])
+        rc, text = t.stop()
+        printed, lost_line = count_records(out.name)
+    lost = lost_line["lost"] if lost_line else 0
+    untracked = lost_line["untracked"] if lost_line else 0
+    skipped = lost_line["skipped"] if lost_line else 0
+    return {"figure": "loss" + (", reader stopped %.0f s" % stop_reader_s if stop_reader_s
+                                else " at full rate"),
+            "who": "tcpconnlog -j" + (" --ringbuf-size %d" % ringbuf if ringbuf else ""),
+            "generated": r["connections"], "printed": printed, "lost": lost,
+            "untracked": untracked, "skipped": skipped, "connects_per_s": round(r["per_second"]),
+            "accounted": printed + lost + untracked + skipped == r["connections"],
+            "exit": rc}
+
+
+# --- 3. user space -------------------------------------------------------------------
+
+def consume(mode, n):
+    out = subprocess.run(["taskset", "-c", "0", CONSUME, "--" + mode, "-n", str(n)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
+    return json.loads(out.stderr.strip().splitlines()[-1])
+
+
+def instructions(mode, n):
+    """Instructions executed for n records, from callgrind's total."""
+    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                          CONSUME, "--" + mode, "-n", str(n)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
+    m = re.search(r"Collected : (\d+)", out.stderr)
+    return int(m.group(1))
+
+
+def user_space(reps, n, n_callgrind):
+    rows = []
+    for mode, who in (("json", "tcpconnlog JSON"), ("text", "tcpconnlog text"),
+                      ("printf", "printf per field (JSON)")):
+        rates = [consume(mode, n)["per_second"] for _ in range(reps)]
+        per_event = (instructions(mode, n_callgrind) - instructions(mode, 0)) / n_callgrind
+        rows.append({"figure": "user space: records/s on one core", "who": who,
+                     "value": round(statistics.median(rates)), "min": round(min(rates)),
+                     "max": round(max(rates)), "instructions_per_record": round(per_event)})
+    base = next(r for r in rows if r["who"].startswith("printf"))
+    for r in rows:
+        r["ratio_to_printf"] = round(r["value"] / base["value"], 2)
+    return rows
+
+
+# --- 4 and 5. start-up, exit, memory ---------------------------------------------------
+
+def our_maps_memlock(pid):
+    """Kernel memory of the maps a process holds, as bpftool reports it."""
+    out = subprocess.run(["bpftool", "-j", "map", "show"], stdout=subprocess.PIPE,
+                         text=True, check=True)
+    total = 0
+    for m in json.loads(out.stdout):
+        if any(p.get("pid") == pid for p in m.get("pids", [])):
+            total += int(m.get("bytes_memlock", 0))
+    return total
+
+
+def startup(cfgs, reps, connections):
+    rows = []
+    for name, argv in cfgs:
+        if not argv:
+            continue
+        ready, exits, rss, maps = [], [], [], None
+        for _ in range(reps):
+            t = start_config(name, argv)
+            load(connections)
+            rss.append(t.peak_rss_kib())
+            if maps is None and not argv[0].endswith("bpftrace"):
+                maps = our_maps_memlock(t.pid())
+            ready.append(t.ready_s)
+            t.stop()
+            exits.append(t.exit_s)
+        rows.append({"figure": "start-up, exit, memory", "who": name,
+                     "ready_ms": round(statistics.median(ready) * 1000, 1),
+                     "exit_ms": round(statistics.median(exits) * 1000, 1),
+                     "peak_rss_kib": max(rss), "maps_kib": None if maps is None
+                     else round(maps / 1024)})
+    return rows
+
+
+# --- the VM part -------------------------------------------------------------------------
+
+def vm_configs():
+    tcpconnect = shutil.which("tcpconnect", path="/usr/sbin:/usr/bin") or \
+        "/usr/sbin/tcpconnect"
+    return [
+        ("baseline", None),
+        ("tcpconnlog -j", [TOOL, "-j"]),
+        ("tcpconnlog -b kprobe -j", [TOOL, "-b", "kprobe", "-j"]),
+        ("tcpconnlog -b fentry -j", [TOOL, "-b", "fentry", "-j"]),
+        ("libbpf-tools tcpconnect", [tcpconnect]),
+    ]
+
+
+def vm_part(args):
+    cfgs = vm_configs()
+    rows = overhead(cfgs, args.reps, args.connections) + startup(cfgs, 1, 1000)
+    print(VM_MARK + json.dumps(rows), flush=True)
+
+
+def run_vm(kernel, args):
+    cmd = "cd %s && python3 bench/bench.py --vm-part --reps %d --connections %d" % (
+        REPO, args.reps, args.vm_connections)
+    out = subprocess.run([sys.executable, os.path.join(REPO, "tests/vm/vmtest.py"), "run",
+                          "--kernel", kernel, "--tag", "bench", "--", cmd],
+                         stdout=subprocess.PIPE, text=True, check=False)
+    for line in out.stdout.splitlines():
+        if line.startswith(VM_MARK):
+            rows = json.loads(line[len(VM_MARK):])
+            for r in rows:
+                r["where"] = "VM %s (TCG)" % kernel
+            return rows
+    raise RuntimeError("no results from the VM (exit %d):\n%s" % (out.returncode,
+                                                                    out.stdout[-3000:]))
+
+
+# --- report ------------------------------------------------------------------------------
+
+def print_table(rows):
+    cols = ["where", "figure", "who", "value", "min", "max", "ratio_to_baseline", "lost",
+            "ratio_to_printf", "instructions_per_record", "ready_ms", "exit_ms",
+            "peak_rss_kib", "maps_kib", "generated", "printed", "accounted"]
+    used = [c for c in cols if any(c in r for r in rows)]
+    table = [used] + [[str(r.get(c, "")) for c in used] for r in rows]
+    widths = [max(len(t[i]) for t in table) for i in range(len(used))]
+    for t in table:
+        print("  ".join(v.ljust(w) for v, w in zip(t, widths)).rstrip())
+
+
+def main(argv):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--connections", type=int, default=50000)
+    ap.add_argument("--vm-connections", type=int, default=3000)
+    ap.add_argument("--vm", default="", help="kernels for the VM part, e.g. 6.12")
+    ap.add_argument("--vm-part", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--quick", action="store_true", help="fewer and smaller runs")
+    ap.add_argument("--only", default="overhead,loss,user,startup",
+                    help="sections to run (default all): overhead,loss,user,startup")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.reps, args.connections, args.vm_connections = 3, 10000, 1000
+    if args.vm_part:
+        return vm_part(args)
+
+    bpftrace = shutil.which("bpftrace")
+    if not bpftrace:
+        log("bpftrace not found: the host peer is left out")
+    cfgs = host_configs(bpftrace)
+    only = set(args.only.split(","))
+    rows = []
+    if "overhead" in only:
+        rows += overhead(cfgs, args.reps, args.connections)
+    if "loss" in only:
+        rows += [loss(args.connections * 2, 0), loss(args.connections, 1.0),
+                 loss(args.connections, 1.0, ringbuf=65536)]
+    if "user" in only:
+        rows += user_space(args.reps, 2000000 if not args.quick else 300000, 20000)
+    if "startup" in only:
+        rows += startup(cfgs, args.reps, 1000)
+    rows = [dict(r, where="host") for r in rows]
+    for k in filter(None, args.vm.split(",")):
+        rows.extend(run_vm(k, args))
+    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
+    with open(RESULTS, "w") as f:
+        json.dump({"date": time.strftime("%Y-%m-%d"), "rows": rows}, f, indent=1)
+    print_table(rows)
+    log("written to %s" % os.path.relpath(RESULTS, REPO))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]) or 0)
