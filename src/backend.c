@@ -65,6 +65,10 @@ static void set_filters(struct tcpconnlog_bpf *skel, const struct tcl_config *cf
 	ro->measure_call = b != BACKEND_TRACEPOINT;
 	ro->lifecycle = cfg->lifecycle;
 	ro->accepts = cfg->accepts;
+	/* an eighth of the buffer: the reader has seven eighths of headroom
+	 * to wake up in, besides its own timer
+	 */
+	ro->wakeup_bytes = cfg->ringbuf_bytes / 8;
 }
 
 /* Open and load backend b; NULL with *f filled in on failure. */

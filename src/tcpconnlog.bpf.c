@@ -41,6 +41,9 @@ const volatile bool measure_call;
 const volatile bool lifecycle;
 const volatile bool accepts;
 
+/* wake the reader once this much is waiting in the ring buffer */
+const volatile __u64 wakeup_bytes = 1;
+
 struct tcl_counters counters;
 
 struct {
@@ -80,9 +83,16 @@ struct {
 	__uint(max_entries, 1 << 20);	/* resized by user space */
 } events SEC(".maps");
 
+/* A wake-up per record (an IPI, a context switch) costs a connect storm
+ * more than everything else we do: the reader is woken only when a batch
+ * is waiting, and otherwise reads on its own timer.
+ */
 static __always_inline void emit(const struct tcl_event *ev)
 {
-	if (bpf_ringbuf_output(&events, (void *)ev, sizeof(*ev), 0))
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + sizeof(*ev) >=
+		      wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_output(&events, (void *)ev, sizeof(*ev), flags))
 		__sync_fetch_and_add(&counters.lost, 1);
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -305,6 +306,32 @@ static int start_top(struct session *s)
 	return s->rec.top ? 0 : -1;
 }
 
+/* The reader sleeps until the BPF side wakes it for a batch (see emit())
+ * or POLL_MS pass. libbpf's own poll is level-triggered: it returns at
+ * once while any record waits, and a storm then kept the reader spinning
+ * on a few records at a time. An edge-triggered watch sleeps until the
+ * next wake-up, whatever is waiting.
+ */
+static int watch_ring(int map_fd)
+{
+	struct epoll_event e = { .events = EPOLLIN | EPOLLET };
+	int fd = epoll_create1(EPOLL_CLOEXEC);
+
+	if (fd >= 0 && epoll_ctl(fd, EPOLL_CTL_ADD, map_fd, &e)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void wait_for_batch(int wake_fd)
+{
+	struct epoll_event e;
+
+	/* a signal (EINTR) ends the wait too: the loop then looks at why */
+	epoll_wait(wake_fd, &e, 1, POLL_MS);
+}
+
 static bool should_stop(const struct session *s, __u64 deadline)
 {
 	return tracer_stop_requested || s->output_closed || s->write_errno ||
@@ -317,14 +344,15 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	struct session s = { .cfg = cfg, .skel = skel };
 	struct ring_buffer *rb = NULL;
 	__u64 deadline = 0;
-	int status = 1, err = 0;
+	int status = 1, err = 0, wake_fd = -1;
 
 	if (records_init(&s.rec, cfg)) {
 		fprintf(stderr, "tcpconnlog: out of memory\n");
 		goto cleanup;
 	}
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ringbuf_record, &s, NULL);
-	if (!rb) {
+	wake_fd = watch_ring(bpf_map__fd(skel->maps.events));
+	if (!rb || wake_fd < 0) {
 		fprintf(stderr, "tcpconnlog: cannot set up the ring buffer: %s\n", strerror(errno));
 		goto cleanup;
 	}
@@ -341,8 +369,9 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	flush_output(&s);
 
 	while (!should_stop(&s, deadline)) {
-		err = ring_buffer__poll(rb, POLL_MS);
-		if (err < 0 && err != -EINTR) {
+		wait_for_batch(wake_fd);
+		err = ring_buffer__consume(rb);
+		if (err < 0) {
 			fprintf(stderr, "tcpconnlog: reading the ring buffer: %s\n", strerror(-err));
 			goto cleanup;
 		}
@@ -368,6 +397,8 @@ cleanup:
 	if (s.rec.top)
 		top_free(s.rec.top);
 	ring_buffer__free(rb);
+	if (wake_fd >= 0)
+		close(wake_fd);
 	records_free(&s.rec);
 	return status;
 }
