@@ -4,6 +4,7 @@
  * latency. This file wires the steps together: options, checks, probes,
  * the tracing session.
  */
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,6 +47,13 @@ int main(int argc, char **argv)
 	enum tcl_backend chosen;
 	char why[256];
 	int status;
+
+	/* libbpf parses the kernel's BTF (several MB) for each object it
+	 * loads: keep such blocks in their own mappings, given back when
+	 * freed, instead of letting glibc raise its threshold and grow the
+	 * heap for good
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
 	switch (cli_parse(argc, argv, &cfg)) {
 	case CLI_DONE:
