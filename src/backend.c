@@ -71,12 +71,49 @@ static void set_filters(struct tcpconnlog_bpf *skel, const struct tcl_config *cf
 	ro->wakeup_bytes = cfg->ringbuf_bytes / 8;
 }
 
+/* Probed once: auto may load three backends, and each probe parses the
+ * kernel's BTF.
+ */
+static const struct kernel_support *support(void)
+{
+	static struct kernel_support ks;
+	static bool probed;
+
+	if (!probed) {
+		kernel_support_probe(&ks);
+		probed = true;
+	}
+	return &ks;
+}
+
+/* IPv6 probes only where the kernel has tcp_v6_connect. */
+static bool v6_probes(const struct tcl_config *cfg)
+{
+	return cfg->ip != 4 && support()->v6;
+}
+
+/* auto skips a backend the kernel cannot run, without loading it: the
+ * whole object costs tens of milliseconds to load and verify. 0 or why.
+ */
+static int cannot_run(enum tcl_backend b, struct failure *f)
+{
+	if (b == BACKEND_FENTRY && support()->fentry_err) {
+		*f = (struct failure){ "load", support()->fentry_err };
+		return -1;
+	}
+	if (b == BACKEND_KPROBE && !support()->kprobes) {
+		*f = (struct failure){ "attach", ENOENT };
+		return -1;
+	}
+	return 0;
+}
+
 /* Open and load backend b; NULL with *f filled in on failure. */
 static struct tcpconnlog_bpf *load(const struct tcl_config *cfg, enum tcl_backend b,
 				   struct failure *f)
 {
 	struct tcpconnlog_bpf *skel = tcpconnlog_bpf__open();
-	bool v6 = cfg->ip != 4 && kernel_has_function("tcp_v6_connect");
+	bool v6 = v6_probes(cfg);
 	int err;
 
 	if (!skel) {
@@ -208,7 +245,7 @@ int backend_start(const struct tcl_config *cfg, struct tcpconnlog_bpf **out,
 		return 0;
 	}
 	for (int i = 0; i < 3; i++) {
-		*out = start_one(cfg, order[i], &f);
+		*out = cannot_run(order[i], &f) ? NULL : start_one(cfg, order[i], &f);
 		if (*out) {
 			*chosen = order[i];
 			return 0;

@@ -4,7 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mount.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <linux/bpf.h>
 #include "preflight.h"
 
 #define CAP_SYS_ADMIN_BIT	21
@@ -68,12 +70,40 @@ int ensure_tracefs(bool verbose)
 	return 0;
 }
 
-bool kernel_has_function(const char *name)
+/* Does a fentry program on the function with this BTF id load? The
+ * kernel checks attachment rights at load, where fentry is refused.
+ */
+static int fentry_loads(int btf_id)
 {
-	/* parsed once: auto may load up to three backends */
-	static struct btf *vmlinux;
+	struct bpf_insn ret0[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
+		    .attach_btf_id = btf_id);
+	int fd;
 
-	if (!vmlinux)
-		vmlinux = btf__load_vmlinux_btf();
-	return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) >= 0;
+	if (btf_id < 0)
+		return ENOENT;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "tcl_probe", "GPL", ret0, 2, &opts);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+void kernel_support_probe(struct kernel_support *ks)
+{
+	/* several MB parsed: not kept */
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/kprobe_events", tracefs_root());
+	ks->kprobes = !access("/sys/bus/event_source/devices/kprobe/type", F_OK) ||
+		      !access(path, F_OK);
+	ks->v6 = vmlinux && btf__find_by_name_kind(vmlinux, "tcp_v6_connect", BTF_KIND_FUNC) >= 0;
+	ks->fentry_err = vmlinux ? fentry_loads(btf__find_by_name_kind(vmlinux, "tcp_v4_connect",
+								      BTF_KIND_FUNC))
+				 : ENOENT;
+	btf__free(vmlinux);
 }

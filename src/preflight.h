@@ -14,7 +14,18 @@ int preflight_check(char *why, size_t len);
 int ensure_tracefs(bool verbose);
 /* Where tracefs is: /sys/kernel/tracing, or the older debugfs path. */
 const char *tracefs_root(void);
-/* Does the kernel (vmlinux BTF) have this function? */
-bool kernel_has_function(const char *name);
+/* What the kernel offers, learnt in a few milliseconds, so that auto need
+ * not load and verify the whole object for a backend that cannot work.
+ */
+struct kernel_support {
+	bool v6;		/* it has tcp_v6_connect (no CONFIG_IPV6: none) */
+	bool kprobes;		/* a kprobe PMU or tracefs kprobe_events */
+	int fentry_err;		/* 0, or the errno of loading a minimal fentry
+				 * program on tcp_v4_connect
+				 */
+};
+
+/* Parses the kernel's BTF once, and frees it. */
+void kernel_support_probe(struct kernel_support *ks);
 
 #endif
