@@ -18,7 +18,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall
 # User-space units; main.c is left out of the list the unit tests link.
 LIB_SRCS := src/cli.c src/parse.c src/names.c src/addr.c src/table.c \
 	src/hist.c src/stats.c src/counts.c src/format_text.c src/format_json.c \
-	src/sockdiag.c src/top.c src/connstats.c src/records.c
+	src/sockdiag.c src/top.c src/connstats.c src/records.c src/kbtf.c
 APP_SRCS := src/main.c src/backend.c src/kretprobe.c src/preflight.c src/tracer.c
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 APP_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
@@ -46,7 +46,7 @@ $(OUTPUT)/tcpconnlog: $(LIB_OBJS) $(APP_OBJS)
 	$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests
-	$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) -lcmocka -o $@
+	$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) -lcmocka $(LIBS) -o $@
 
 # Regenerate the committed vmlinux.h from the running kernel's BTF.
 vmlinux:

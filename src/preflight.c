@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <linux/bpf.h>
+#include "kbtf.h"
 #include "preflight.h"
 
 #define CAP_SYS_ADMIN_BIT	21
@@ -92,18 +93,31 @@ static int fentry_loads(int btf_id)
 	return 0;
 }
 
+/* ids of the functions: by a quick walk of the kernel's BTF, or where
+ * that does not understand it, by libbpf's full parse (freed at once)
+ */
+static void find_funcs(const char *const names[], int ids[], int n)
+{
+	struct btf *vmlinux;
+
+	if (!kernel_func_ids(names, ids, n))
+		return;
+	vmlinux = btf__load_vmlinux_btf();
+	for (int i = 0; i < n; i++)
+		ids[i] = vmlinux ? btf__find_by_name_kind(vmlinux, names[i], BTF_KIND_FUNC) : -1;
+	btf__free(vmlinux);
+}
+
 void kernel_support_probe(struct kernel_support *ks)
 {
-	/* several MB parsed: not kept */
-	struct btf *vmlinux = btf__load_vmlinux_btf();
+	static const char *const funcs[] = { "tcp_v4_connect", "tcp_v6_connect" };
+	int ids[2];
 	char path[256];
 
+	find_funcs(funcs, ids, 2);
 	snprintf(path, sizeof(path), "%s/kprobe_events", tracefs_root());
 	ks->kprobes = !access("/sys/bus/event_source/devices/kprobe/type", F_OK) ||
 		      !access(path, F_OK);
-	ks->v6 = vmlinux && btf__find_by_name_kind(vmlinux, "tcp_v6_connect", BTF_KIND_FUNC) >= 0;
-	ks->fentry_err = vmlinux ? fentry_loads(btf__find_by_name_kind(vmlinux, "tcp_v4_connect",
-								      BTF_KIND_FUNC))
-				 : ENOENT;
-	btf__free(vmlinux);
+	ks->v6 = ids[1] >= 0;
+	ks->fentry_err = fentry_loads(ids[0]);
 }
