@@ -77,6 +77,9 @@ class Tracer:
         self.err = tempfile.TemporaryFile()
         self.out = open(stdout_path, "wb")
         self.t0 = time.monotonic()
+        if ready_on == "attached":
+            self._start_until_attached()
+            return
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.out
                                      if ready_on == "stderr" else subprocess.PIPE,
                                      stderr=subprocess.PIPE if ready_on == "stderr"
@@ -98,6 +101,33 @@ class Tracer:
                                       if ready_on == "stderr" else self.out)
         stream.close()
 
+    def _start_until_attached(self, timeout=60, settled=0.3):
+        """For a tool whose ready line sits in its stdout buffer (output
+        to a pipe is not line-buffered, and forcing that would cost it a
+        write per record): ready at its last new BPF link or perf event,
+        once none came for `settled` seconds."""
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=self.out,
+                                     stderr=self.err)
+        self.first_lines, self.rest, self.drain = [], tempfile.TemporaryFile(), None
+        deadline = time.monotonic() + timeout
+        count, changed = 0, None
+        while not (count and time.monotonic() - changed >= settled):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("%s did not attach" % self.argv[0])
+            n = self._attachments()
+            if n != count:
+                count, changed = n, time.monotonic()
+            time.sleep(0.002)
+        self.ready_s = changed - self.t0
+
+    def _attachments(self):
+        fds = "/proc/%d/fd" % self.proc.pid
+        try:
+            links = [os.readlink(os.path.join(fds, f)) for f in os.listdir(fds)]
+        except OSError:
+            return 0
+        return sum(l in ("anon_inode:bpf_link", "anon_inode:[perf_event]") for l in links)
+
     def pid(self):
         return self.proc.pid
 
@@ -111,7 +141,8 @@ class Tracer:
         self.proc.send_signal(sig)
         self.proc.wait(timeout)
         self.exit_s = time.monotonic() - t
-        self.drain.wait(timeout)
+        if self.drain:
+            self.drain.wait(timeout)
         self.out.close()
         self.rest.seek(0)
         self.err.seek(0)
@@ -150,7 +181,7 @@ def start_config(name, argv):
     if argv[0].endswith("bpftrace"):
         return Tracer(argv, re.compile(r"^Attaching \d+ probe"), ready_on="stdout")
     if argv[0].endswith("tcpconnect"):
-        return Tracer(argv, re.compile(r"PID\s+COMM"), ready_on="stdout")
+        return Tracer(argv, None, ready_on="attached")
     return Tracer(argv, READY_RE)
 
 
@@ -261,14 +292,20 @@ def user_space(reps, n, n_callgrind):
 
 # --- 4 and 5. start-up, exit, memory ---------------------------------------------------
 
-def our_maps_memlock(pid):
-    """Kernel memory of the maps a process holds, as bpftool reports it."""
-    out = subprocess.run(["bpftool", "-j", "map", "show"], stdout=subprocess.PIPE,
-                         text=True, check=True)
-    total = 0
-    for m in json.loads(out.stdout):
-        if any(p.get("pid") == pid for p in m.get("pids", [])):
-            total += int(m.get("bytes_memlock", 0))
+def maps_memlock(pid):
+    """Kernel memory of the BPF maps a process holds open: the memlock
+    line of each map fd's fdinfo, once per map id."""
+    total, seen = 0, set()
+    fddir = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(fddir):
+        try:
+            with open(os.path.join(fddir, fd)) as f:
+                info = dict(l.rstrip("\n").split(":\t", 1) for l in f if ":\t" in l)
+        except OSError:
+            continue
+        if "map_id" in info and info["map_id"] not in seen:
+            seen.add(info["map_id"])
+            total += int(info.get("memlock", 0))
     return total
 
 
@@ -282,16 +319,15 @@ def startup(cfgs, reps, connections):
             t = start_config(name, argv)
             load(connections)
             rss.append(t.peak_rss_kib())
-            if maps is None and not argv[0].endswith("bpftrace"):
-                maps = our_maps_memlock(t.pid())
+            if maps is None:
+                maps = maps_memlock(t.pid())
             ready.append(t.ready_s)
             t.stop()
             exits.append(t.exit_s)
         rows.append({"figure": "start-up, exit, memory", "who": name,
                      "ready_ms": round(statistics.median(ready) * 1000, 1),
                      "exit_ms": round(statistics.median(exits) * 1000, 1),
-                     "peak_rss_kib": max(rss), "maps_kib": None if maps is None
-                     else round(maps / 1024)})
+                     "peak_rss_kib": max(rss), "maps_kib": round(maps / 1024)})
     return rows
 
 
