@@ -124,7 +124,7 @@ struct tcl_conn {
 	__u8 pad[6];
 };
 
-/* Counters the BPF side keeps for user space (in .bss). */
+/* Counters the BPF side keeps for user space (per CPU, summed there). */
 struct tcl_counters {
 	__u64 lost;		/* records the ring buffer had no room for */
 	__u64 started;		/* attempts entered into the in-flight table */

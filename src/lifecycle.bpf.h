@@ -23,7 +23,7 @@ static __always_inline void open_connection(const struct sock *sk, __u64 skid,
 	c->acked_at_open = BPF_CORE_READ(tp, bytes_acked);
 	c->received_at_open = BPF_CORE_READ(tp, bytes_received);
 	if (bpf_map_update_elem(&conns, &skid, c, BPF_ANY) == 0)
-		__sync_fetch_and_add(&counters.conns_opened, 1);
+		COUNT(conns_opened);
 }
 
 /* An outbound attempt established: follow it to its close (-l). */
@@ -95,7 +95,7 @@ static __always_inline void accept_returned(int fd)
 	if (!take_caller(&c->ev)) {
 		/* not a process the filters want: nothing more of it */
 		if (bpf_map_delete_elem(&conns, &skid) == 0)
-			__sync_fetch_and_add(&counters.conns_closed, 1);
+			COUNT(conns_closed);
 		return;
 	}
 	c->ev.flags &= ~TCL_F_NO_PROCESS;
@@ -167,7 +167,7 @@ static __always_inline void connection_closed(const struct sock *sk, __u64 skid,
 	emit(ev);
 out:
 	if (bpf_map_delete_elem(&conns, &skid) == 0)
-		__sync_fetch_and_add(&counters.conns_closed, 1);
+		COUNT(conns_closed);
 }
 
 /* Any state change of a socket past its handshake (-l, -A). */

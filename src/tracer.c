@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,12 +56,26 @@ static int on_ringbuf_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/* The sum of the per-CPU counters; zeros if they cannot be read. */
 static struct tcl_counters read_counters(const struct session *s)
 {
-	const volatile struct tcl_counters *c = &s->skel->bss->counters;
+	int ncpus = libbpf_num_possible_cpus();
+	struct tcl_counters sum = {}, *per_cpu;
+	__u32 zero = 0;
 
-	return (struct tcl_counters){ c->lost, c->started, c->finished,
-				      c->conns_opened, c->conns_closed };
+	per_cpu = ncpus > 0 ? calloc(ncpus, sizeof(*per_cpu)) : NULL;
+	if (per_cpu && !bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.counters), &zero,
+					    per_cpu)) {
+		for (int i = 0; i < ncpus; i++) {
+			sum.lost += per_cpu[i].lost;
+			sum.started += per_cpu[i].started;
+			sum.finished += per_cpu[i].finished;
+			sum.conns_opened += per_cpu[i].conns_opened;
+			sum.conns_closed += per_cpu[i].conns_closed;
+		}
+	}
+	free(per_cpu);
+	return sum;
 }
 
 /* While running at most once a second; at exit (final) whenever there is
