@@ -246,6 +246,23 @@ static __always_inline __u64 new_conn_id(void)
 	return *n << 12 | (bpf_get_smp_processor_id() & 0xfff);
 }
 
+/* The process filters alone (-p, -u, -n), checked before anything of the
+ * socket is read: an attempt they drop costs little more than this.
+ */
+static __always_inline bool caller_filtered_out(void)
+{
+	char comm[TCL_COMM_LEN];
+
+	if (filter_pid && (bpf_get_current_pid_tgid() >> 32) != filter_pid)
+		return true;
+	if (filter_uid_set && (__u32)bpf_get_current_uid_gid() != filter_uid)
+		return true;
+	if (!filter_comm_set)
+		return false;
+	bpf_get_current_comm(comm, sizeof(comm));
+	return !wanted_comm(comm);
+}
+
 static __always_inline struct tcl_attempt *begin_attempt(__u64 skid,
 						     struct tcl_attempt *proto)
 {
@@ -391,7 +408,7 @@ static __always_inline struct tcl_attempt *connect_entered(struct sock *sk,
 		a->depth++;
 		return a;
 	}
-	if (!read_sockaddr(uaddr, false, &proto.ev))
+	if (caller_filtered_out() || !read_sockaddr(uaddr, false, &proto.ev))
 		return NULL;
 	/* tcp_v4_connect on an IPv6 socket is the inner call of a mapped
 	 * destination whose outer call is not traced (-4 leaves the v6 probes
@@ -484,11 +501,15 @@ int BPF_PROG(fexit_tcp_v6_connect, struct sock *sk, struct sockaddr *uaddr,
 SEC("tracepoint/syscalls/sys_enter_connect")
 int tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
-	struct sock *sk = sock_of_fd((int)ctx->args[0]);
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct tcl_attempt proto = {};
-	__u64 skid = (__u64)sk;
+	struct sock *sk;
+	__u64 skid;
 
+	if (caller_filtered_out())
+		return 0;
+	sk = sock_of_fd((int)ctx->args[0]);
+	skid = (__u64)sk;
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
 	    BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
 		return 0;
@@ -520,7 +541,8 @@ static __always_inline int state_changed(const struct sock *sk, int oldstate,
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		struct tcl_attempt proto = { .depth = measure_call };
 
-		if (!bpf_map_lookup_elem(&attempts, &skid) &&
+		/* in the connecting task's context: its filters apply */
+		if (!caller_filtered_out() && !bpf_map_lookup_elem(&attempts, &skid) &&
 		    read_sock_dest(sk, &proto.ev))
 			begin_attempt(skid, &proto);
 		return 0;
