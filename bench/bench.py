@@ -187,7 +187,9 @@ def start_config(name, argv):
 
 def overhead(cfgs, reps, connections):
     """Interleaved repetitions: each round runs every configuration once,
-    in a rotated order, so that drift of the machine hits all alike."""
+    in a rotated order. A configuration's ratio is the median, over the
+    rounds, of its rate over the baseline's in the same round: the
+    machine's drift (wide here, a VM itself) cancels out."""
     runs = {name: [] for name, _ in cfgs}
     lost = {name: 0 for name, _ in cfgs}
     for rep in range(reps):
@@ -203,14 +205,48 @@ def overhead(cfgs, reps, connections):
             runs[name].append(r["per_second"])
             log("overhead %d/%d %-40s %10.0f connects/s" % (rep + 1, reps, name,
                                                             r["per_second"]))
-    base = statistics.median(runs["baseline"])
     rows = []
     for name, _ in cfgs:
-        med = statistics.median(runs[name])
+        ratios = [r / b for r, b in zip(runs[name], runs["baseline"])]
         rows.append({"figure": "connect storm: connects/s", "who": name,
-                     "value": round(med), "min": round(min(runs[name])),
-                     "max": round(max(runs[name])), "ratio_to_baseline": round(med / base, 3),
+                     "value": round(statistics.median(runs[name])),
+                     "min": round(min(runs[name])), "max": round(max(runs[name])),
+                     "ratio_to_baseline": round(statistics.median(ratios), 3),
+                     "ratio_min": round(min(ratios), 3), "ratio_max": round(max(ratios), 3),
                      "lost": lost[name], "reps": reps})
+    return rows
+
+
+def progs():
+    """Every loaded BPF program: {id: run_time_ns}."""
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], stdout=subprocess.PIPE,
+                         text=True, check=True)
+    return {p["id"]: p.get("run_time_ns", 0) for p in json.loads(out.stdout)}
+
+
+def bpf_cost(cfgs, connections):
+    """Kernel-side cost: the run time of each tool's own BPF programs
+    (kernel.bpf_stats_enabled) per connection of the storm. Repeatable
+    where throughput is not."""
+    rows = []
+    subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=1"], check=True)
+    try:
+        for name, argv in cfgs:
+            if not argv:
+                continue
+            # the tool's programs: those that came with it (bpftrace
+            # keeps no program fds open to find them by)
+            before = progs()
+            t = start_config(name, argv)
+            ids = set(progs()) - set(before)
+            load(connections)
+            ns = sum(v for k, v in progs().items() if k in ids)
+            t.stop()
+            rows.append({"figure": "BPF run time per connect (ns)", "who": name,
+                         "value": round(ns / connections)})
+            log("bpf cost %-40s %6d ns per connect" % (name, ns / connections))
+    finally:
+        subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=0"], check=True)
     return rows
 
 
@@ -347,7 +383,8 @@ def vm_configs():
 
 def vm_part(args):
     cfgs = vm_configs()
-    rows = overhead(cfgs, args.reps, args.connections) + startup(cfgs, 1, 1000)
+    rows = overhead(cfgs, args.reps, args.connections) + bpf_cost(cfgs, args.connections) + \
+        startup(cfgs, 1, 1000)
     print(VM_MARK + json.dumps(rows), flush=True)
 
 
@@ -370,7 +407,8 @@ def run_vm(kernel, args):
 # --- report ------------------------------------------------------------------------------
 
 def print_table(rows):
-    cols = ["where", "figure", "who", "value", "min", "max", "ratio_to_baseline", "lost",
+    cols = ["where", "figure", "who", "value", "min", "max", "ratio_to_baseline", "ratio_min",
+            "ratio_max", "lost",
             "ratio_to_printf", "instructions_per_record", "ready_ms", "exit_ms",
             "peak_rss_kib", "maps_kib", "generated", "printed", "accounted"]
     used = [c for c in cols if any(c in r for r in rows)]
@@ -404,6 +442,7 @@ def main(argv):
     rows = []
     if "overhead" in only:
         rows += overhead(cfgs, args.reps, args.connections)
+        rows += bpf_cost(cfgs, args.connections)
     if "loss" in only:
         rows += [loss(args.connections * 2, 0), loss(args.connections, 1.0),
                  loss(args.connections, 1.0, ringbuf=65536)]
