@@ -264,7 +264,8 @@ static void init_format(struct session *s)
 		.timestamp = cfg->timestamp,
 		.wallclock = cfg->wallclock,
 		.uid = cfg->print_uid,
-		.lport = cfg->print_lport,
+		/* an accept is known by its listening port: shown with -A */
+		.lport = cfg->print_lport || cfg->accepts,
 		.events = cfg->lifecycle || cfg->accepts,
 		.lifecycle = cfg->lifecycle,
 		.addr_width = cfg->ip == 4 ? 15 : 39,

@@ -221,8 +221,9 @@ def test_accept_nobody_took_has_no_process(tracer, listeners):
 
 
 def test_text_lines_and_summary(tracer, listeners):
-    """Text output with -l -A: the EVENT column, close lines with DUR(ms),
-    TX, RX, RTT(ms); and the summary's closed-connections table adds up."""
+    """Text output with -l -A: the EVENT column, LPORT (an accept is known
+    by its listening port), close lines with DUR(ms), TX, RX, RTT(ms); and
+    the summary's closed-connections table adds up."""
     t = tracer("-l", "-A", "-p", str(os.getpid()), json_mode=False)
     conn = tclconn.Conn(listeners, 4, TO_SERVER, TO_CLIENT)
     hold_and_close(conn, "server")
@@ -235,26 +236,29 @@ def test_text_lines_and_summary(tracer, listeners):
     res = t.stop()
     assert res.rc == 0, res
     lines = res.stdout.splitlines()
-    assert lines[0].split() == ["EVENT", "PID", "COMM", "IP", "SADDR", "DADDR", "DPORT",
-                                "RESULT", "LAT(ms)", "DUR(ms)", "TX", "RX", "RTT(ms)"], lines
+    assert lines[0].split() == ["EVENT", "PID", "COMM", "IP", "SADDR", "LPORT", "DADDR",
+                                "DPORT", "RESULT", "LAT(ms)", "DUR(ms)", "TX", "RX",
+                                "RTT(ms)"], lines
     rows = {}
     for f in (l.split() for l in lines[1:]):
-        assert len(f) == 13, "13 columns: %r" % f
-        rows.setdefault((f[0], int(f[6])), []).append(f)
+        assert len(f) == 14, "14 columns: %r" % f
+        rows.setdefault((f[0], int(f[7])), []).append(f)
     pid = str(os.getpid())
     # the client's end: to the listener's port; the server's: to the client's
-    for (event, dport), comm, tx, rx, result in (
-            (("close", lport), conn.c["comm"], TO_SERVER, TO_CLIENT, "closed:remote"),
-            (("close", cport), conn.accept_comm, TO_CLIENT, TO_SERVER, "closed:local")):
+    for (event, dport), sport, comm, tx, rx, result in (
+            (("close", lport), cport, conn.c["comm"], TO_SERVER, TO_CLIENT, "closed:remote"),
+            (("close", cport), lport, conn.accept_comm, TO_CLIENT, TO_SERVER, "closed:local")):
         assert len(rows.get((event, dport), [])) == 1, (event, dport, res.stdout)
         f = rows[(event, dport)][0]
-        assert f[1:6] == [pid, comm, "4", "127.0.0.1", "127.0.0.1"], f
-        assert f[7:9] == [result, "-"], f
-        assert HOLD * 1000 <= float(f[9]) <= (t_seen - conn.c["t0w"]) * 1000, f
-        assert [int(f[10]), int(f[11])] == [tx, rx], f
-        assert re.match(r"^\d+\.\d{3}$", f[12]) and float(f[12]) > 0, f
-    assert rows[("connect", lport)][0][7] == "established", res.stdout
-    assert rows[("accept", cport)][0][7:] == ["accepted", "-", "-", "-", "-", "-"], res.stdout
+        assert f[1:7] == [pid, comm, "4", "127.0.0.1", str(sport), "127.0.0.1"], f
+        assert f[8:10] == [result, "-"], f
+        assert HOLD * 1000 <= float(f[10]) <= (t_seen - conn.c["t0w"]) * 1000, f
+        assert [int(f[11]), int(f[12])] == [tx, rx], f
+        assert re.match(r"^\d+\.\d{3}$", f[13]) and float(f[13]) > 0, f
+    assert rows[("connect", lport)][0][8] == "established", res.stdout
+    accept = rows[("accept", cport)][0]
+    assert accept[5] == str(lport), "the listening port, in LPORT: %r" % accept
+    assert accept[8:] == ["accepted", "-", "-", "-", "-", "-"], res.stdout
 
     # summary: one row per command, both ends added up
     want = {}
