@@ -79,7 +79,7 @@ int btf_func_ids(const void *data, size_t len, const char *const names[], int id
 	return pos == h->type_len ? 0 : -1;
 }
 
-/* The whole file, or NULL: sysfs does not say its size beforehand. */
+/* The whole file, or NULL, growing the buffer as reads come in. */
 static char *read_all(const char *path, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
