@@ -15,10 +15,10 @@
  * FIN too: note where they stand at establishment (bytes_acked of a
  * connect is 1 by then) so that close records can give data bytes.
  */
-static __always_inline void open_connection(const struct sock *sk, __u64 skid,
-					    struct tcl_conn *c)
+static __always_inline void open_connection(const struct sock *sk, struct tcl_conn *c)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	__u64 skid = (__u64)sk;
 
 	c->acked_at_open = BPF_CORE_READ(tp, bytes_acked);
 	c->received_at_open = BPF_CORE_READ(tp, bytes_received);
@@ -34,7 +34,7 @@ static __always_inline void follow_connection(__u64 skid, const struct tcl_event
 
 	c.ev = *ev;
 	c.established_ns = now;
-	open_connection((const struct sock *)skid, skid, &c);
+	open_connection((const struct sock *)skid, &c);
 }
 
 /* SYN_RECV -> ESTABLISHED of a passive socket (-A). It happens in softirq
@@ -63,7 +63,7 @@ static __always_inline void accepted(const struct sock *sk)
 	ev->conn_id = new_conn_id();
 	ev->ts_ns = c.established_ns = bpf_ktime_get_ns();
 	c.accept_pending = 1;
-	open_connection(sk, skid, &c);
+	open_connection(sk, &c);
 }
 
 /* The record of an accepted connection, made once. Without a known
@@ -92,12 +92,13 @@ static __always_inline void accept_returned(int fd)
 	c = bpf_map_lookup_elem(&conns, &skid);
 	if (!c || !c->accept_pending)
 		return;
-	if (!take_caller(&c->ev)) {
+	if (caller_filtered_out()) {
 		/* not a process the filters want: nothing more of it */
 		if (bpf_map_delete_elem(&conns, &skid) == 0)
 			COUNT(conns_closed);
 		return;
 	}
+	take_caller(&c->ev);
 	c->ev.flags &= ~TCL_F_NO_PROCESS;
 	report_accept(c);
 }

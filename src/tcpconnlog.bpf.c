@@ -209,27 +209,15 @@ static __always_inline void read_sock_source(const struct sock *sk,
 	ev->sport = port_from_net(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 }
 
-/* Enter an attempt whose destination is already in *proto, if the filters
- * want it. Returns the table entry, or NULL when filtered out.
- */
-/* Fill in the calling thread's identity, if the process filters want it. */
-static __always_inline bool take_caller(struct tcl_event *ev)
+/* The calling thread's identity, into ev. */
+static __always_inline void take_caller(struct tcl_event *ev)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
-	__u32 uid = (__u32)bpf_get_current_uid_gid();
 
-	if (filter_pid && tgid != filter_pid)
-		return false;
-	if (filter_uid_set && uid != filter_uid)
-		return false;
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
-	if (filter_comm_set && !wanted_comm(ev->comm))
-		return false;
-	ev->pid = tgid;
+	ev->pid = pid_tgid >> 32;
 	ev->tid = (__u32)pid_tgid;
-	ev->uid = uid;
-	return true;
+	ev->uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 }
 
 /* Per-CPU counters with the CPU number in the low bits: unique ids
@@ -263,6 +251,10 @@ static __always_inline bool caller_filtered_out(void)
 	return !wanted_comm(comm);
 }
 
+/* Enter an attempt whose destination is already in *proto, if the address
+ * filters want it; every caller has applied the process filters first
+ * (caller_filtered_out()). Returns the table entry, or NULL.
+ */
 static __always_inline struct tcl_attempt *begin_attempt(__u64 skid,
 						     struct tcl_attempt *proto)
 {
@@ -272,8 +264,7 @@ static __always_inline struct tcl_attempt *begin_attempt(__u64 skid,
 		return NULL;
 	if (filter_ports_set && !wanted_port(ev->dport))
 		return NULL;
-	if (!take_caller(ev))
-		return NULL;
+	take_caller(ev);
 	ev->sock_id = skid;
 	ev->conn_id = new_conn_id();
 	proto->start_ns = bpf_ktime_get_ns();
@@ -542,7 +533,7 @@ static __always_inline int state_changed(const struct sock *sk, int oldstate,
 		struct tcl_attempt proto = { .depth = measure_call };
 
 		/* in the connecting task's context: its filters apply */
-		if (!caller_filtered_out() && !bpf_map_lookup_elem(&attempts, &skid) &&
+		if (!bpf_map_lookup_elem(&attempts, &skid) && !caller_filtered_out() &&
 		    read_sock_dest(sk, &proto.ev))
 			begin_attempt(skid, &proto);
 		return 0;
