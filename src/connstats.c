@@ -34,11 +34,6 @@ void connstats_add(struct connstats *c, const struct tcl_event *close)
 		c->srtt_log2_us[log2_slot(close->srtt_us)]++;
 }
 
-struct row {
-	const char *comm;
-	const struct conn_totals *t;
-};
-
 static __u64 bytes_of(const struct conn_totals *t)
 {
 	return t->bytes_sent + t->bytes_received;
@@ -46,11 +41,11 @@ static __u64 bytes_of(const struct conn_totals *t)
 
 static int by_bytes_desc(const void *a, const void *b)
 {
-	const struct row *x = a, *y = b;
+	const struct table_entry *x = a, *y = b;
 
-	if (bytes_of(x->t) != bytes_of(y->t))
-		return bytes_of(x->t) < bytes_of(y->t) ? 1 : -1;
-	return strcmp(x->comm, y->comm);
+	if (bytes_of(x->val) != bytes_of(y->val))
+		return bytes_of(x->val) < bytes_of(y->val) ? 1 : -1;
+	return strcmp(x->key, y->key);
 }
 
 static void print_row(FILE *out, const char *comm, const struct conn_totals *t)
@@ -67,24 +62,17 @@ static void print_row(FILE *out, const char *comm, const struct conn_totals *t)
 
 void connstats_print(const struct connstats *c, FILE *out)
 {
-	size_t n = 0;
-	struct row *rows = calloc(c->by_comm.len + 1, sizeof(*rows));
+	size_t n;
+	struct table_entry *rows = table_sorted(&c->by_comm, by_bytes_desc, &n);
 
 	if (!rows)
 		return;
-	for (size_t i = 0; i < c->by_comm.cap; i++) {
-		const char *comm = table_key_at(&c->by_comm, i);
-
-		if (comm)
-			rows[n++] = (struct row){ comm, table_val_at(&c->by_comm, i) };
-	}
-	qsort(rows, n, sizeof(*rows), by_bytes_desc);
 
 	fprintf(out, "\nClosed connections, data bytes and time from established to closed:\n");
 	fprintf(out, "%-16s %8s %14s %14s %10s %10s %10s\n", "COMM", "CLOSED", "TX", "RX",
 		"AVG(ms)", "P50(ms)", "P99(ms)");
 	for (size_t i = 0; i < n; i++)
-		print_row(out, rows[i].comm, rows[i].t);
+		print_row(out, rows[i].key, rows[i].val);
 	if (c->other.closed)
 		print_row(out, "[other]", &c->other);
 	free(rows);

@@ -49,40 +49,30 @@ void counts_add(struct counts *c, const struct tcl_event *ev)
 		v->failed++;
 }
 
-struct row {
-	const struct dest_key *k;
-	const struct dest_count *v;
-};
-
 static int by_connects_desc(const void *a, const void *b)
 {
-	const struct row *x = a, *y = b;
+	const struct table_entry *x = a, *y = b;
+	const struct dest_count *cx = x->val, *cy = y->val;
 
-	if (x->v->connects != y->v->connects)
-		return x->v->connects < y->v->connects ? 1 : -1;
-	return memcmp(x->k, y->k, sizeof(*x->k));
+	if (cx->connects != cy->connects)
+		return cx->connects < cy->connects ? 1 : -1;
+	return memcmp(x->key, y->key, sizeof(struct dest_key));
 }
 
 void counts_print(const struct counts *c, bool json, int addr_width, FILE *out)
 {
-	struct row *rows = calloc(c->by_dest.len + 1, sizeof(*rows));
-	size_t n = 0;
+	size_t n;
+	struct table_entry *rows = table_sorted(&c->by_dest, by_connects_desc, &n);
 
 	if (!rows)
 		return;
-	for (size_t i = 0; i < c->by_dest.cap; i++) {
-		const struct dest_key *k = table_key_at(&c->by_dest, i);
-
-		if (k)
-			rows[n++] = (struct row){ k, table_val_at(&c->by_dest, i) };
-	}
-	qsort(rows, n, sizeof(*rows), by_connects_desc);
 	if (!json)
 		fprintf(out, "%-2s %-*s %-*s %-5s %10s %10s\n", "IP", addr_width, "SADDR",
 			addr_width, "DADDR", "DPORT", "CONNECTS", "FAILED");
 	for (size_t i = 0; i < n; i++) {
 		char sa[TCL_ADDR_STRLEN], da[TCL_ADDR_STRLEN];
-		const struct dest_key *k = rows[i].k;
+		const struct dest_key *k = rows[i].key;
+		const struct dest_count *v = rows[i].val;
 
 		addr_to_str(k->ip, &k->saddr, sa);
 		addr_to_str(k->ip, &k->daddr, da);
@@ -90,13 +80,13 @@ void counts_print(const struct counts *c, bool json, int addr_width, FILE *out)
 			fprintf(out, "{\"event\":\"count\",\"ip\":%u,\"saddr\":\"%s\",\"daddr\":\"%s\","
 				"\"dport\":%u,\"connects\":%llu,\"failed\":%llu}\n",
 				k->ip, sa, da, k->dport,
-				(unsigned long long)rows[i].v->connects,
-				(unsigned long long)rows[i].v->failed);
+				(unsigned long long)v->connects,
+				(unsigned long long)v->failed);
 		else
 			fprintf(out, "%-2u %-*s %-*s %-5u %10llu %10llu\n", k->ip,
 				addr_width, sa, addr_width, da, k->dport,
-				(unsigned long long)rows[i].v->connects,
-				(unsigned long long)rows[i].v->failed);
+				(unsigned long long)v->connects,
+				(unsigned long long)v->failed);
 	}
 	if (c->overflowed)
 		fprintf(stderr, "tcpconnlog: %llu attempts not counted: more than %d distinct destinations\n",

@@ -40,18 +40,14 @@ void stats_add(struct stats *s, const struct tcl_event *ev)
 	}
 }
 
-struct row {
-	const char *comm;
-	const struct comm_stats *c;
-};
-
 static int by_attempts_desc(const void *a, const void *b)
 {
-	const struct row *x = a, *y = b;
+	const struct table_entry *x = a, *y = b;
+	const struct comm_stats *cx = x->val, *cy = y->val;
 
-	if (x->c->attempts != y->c->attempts)
-		return x->c->attempts < y->c->attempts ? 1 : -1;
-	return strcmp(x->comm, y->comm);
+	if (cx->attempts != cy->attempts)
+		return cx->attempts < cy->attempts ? 1 : -1;
+	return strcmp(x->key, y->key);
 }
 
 static void print_row(FILE *out, const char *comm, const struct comm_stats *c)
@@ -69,23 +65,16 @@ static void print_row(FILE *out, const char *comm, const struct comm_stats *c)
 void stats_print(const struct stats *s, const struct connstats *conns,
 		 const struct loss_report *loss, FILE *out)
 {
-	size_t n = 0;
-	struct row *rows = calloc(s->by_comm.len + 1, sizeof(*rows));
+	size_t n;
+	struct table_entry *rows = table_sorted(&s->by_comm, by_attempts_desc, &n);
 
 	if (!rows)
 		return;
-	for (size_t i = 0; i < s->by_comm.cap; i++) {
-		const char *comm = table_key_at(&s->by_comm, i);
-
-		if (comm)
-			rows[n++] = (struct row){ comm, table_val_at(&s->by_comm, i) };
-	}
-	qsort(rows, n, sizeof(*rows), by_attempts_desc);
 
 	fprintf(out, "\n%-16s %8s %8s %8s %8s %10s %10s %10s\n", "COMM", "ATTEMPTS",
 		"ESTAB", "FAILED", "PENDING", "AVG(ms)", "P50(ms)", "P99(ms)");
 	for (size_t i = 0; i < n; i++)
-		print_row(out, rows[i].comm, rows[i].c);
+		print_row(out, rows[i].key, rows[i].val);
 	if (s->other.attempts)
 		print_row(out, "[other]", &s->other);
 	free(rows);

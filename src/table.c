@@ -105,3 +105,19 @@ void *table_val_at(const struct table *t, size_t i)
 
 	return s[0] ? s + 1 + t->key_size : NULL;
 }
+
+struct table_entry *table_sorted(const struct table *t,
+				 int (*cmp)(const void *, const void *), size_t *n)
+{
+	struct table_entry *e = calloc(t->len + 1, sizeof(*e));
+
+	*n = 0;
+	if (!e)
+		return NULL;
+	for (size_t i = 0; i < t->cap; i++) {
+		if (table_key_at(t, i))
+			e[(*n)++] = (struct table_entry){ table_key_at(t, i), table_val_at(t, i) };
+	}
+	qsort(e, *n, sizeof(*e), cmp);
+	return e;
+}

@@ -24,4 +24,16 @@ void *table_upsert(struct table *t, const void *key);
 const void *table_key_at(const struct table *t, size_t i);
 void *table_val_at(const struct table *t, size_t i);
 
+struct table_entry {
+	const void *key;
+	const void *val;
+};
+
+/* The keys in use with their values, sorted by cmp (called with two
+ * struct table_entry), for printing; *n of them. The caller frees the
+ * array; NULL when out of memory.
+ */
+struct table_entry *table_sorted(const struct table *t,
+				 int (*cmp)(const void *, const void *), size_t *n);
+
 #endif
