@@ -232,6 +232,18 @@ static const struct diag_info *lookup(struct sockdiag *d, const char *saddr, __u
 	return sockdiag_find(d, &k);
 }
 
+/* A dump, and both ends of c in it. */
+static void dump_both_ends(struct sockdiag *d, const struct conn *c,
+			   const struct diag_info **cl, const struct diag_info **sv)
+{
+	sockdiag_init(d);
+	assert_int_equal(sockdiag_dump(d), 0);
+	*cl = lookup(d, c->caddr, c->cport, c->saddr, c->sport);
+	*sv = lookup(d, c->saddr, c->sport, c->caddr, c->cport);
+	assert_non_null(*cl);
+	assert_non_null(*sv);
+}
+
 /* Data bytes: without the connect's SYN, nor a FIN acknowledged or taken. */
 static void check_data_bytes(const struct diag_info *i, bool outbound,
 			     __u64 want_sent, __u64 want_received)
@@ -257,12 +269,7 @@ static void check_dump(int af, const char *listen_at, const char *connect_to)
 	await_acks(c.client);
 	await_acks(c.server);
 
-	sockdiag_init(&d);
-	assert_int_equal(sockdiag_dump(&d), 0);
-	cl = lookup(&d, c.caddr, c.cport, c.saddr, c.sport);
-	sv = lookup(&d, c.saddr, c.sport, c.caddr, c.cport);
-	assert_non_null(cl);
-	assert_non_null(sv);
+	dump_both_ends(&d, &c, &cl, &sv);
 	/* the kernel counts the SYN among the bytes acked on the active side */
 	assert_int_equal(cl->bytes_acked, TO_SERVER + 1);
 	assert_int_equal(cl->bytes_received, TO_CLIENT);
@@ -373,12 +380,7 @@ static void test_dump_half_closed(void **state)
 	assert_int_equal(read(c.server, &byte, 1), 0);	/* the FIN arrived */
 	await_acks(c.client);
 
-	sockdiag_init(&d);
-	assert_int_equal(sockdiag_dump(&d), 0);
-	cl = lookup(&d, c.caddr, c.cport, c.saddr, c.sport);
-	sv = lookup(&d, c.saddr, c.sport, c.caddr, c.cport);
-	assert_non_null(cl);
-	assert_non_null(sv);
+	dump_both_ends(&d, &c, &cl, &sv);
 	assert_int_equal(cl->state, 5);
 	assert_int_equal(sv->state, 8);
 	/* SYN and FIN counted by the kernel, not by us */

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "capture.h"
 #include <linux/types.h>	/* counts.h and tcpconnlog.h use __u32 without it */
 
 #include "counts.h"
@@ -21,20 +23,6 @@
 #include "tcpconnlog.h"
 
 /* ---- helpers ---- */
-
-static char *captured;
-
-/* Everything fn writes to a memory stream, as a string (freed by the next call). */
-#define CAPTURE(stmt_with_f) do {					\
-		size_t cap_len;						\
-		FILE *f;						\
-		free(captured);						\
-		captured = NULL;					\
-		f = open_memstream(&captured, &cap_len);		\
-		assert_non_null(f);					\
-		stmt_with_f;						\
-		assert_int_equal(fclose(f), 0);				\
-	} while (0)
 
 /* What the statement writes to stderr (fd 2), as a string. */
 static char *stderr_of_counts_print(const struct counts *c, bool json, int width,

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "capture.h"
+
 #include <linux/types.h>
 #include "sockdiag.h"
 #include "tcpconnlog.h"
@@ -29,18 +31,6 @@
 /* the columns as the tool must print them, written another way */
 #define ROW_FMT "%-16s %-7s %-*s %-*s %-8s %-12s %-12s %s\n"
 
-static char *captured;
-
-#define CAPTURE(stmt_with_f) do {					\
-		size_t cap_len;						\
-		FILE *f;						\
-		free(captured);						\
-		captured = NULL;					\
-		f = open_memstream(&captured, &cap_len);		\
-		assert_non_null(f);					\
-		stmt_with_f;						\
-		assert_int_equal(fclose(f), 0);				\
-	} while (0)
 
 static struct top *new_top(bool json)
 {
