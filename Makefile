@@ -110,6 +110,9 @@ bench: bench-deps
 	$(MAKE) all $(BENCH_BINS)
 	$(PYTHON) bench/bench.py $(BENCH_ARGS)
 
+# Checks with their own tools (sanitisers, analysers, fuzzing, soak): mk/*.mk
+include $(sort $(wildcard mk/*.mk))
+
 install: $(OUTPUT)/tcpconnlog
 	install -D -m 0755 $< $(DESTDIR)/usr/local/sbin/tcpconnlog
 
