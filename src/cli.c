@@ -16,6 +16,8 @@ enum {
 	OPT_RINGBUF_SIZE,
 	OPT_CHECK,
 	OPT_TOP,
+	OPT_USER,
+	OPT_NO_DROP_PRIVILEGES,
 };
 
 static const char usage_text[] =
@@ -104,6 +106,8 @@ static const struct option long_options[] = {
 	{ "lifecycle", no_argument, NULL, 'l' },
 	{ "accept", no_argument, NULL, 'A' },
 	{ "top", optional_argument, NULL, OPT_TOP },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "no-drop-privileges", no_argument, NULL, OPT_NO_DROP_PRIVILEGES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -148,19 +152,25 @@ static int parse_backend(const char *s, enum tcl_backend *out)
 	return -1;
 }
 
-static int parse_uid(const char *s, __u32 *uid)
+/* A user by name or number, with its primary group (for a number without
+ * an entry in the user database, the group of the same number).
+ */
+static int parse_user(const char *s, __u32 *uid, __u32 *gid)
 {
 	unsigned long long v;
 	struct passwd *pw;
 
 	if (!parse_u64(s, 0, 0xfffffffeULL, &v)) {
+		pw = getpwuid(v);
 		*uid = v;
+		*gid = pw ? pw->pw_gid : v;
 		return 0;
 	}
 	pw = getpwnam(s);
 	if (!pw)
 		return -1;
 	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
 	return 0;
 }
 
@@ -178,6 +188,7 @@ static const char *option_text(char **argv)
 static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 {
 	unsigned long long v;
+	__u32 v32;
 	char why[128];
 
 	switch (opt) {
@@ -192,7 +203,7 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 		cfg->pid_set = true;
 		break;
 	case 'u':
-		if (parse_uid(optarg, &cfg->uid))
+		if (parse_user(optarg, &cfg->uid, &v32))
 			return usage_error("invalid UID '%s': a number or an existing user name", optarg);
 		cfg->uid_set = true;
 		break;
@@ -231,6 +242,13 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 		if (optarg && parse_u64(optarg, 1, 3600, &cfg->top_interval_s))
 			return usage_error("invalid --top interval '%s': whole seconds from 1 to 3600", optarg);
 		break;
+	case OPT_USER:
+		if (strlen(optarg) >= sizeof(cfg->run_as) ||
+		    parse_user(optarg, &cfg->run_uid, &cfg->run_gid))
+			return usage_error("unknown user '%s' for --user: a user name or UID", optarg);
+		strcpy(cfg->run_as, optarg);
+		break;
+	case OPT_NO_DROP_PRIVILEGES: cfg->keep_privileges = true; break;
 	case 'v': cfg->verbose = true; break;
 	case OPT_NO_SUMMARY: cfg->no_summary = true; break;
 	case OPT_CHECK: cfg->check_only = true; break;
@@ -299,6 +317,14 @@ enum cli_status cli_parse(int argc, char **argv, struct tcl_config *cfg)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (cfg->keep_privileges && cfg->run_as[0])
+		return usage_error("--user and --no-drop-privileges exclude each other");
+	if (!cfg->keep_privileges && !cfg->run_as[0]) {
+		if (parse_user(TCL_DEFAULT_USER, &cfg->run_uid, &cfg->run_gid))
+			return usage_error("this system has no user '" TCL_DEFAULT_USER "' to run as "
+					   "once attached: name one with --user, or give --no-drop-privileges");
+		strcpy(cfg->run_as, TCL_DEFAULT_USER);
+	}
 	if (cfg->immediate && cfg->failed_only)
 		return usage_error("-i prints attempts before their outcome is known, so it cannot be combined with -x");
 	if (cfg->immediate && cfg->count)

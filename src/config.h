@@ -43,7 +43,14 @@ struct tcl_config {
 	unsigned long long max_events;
 
 	unsigned long long ringbuf_bytes;
+
+	/* least privilege: the user to become once attached */
+	bool keep_privileges;	/* --no-drop-privileges */
+	char run_as[64];	/* --user, as given (default TCL_DEFAULT_USER) */
+	__u32 run_uid, run_gid;
 };
+
+#define TCL_DEFAULT_USER "nobody"
 
 #define TCL_RINGBUF_DEFAULT (4ULL << 20)
 

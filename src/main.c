@@ -8,10 +8,12 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 #include "backend.h"
 #include "cli.h"
 #include "preflight.h"
+#include "privs.h"
 #include "tracer.h"
 #include "tcpconnlog.skel.h"
 
@@ -36,6 +38,8 @@ static void install_signals(void)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a closed terminal or session ends the trace as cleanly as Ctrl-C */
+	sigaction(SIGHUP, &sa, NULL);
 	/* a closed stdout shows up as EPIPE from the write instead */
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -83,6 +87,15 @@ int main(int argc, char **argv)
 		return 1;
 	if (verbose)
 		fprintf(stderr, "tcpconnlog: using the %s backend\n", backend_name(chosen));
+	if (!cfg.keep_privileges && privs_drop(&cfg, why, sizeof(why))) {
+		fprintf(stderr, "tcpconnlog: dropping privileges to user %s: %s "
+			"(--no-drop-privileges keeps them)\n", cfg.run_as, why);
+		backend_stop(skel);
+		return 1;
+	}
+	if (verbose && !cfg.keep_privileges)
+		fprintf(stderr, "tcpconnlog: running as %s (uid %u) with no capabilities\n",
+			cfg.run_as, getuid());
 	status = tracer_run(&cfg, skel, backend_name(chosen));
 	backend_stop(skel);
 	return status;

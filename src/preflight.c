@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <linux/bpf.h>
@@ -52,17 +53,27 @@ int preflight_check(char *why, size_t len)
 	return 0;
 }
 
+/* stat, not access(2): access checks the real user and, for a process that
+ * is not root, ignores capabilities such as CAP_DAC_READ_SEARCH that let
+ * it into tracefs
+ */
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st);
+}
+
 const char *tracefs_root(void)
 {
-	if (!access("/sys/kernel/tracing/events", F_OK))
+	if (exists("/sys/kernel/tracing/events"))
 		return "/sys/kernel/tracing";
 	return "/sys/kernel/debug/tracing";
 }
 
 int ensure_tracefs(bool verbose)
 {
-	if (!access("/sys/kernel/tracing/events", F_OK) ||
-	    !access("/sys/kernel/debug/tracing/events", F_OK))
+	if (exists("/sys/kernel/tracing/events") || exists("/sys/kernel/debug/tracing/events"))
 		return 0;
 	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
 		return -errno;
@@ -116,8 +127,7 @@ void kernel_support_probe(struct kernel_support *ks)
 
 	find_funcs(funcs, ids, 2);
 	snprintf(path, sizeof(path), "%s/kprobe_events", tracefs_root());
-	ks->kprobes = !access("/sys/bus/event_source/devices/kprobe/type", F_OK) ||
-		      !access(path, F_OK);
+	ks->kprobes = exists("/sys/bus/event_source/devices/kprobe/type") || exists(path);
 	ks->v6 = ids[1] >= 0;
 	ks->fentry_err = fentry_loads(ids[0]);
 }

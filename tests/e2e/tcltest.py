@@ -300,11 +300,13 @@ class Result:
 class Tracer:
     """tcpconnlog running in the background, as a user would start it."""
 
-    def __init__(self, *args, json_mode=True, backend=None):
+    def __init__(self, *args, json_mode=True, backend=None, wrap=()):
         self.backend_requested = backend or BACKEND
         self.json_mode = json_mode
-        self.argv = [BIN, "-b", self.backend_requested] + (["-j"] if json_mode else []) \
-            + [str(a) for a in args]
+        # wrap: a command that execs the tool (setpriv ...), so that the
+        # process is still the one started here
+        self.argv = list(wrap) + [BIN, "-b", self.backend_requested] \
+            + (["-j"] if json_mode else []) + [str(a) for a in args]
         self.dir = tempfile.mkdtemp(prefix="tcpconnlog-e2e-")
         self.out_path = os.path.join(self.dir, "stdout")
         self.err_path = os.path.join(self.dir, "stderr")
@@ -379,9 +381,9 @@ class Tracer:
         return self.result
 
 
-def start(*args, json_mode=True, backend=None):
+def start(*args, json_mode=True, backend=None, wrap=()):
     """Start the tool and wait until it is ready."""
-    return Tracer(*args, json_mode=json_mode, backend=backend).wait_ready()
+    return Tracer(*args, json_mode=json_mode, backend=backend, wrap=wrap).wait_ready()
 
 
 def run_tool(*args, timeout=30, **kw):

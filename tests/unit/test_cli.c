@@ -121,6 +121,10 @@ static void test_no_arguments_defaults(void **state)
 	assert_run(parse("", NULL));
 	memset(&want, 0, sizeof(want));
 	want.ringbuf_bytes = 4194304;
+	/* once attached, it becomes nobody */
+	strcpy(want.run_as, "nobody");
+	want.run_uid = 65534;
+	want.run_gid = 65534;
 	assert_memory_equal(&cfg, &want, sizeof(want));
 	assert_int_equal(cfg.backend, BACKEND_AUTO);
 }
@@ -209,6 +213,35 @@ static void test_uid_number_and_name(void **state)
 	assert_int_equal(cfg.uid, 0);
 	assert_run(PARSE("-u", "nobody"));
 	assert_int_equal(cfg.uid, 65534);
+}
+
+static void test_user_to_run_as(void **state)
+{
+	(void)state;
+	assert_run(PARSE("--user", "daemon"));
+	assert_string_equal(cfg.run_as, "daemon");
+	assert_int_equal(cfg.run_uid, 1);
+	assert_int_equal(cfg.run_gid, 1);
+	assert_false(cfg.keep_privileges);
+	/* a number without an entry: the group of the same number */
+	assert_run(PARSE("--user=4242"));
+	assert_int_equal(cfg.run_uid, 4242);
+	assert_int_equal(cfg.run_gid, 4242);
+	assert_run(PARSE("--no-drop-privileges"));
+	assert_true(cfg.keep_privileges);
+	assert_string_equal(cfg.run_as, "");
+}
+
+static void test_user_bad_values(void **state)
+{
+	(void)state;
+	assert_usage(PARSE("--user", "nosuchuser"),
+		     MSG("unknown user 'nosuchuser' for --user: a user name or UID"));
+	assert_usage(PARSE("--user="),
+		     MSG("unknown user '' for --user: a user name or UID"));
+	assert_usage(PARSE("--user", "daemon", "--no-drop-privileges"),
+		     MSG("--user and --no-drop-privileges exclude each other"));
+	assert_usage(PARSE("--user"), MSG("option '--user' needs a value"));
 }
 
 static void test_uid_bad_values(void **state)
@@ -548,6 +581,8 @@ int main(void)
 		cmocka_unit_test(test_pid_bad_values),
 		cmocka_unit_test(test_uid_number_and_name),
 		cmocka_unit_test(test_uid_bad_values),
+		cmocka_unit_test(test_user_to_run_as),
+		cmocka_unit_test(test_user_bad_values),
 		cmocka_unit_test(test_ports),
 		cmocka_unit_test(test_ports_bad_values),
 		cmocka_unit_test(test_comm),

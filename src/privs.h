@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Least privilege once the probes are attached. */
+#ifndef TCL_PRIVS_H
+#define TCL_PRIVS_H
+
+#include <stddef.h>
+#include "config.h"
+
+/* Give up every capability and, where we may change user, become
+ * cfg->run_uid/run_gid with no supplementary groups; no execve can regain
+ * anything. 0, or -1 with the reason in why.
+ */
+int privs_drop(const struct tcl_config *cfg, char *why, size_t len);
+
+#endif

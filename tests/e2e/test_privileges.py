@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Least privilege: once attached, the tracer runs as an ordinary user with
+no capabilities, and it starts without full root given the capabilities
+the README lists. Each run is read back from /proc and must still trace."""
+import os
+import platform
+import subprocess
+
+import tcltest
+
+NOBODY = 65534
+ALL_CAPS_CLEAR = {"CapInh": 0, "CapPrm": 0, "CapEff": 0, "CapBnd": 0, "CapAmb": 0}
+# what the README says a non-root start needs (tracefs is root's: the
+# syscall tracepoints and kprobe_events live there)
+START_CAPS = ["bpf", "perfmon", "dac_read_search"]
+
+
+def proc_status(pid):
+    """/proc/PID/status: ids as tuples, capability sets as integers."""
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            value = value.split()
+            if key in ("Uid", "Gid"):
+                out[key] = tuple(int(v) for v in value)
+            elif key == "Groups":
+                out[key] = [int(v) for v in value]
+            elif key.startswith("Cap"):
+                out[key] = int(value[0], 16)
+            elif key == "NoNewPrivs":
+                out[key] = int(value[0])
+    return out
+
+
+def old_kernel_needs_memlock():
+    """Before 5.11 BPF memory is charged to RLIMIT_MEMLOCK, which libbpf
+    raises: that takes CAP_SYS_RESOURCE."""
+    major, minor = (int(x) for x in platform.release().split(".")[:2])
+    return (major, minor) < (5, 11)
+
+
+def setpriv_as_nobody(caps):
+    caps = caps + (["sys_resource"] if old_kernel_needs_memlock() else [])
+    spec = ",".join("+" + c for c in caps)
+    return ["setpriv", "--reuid", str(NOBODY), "--regid", str(NOBODY), "--clear-groups",
+            "--inh-caps", spec, "--ambient-caps", spec]
+
+
+def assert_still_traces(t, lst):
+    """A connect made after the drop is recorded in full, and Ctrl-C still
+    gives the summary and status 0."""
+    c = tcltest.connect(4, "127.0.0.1", lst.port)
+    tcltest.close_all([c])
+    res = t.stop()
+    assert res.rc == 0, res
+    rec = tcltest.only_record(res, c)
+    tcltest.check_record(rec, c, res.backend, result="established", errno=None,
+                         saddr="127.0.0.1")
+    assert res.summary()["lost"] == 0, res
+    return res
+
+
+def test_runs_as_nobody_with_no_capabilities_once_attached(tracer, listeners):
+    lst = listeners.one("127.0.0.1")
+    t = tracer()
+    st = proc_status(t.proc.pid)
+    assert st["Uid"] == (NOBODY,) * 4, st
+    assert st["Gid"] == (NOBODY,) * 4, st
+    assert st["Groups"] == [], st
+    for key, want in ALL_CAPS_CLEAR.items():
+        assert st[key] == want, (key, hex(st[key]))
+    # and nothing can give them back through execve
+    assert st["NoNewPrivs"] == 1, st
+    assert_still_traces(t, lst)
+
+
+def test_user_names_the_account_to_become(tracer, listeners):
+    lst = listeners.one("127.0.0.1")
+    t = tracer("--user", "daemon", "-v")
+    st = proc_status(t.proc.pid)
+    assert st["Uid"] == (1,) * 4 and st["Gid"] == (1,) * 4, st
+    assert st["CapEff"] == 0 and st["CapPrm"] == 0, st
+    res = assert_still_traces(t, lst)
+    assert "tcpconnlog: running as daemon (uid 1) with no capabilities" \
+        in res.stderr_lines(), res
+
+
+def test_no_drop_privileges_keeps_root(tracer, listeners):
+    lst = listeners.one("127.0.0.1")
+    t = tracer("--no-drop-privileges")
+    st = proc_status(t.proc.pid)
+    mine = proc_status(os.getpid())
+    assert st["Uid"] == (0,) * 4, st
+    assert st["CapEff"] == mine["CapEff"] != 0, (hex(st["CapEff"]), hex(mine["CapEff"]))
+    assert_still_traces(t, lst)
+
+
+def test_unknown_user_is_a_usage_error_before_any_loading():
+    r = tcltest.run_tool("--user", "no-such-user-here")
+    assert r.returncode == 2 and r.stdout == "", r
+    assert r.stderr.splitlines() == [
+        "tcpconnlog: unknown user 'no-such-user-here' for --user: a user name or UID "
+        "(see tcpconnlog --help)"], r.stderr
+
+
+def test_starts_without_root_given_the_documented_capabilities(tracer, listeners):
+    """An ordinary user holding CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH
+    (ambient, as systemd's AmbientCapabilities= gives them) attaches; it
+    cannot change user, so it keeps its own and drops the capabilities."""
+    lst = listeners.one("127.0.0.1")
+    t = tracer(wrap=setpriv_as_nobody(START_CAPS))
+    st = proc_status(t.proc.pid)
+    assert st["Uid"] == (NOBODY,) * 4, st
+    for key in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
+        assert st[key] == 0, (key, hex(st[key]))
+    assert st["NoNewPrivs"] == 1, st
+    assert_still_traces(t, lst)
+
+
+def test_without_tracefs_access_the_message_names_the_capability():
+    """The tracepoint backend reads its syscall tracepoints in tracefs,
+    which is root's: without CAP_DAC_READ_SEARCH, one line says so."""
+    cmd = setpriv_as_nobody(["bpf", "perfmon"]) + [tcltest.BIN, "-b", "tracepoint"]
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 1, r
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr
+    assert "tracepoint" in lines[0] and "CAP_DAC_READ_SEARCH" in lines[0], r.stderr
