@@ -158,10 +158,12 @@ static int attach_kretprobes(struct tcpconnlog_bpf *skel, bool verbose)
 	kretprobes_sweep_stale();
 	err = attach_kretprobe(skel->progs.kretprobe_tcp_v4_connect, "tcp_v4_connect",
 			       &skel->links.kretprobe_tcp_v4_connect, verbose);
-	if (err || !bpf_program__autoload(skel->progs.kretprobe_tcp_v6_connect))
-		return err;
-	return attach_kretprobe(skel->progs.kretprobe_tcp_v6_connect, "tcp_v6_connect",
-				&skel->links.kretprobe_tcp_v6_connect, verbose);
+	if (!err && bpf_program__autoload(skel->progs.kretprobe_tcp_v6_connect))
+		err = attach_kretprobe(skel->progs.kretprobe_tcp_v6_connect, "tcp_v6_connect",
+				       &skel->links.kretprobe_tcp_v6_connect, verbose);
+	if (!err)
+		kretprobes_start_reaper();
+	return err;
 }
 
 static int attach(struct tcpconnlog_bpf *skel, enum tcl_backend b,
@@ -204,6 +206,8 @@ static const char *hint(enum tcl_backend b, const struct failure *f)
 		return " (no kprobe support: kernel built without CONFIG_KPROBES?)";
 	if (!strcmp(f->step, "load") && f->err == EPERM)
 		return " (missing privileges or locked down)";
+	if (!strcmp(f->step, "mount tracefs for") && f->err == EPERM)
+		return " (tracefs is root's: without root, CAP_DAC_READ_SEARCH lets us in)";
 	return "";
 }
 

@@ -9,10 +9,17 @@
  * more, the tracefs kprobe_events interface can ("r<N>:"). So the return
  * probes are made there, in a group named after our pid, and removed when
  * we exit; groups left by a process that was killed are removed at start.
+ * The files used after the attach stay open from then on: by the time we
+ * remove the probes, we no longer have the rights to open tracefs.
+ *
+ * kill -9 runs none of our code, and these probes are not held by a
+ * descriptor: a small helper process, forked once they exist, waits for
+ * our end and removes them then (see start_reaper()).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,28 +37,37 @@
 
 static char made[MAX_EVENTS][64];	/* "group/event" of our probes */
 static int n_made;
+static int events_fd = -1;	/* kprobe_events, for writing */
+static FILE *profile;		/* kprobe_profile: hits and misses */
+
+static int open_tracefs_files(void)
+{
+	char path[128];
+
+	if (events_fd >= 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/kprobe_events", tracefs_root());
+	events_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (events_fd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/kprobe_profile", tracefs_root());
+	profile = fopen(path, "re");
+	return 0;
+}
 
 static int write_kprobe_events(const char *line)
 {
-	char path[128];
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "%s/kprobe_events", tracefs_root());
-	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, line, strlen(line)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
+	if (events_fd < 0)
+		return -EBADF;
+	return write(events_fd, line, strlen(line)) < 0 ? -errno : 0;
 }
 
-static void remove_event(const char *group_event)
+static int remove_event(const char *group_event)
 {
 	char line[160];
 
 	snprintf(line, sizeof(line), "-:%.150s\n", group_event);
-	write_kprobe_events(line);
+	return write_kprobe_events(line);
 }
 
 static int event_id(const char *group_event)
@@ -83,6 +99,8 @@ void kretprobes_sweep_stale(void)
 	FILE *f;
 	int pid;
 
+	if (open_tracefs_files())
+		return;
 	snprintf(path, sizeof(path), "%s/kprobe_events", tracefs_root());
 	f = fopen(path, "re");
 	if (!f)
@@ -110,6 +128,11 @@ struct bpf_link *kretprobe_attach(struct bpf_program *prog, const char *func)
 
 	if (n_made == MAX_EVENTS) {
 		errno = ENOSPC;
+		return NULL;
+	}
+	err = open_tracefs_files();
+	if (err) {
+		errno = -err;
 		return NULL;
 	}
 	group_event = made[n_made];
@@ -141,23 +164,85 @@ struct bpf_link *kretprobe_attach(struct bpf_program *prog, const char *func)
 
 unsigned long long kretprobes_missed(void)
 {
-	char path[128], line[256], name[128];
+	char line[256], name[128];
 	unsigned long long hits, misses, total = 0;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/kprobe_profile", tracefs_root());
-	f = fopen(path, "re");
-	if (!f)
+	if (!profile || n_made == 0)
 		return 0;
-	while (fgets(line, sizeof(line), f)) {
+	/* a fresh read of the kernel's table each time */
+	rewind(profile);
+	while (fgets(line, sizeof(line), profile)) {
 		if (sscanf(line, "%127s %llu %llu", name, &hits, &misses) != 3)
 			continue;
 		for (int i = 0; i < n_made; i++)
 			if (!strcmp(name, made[i]))
 				total += misses;
 	}
-	fclose(f);
 	return total;
+}
+
+/* In the helper: once the tracer is gone, remove its probes. Each stays
+ * busy (EBUSY) until the kernel has released the dead tracer's perf
+ * events, so it is retried for a while; ENOENT means the tracer removed it.
+ */
+_Noreturn static void reap_after_tracer(int pipe_fd)
+{
+	char c;
+	int left = n_made;
+
+	while (read(pipe_fd, &c, 1) != 0 && errno == EINTR)
+		;
+	for (int tries = 0; left && tries < 250; tries++) {
+		left = 0;
+		for (int i = 0; i < n_made; i++) {
+			int err = made[i][0] ? remove_event(made[i]) : 0;
+
+			if (err == -EBUSY)
+				left++;
+			else
+				made[i][0] = '\0';
+		}
+		if (left)
+			usleep(20000);
+	}
+	_exit(0);
+}
+
+/* The helper keeps only the write end of kprobe_events and the read end of
+ * a pipe whose other end the tracer holds: it sees EOF when the tracer
+ * exits, however it exits. It keeps no BPF descriptor, which would keep
+ * the programs attached, and ignores the terminal's signals, which are
+ * for the tracer.
+ */
+void kretprobes_start_reaper(void)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (!n_made || pipe2(fds, O_CLOEXEC))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+		int lo = fds[0] < events_fd ? fds[0] : events_fd;
+		int hi = fds[0] < events_fd ? events_fd : fds[0];
+
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		prctl(PR_SET_NAME, "tcpconnlog-reap");
+		for (int fd = 0; fd < 3; fd++)
+			dup2(devnull, fd);
+		/* everything but the pipe's read end and kprobe_events */
+		close_range(3, lo - 1, 0);
+		close_range(lo + 1, hi - 1, 0);
+		close_range(hi + 1, ~0U, 0);
+		reap_after_tracer(fds[0]);
+	}
+	close(fds[0]);
+	/* held open until we exit; close-on-exec */
+	if (pid < 0)
+		close(fds[1]);
 }
 
 void kretprobes_remove(void)
@@ -168,4 +253,10 @@ void kretprobes_remove(void)
 	for (int i = 0; i < n_made; i++)
 		remove_event(made[i]);
 	n_made = 0;
+	if (profile)
+		fclose(profile);
+	profile = NULL;
+	if (events_fd >= 0)
+		close(events_fd);
+	events_fd = -1;
 }

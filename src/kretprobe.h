@@ -13,6 +13,7 @@ struct bpf_link *kretprobe_attach(struct bpf_program *prog, const char *func);
 /* Returns our probes could not catch since they were made. */
 unsigned long long kretprobes_missed(void);
 /* Remove our probes; their links must have been destroyed already. */
+void kretprobes_start_reaper(void);
 void kretprobes_remove(void);
 
 #endif

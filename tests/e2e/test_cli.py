@@ -5,6 +5,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -125,30 +126,69 @@ def _our_kprobe_events():
     return []
 
 
+def _children(pid):
+    """{pid: comm} of a process's children."""
+    out = {}
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            kids = [int(p) for p in f.read().split()]
+    except FileNotFoundError:
+        return out
+    for kid in kids:
+        try:
+            with open("/proc/%d/comm" % kid) as f:
+                out[kid] = f.read().strip()
+        except FileNotFoundError:
+            pass
+    return out
+
+
+def _check_return_probes(left, pid):
+    want = {"tcp_v4_connect", "tcp_v6_connect"}
+    seen = set()
+    for line in left:
+        m = re.fullmatch(r"r(\d+):tcpconnlog_(\d+)/(\w+) (\w+)", line)
+        assert m and int(m.group(1)) >= 256 and int(m.group(2)) == pid, line
+        assert m.group(3) == m.group(4), line
+        seen.add(m.group(3))
+    assert seen == want, left
+
+
 def test_return_probes_have_room_and_do_not_outlive_the_tool(tracer):
     """The kprobe backend makes its return probes in tracefs with room for
-    many calls at once (r<N>, N >= 256) under a group named after its pid;
-    a clean exit removes them, and the next start removes those a killed
-    process left. The other backends make none."""
+    many calls at once (r<N>, N >= 256) under a group named after its pid.
+    They are no BPF link, so a helper process waits for the tracer's end
+    and removes them even after kill -9; a clean exit removes them itself;
+    and if the helper was killed too, the next start removes what is left.
+    The other backends make neither probes nor helper."""
     killed = tracer()
     left = _our_kprobe_events()
-    if killed.backend == "kprobe":
-        pid = killed.proc.pid
-        want = {"tcp_v4_connect", "tcp_v6_connect"}
-        seen = set()
-        for line in left:
-            m = re.fullmatch(r"r(\d+):tcpconnlog_(\d+)/(\w+) (\w+)", line)
-            assert m and int(m.group(1)) >= 256 and int(m.group(2)) == pid, line
-            assert m.group(3) == m.group(4), line
-            seen.add(m.group(3))
-        assert seen == want, left
-    else:
-        assert left == [], left
+    helpers = _children(killed.proc.pid)
+    if killed.backend != "kprobe":
+        assert left == [] and helpers == {}, (left, helpers)
+        assert tracer().stop().rc == 0
+        return
+    _check_return_probes(left, killed.proc.pid)
+    assert list(helpers.values()) == ["tcpconnlog-reap"], helpers
     killed.send_signal(signal.SIGKILL)
     killed.proc.wait(10)
-    assert _our_kprobe_events() == left, "a killed process cannot have removed its probes"
+    tcltest.wait_until(lambda: _our_kprobe_events() == [], 10,
+                       "the helper to remove the killed tracer's probes")
+    tcltest.wait_until(lambda: not any(os.path.exists("/proc/%d" % h) for h in helpers), 10,
+                       "the helper to exit")
+
+    # tracer and helper both killed: the probes stay until the next start
+    both = tracer()
+    left = _our_kprobe_events()
+    _check_return_probes(left, both.proc.pid)
+    for h in _children(both.proc.pid):
+        os.kill(h, signal.SIGKILL)
+    both.send_signal(signal.SIGKILL)
+    both.proc.wait(10)
+    time.sleep(0.5)
+    assert _our_kprobe_events() == left, "nothing of ours was left to remove them"
     second = tracer()
-    assert all(("tcpconnlog_%d/" % killed.proc.pid) not in l for l in _our_kprobe_events())
+    assert all(("tcpconnlog_%d/" % both.proc.pid) not in l for l in _our_kprobe_events())
     res = second.stop()
     assert res.rc == 0, res
     assert _our_kprobe_events() == [], "probes left after a clean exit"
