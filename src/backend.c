@@ -206,6 +206,9 @@ static const char *hint(enum tcl_backend b, const struct failure *f)
 		return " (no kprobe support: kernel built without CONFIG_KPROBES?)";
 	if (!strcmp(f->step, "load") && f->err == EPERM)
 		return " (missing privileges or locked down)";
+	if (!strcmp(f->step, "attach") && f->err == EACCES && perf_event_paranoid() > 2)
+		return " (kernel.perf_event_paranoid is above 2, which Debian's kernels read as "
+		       "no perf events without CAP_SYS_ADMIN: set it to 2, or run as root)";
 	if (!strcmp(f->step, "mount tracefs for") && f->err == EPERM)
 		return " (tracefs is root's: without root, CAP_DAC_READ_SEARCH lets us in)";
 	return "";

@@ -8,12 +8,10 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <unistd.h>
 #include <bpf/libbpf.h>
 #include "backend.h"
 #include "cli.h"
 #include "preflight.h"
-#include "privs.h"
 #include "tracer.h"
 #include "tcpconnlog.skel.h"
 
@@ -87,15 +85,6 @@ int main(int argc, char **argv)
 		return 1;
 	if (verbose)
 		fprintf(stderr, "tcpconnlog: using the %s backend\n", backend_name(chosen));
-	if (!cfg.keep_privileges && privs_drop(&cfg, why, sizeof(why))) {
-		fprintf(stderr, "tcpconnlog: dropping privileges to user %s: %s "
-			"(--no-drop-privileges keeps them)\n", cfg.run_as, why);
-		backend_stop(skel);
-		return 1;
-	}
-	if (verbose && !cfg.keep_privileges)
-		fprintf(stderr, "tcpconnlog: running as %s (uid %u) with no capabilities\n",
-			cfg.run_as, getuid());
 	status = tracer_run(&cfg, skel, backend_name(chosen));
 	backend_stop(skel);
 	return status;

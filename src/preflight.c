@@ -64,6 +64,19 @@ static bool exists(const char *path)
 	return !stat(path, &st);
 }
 
+int perf_event_paranoid(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
+	int level = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &level) != 1)
+			level = -1;
+		fclose(f);
+	}
+	return level;
+}
+
 const char *tracefs_root(void)
 {
 	if (exists("/sys/kernel/tracing/events"))

@@ -14,6 +14,10 @@ int preflight_check(char *why, size_t len);
 int ensure_tracefs(bool verbose);
 /* Where tracefs is: /sys/kernel/tracing, or the older debugfs path. */
 const char *tracefs_root(void);
+/* kernel.perf_event_paranoid, or -1 if unknown. Debian's kernels read 3
+ * as "no perf_event_open without CAP_SYS_ADMIN", CAP_PERFMON or not.
+ */
+int perf_event_paranoid(void);
 /* What the kernel offers, learnt in a few milliseconds, so that auto need
  * not load and verify the whole object for a backend that cannot work.
  */

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kretprobe.h"
+#include "privs.h"
 #include "records.h"
 #include "tracer.h"
 #include "tcpconnlog.skel.h"
@@ -354,6 +355,21 @@ static bool should_stop(const struct session *s, __u64 deadline)
 	       records_limit_reached(&s->rec) || (deadline && now_ns(CLOCK_MONOTONIC) >= deadline);
 }
 
+static int drop_privileges(const struct tcl_config *cfg)
+{
+	char why[256];
+
+	if (privs_drop(cfg, why, sizeof(why))) {
+		fprintf(stderr, "tcpconnlog: dropping privileges to user %s: %s "
+			"(--no-drop-privileges keeps them)\n", cfg->run_as, why);
+		return -1;
+	}
+	if (cfg->verbose)
+		fprintf(stderr, "tcpconnlog: running as %s (uid %u) with no capabilities\n",
+			cfg->run_as, getuid());
+	return 0;
+}
+
 int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	       const char *backend)
 {
@@ -372,6 +388,11 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 		fprintf(stderr, "tcpconnlog: cannot set up the ring buffer: %s\n", strerror(errno));
 		goto cleanup;
 	}
+	/* the ring buffer is mapped (Linux 5.10 refuses that afterwards) and
+	 * every descriptor is held: from here on, no privileges
+	 */
+	if (!cfg->keep_privileges && drop_privileges(cfg))
+		goto cleanup;
 	init_format(&s);
 	if (cfg->duration_s)
 		deadline = s.rec.fmt.start_ns + cfg->duration_s * 1000000000ULL;
