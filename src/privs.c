@@ -70,11 +70,5 @@ int privs_drop(const struct tcl_config *cfg, char *why, size_t len)
 		snprintf(why, len, "capabilities or user ids remain after dropping them");
 		return -1;
 	}
-#if defined(__SANITIZE_ADDRESS__)
-	/* sanitizer builds only: LeakSanitizer inspects the process at exit
-	 * through ptrace, which a process that changed user refuses
-	 */
-	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-#endif
 	return 0;
 }

@@ -4,14 +4,30 @@
 #include <string.h>
 #include "table.h"
 
-static size_t slot_size(const struct table *t)
+/* The alignment an object of this size may need: alignof(T) divides
+ * sizeof(T), so the lowest set bit of the size, up to what malloc gives.
+ */
+static size_t align_of_size(size_t size)
 {
-	return 1 + t->key_size + t->val_size;
+	size_t a = size & -size;
+
+	return a && a < _Alignof(max_align_t) ? a : _Alignof(max_align_t);
+}
+
+static size_t align_up(size_t n, size_t a)
+{
+	return (n + a - 1) & ~(a - 1);
 }
 
 static unsigned char *slot(const struct table *t, size_t i)
 {
-	return t->slots + i * slot_size(t);
+	return t->slots + i * t->slot_size;
+}
+
+/* the used byte: after the key and the value */
+static unsigned char *used(const struct table *t, unsigned char *s)
+{
+	return s + t->val_off + t->val_size;
 }
 
 static uint64_t hash(const void *key, size_t len)
@@ -30,8 +46,15 @@ int table_init(struct table *t, size_t key_size, size_t val_size, size_t max_len
 	t->key_size = key_size;
 	t->val_size = val_size;
 	t->max_len = max_len;
+	/* keys and values aligned for their types: slots start at multiples
+	 * of the larger alignment, keys at the start of a slot
+	 */
+	t->val_off = align_up(key_size, align_of_size(val_size));
+	t->slot_size = align_up(t->val_off + val_size + 1,
+				align_of_size(key_size) > align_of_size(val_size) ?
+				align_of_size(key_size) : align_of_size(val_size));
 	t->cap = 16;
-	t->slots = calloc(t->cap, slot_size(t));
+	t->slots = calloc(t->cap, t->slot_size);
 	return t->slots ? 0 : -1;
 }
 
@@ -48,7 +71,7 @@ static unsigned char *find(const struct table *t, const void *key)
 	for (;; i = (i + 1) & (t->cap - 1)) {
 		unsigned char *s = slot(t, i);
 
-		if (!s[0] || !memcmp(s + 1, key, t->key_size))
+		if (!*used(t, s) || !memcmp(s, key, t->key_size))
 			return s;
 	}
 }
@@ -58,14 +81,14 @@ static int grow(struct table *t)
 	struct table bigger = *t;
 
 	bigger.cap = t->cap * 2;
-	bigger.slots = calloc(bigger.cap, slot_size(t));
+	bigger.slots = calloc(bigger.cap, t->slot_size);
 	if (!bigger.slots)
 		return -1;
 	for (size_t i = 0; i < t->cap; i++) {
 		unsigned char *s = slot(t, i);
 
-		if (s[0])
-			memcpy(find(&bigger, s + 1), s, slot_size(t));
+		if (*used(t, s))
+			memcpy(find(&bigger, s), s, t->slot_size);
 	}
 	free(t->slots);
 	*t = bigger;
@@ -76,8 +99,8 @@ void *table_upsert(struct table *t, const void *key)
 {
 	unsigned char *s = find(t, key);
 
-	if (s[0])
-		return s + 1 + t->key_size;
+	if (*used(t, s))
+		return s + t->val_off;
 	if (t->len >= t->max_len)
 		return NULL;
 	/* keep the load under 3/4 so probes stay short */
@@ -86,24 +109,24 @@ void *table_upsert(struct table *t, const void *key)
 			return NULL;
 		s = find(t, key);
 	}
-	s[0] = 1;
-	memcpy(s + 1, key, t->key_size);
+	*used(t, s) = 1;
+	memcpy(s, key, t->key_size);
 	t->len++;
-	return s + 1 + t->key_size;
+	return s + t->val_off;
 }
 
 const void *table_key_at(const struct table *t, size_t i)
 {
 	unsigned char *s = slot(t, i);
 
-	return s[0] ? s + 1 : NULL;
+	return *used(t, s) ? s : NULL;
 }
 
 void *table_val_at(const struct table *t, size_t i)
 {
 	unsigned char *s = slot(t, i);
 
-	return s[0] ? s + 1 + t->key_size : NULL;
+	return *used(t, s) ? s + t->val_off : NULL;
 }
 
 struct table_entry *table_sorted(const struct table *t,

@@ -13,7 +13,9 @@ struct table {
 	size_t cap;		/* slots, a power of two */
 	size_t len;		/* slots in use */
 	size_t max_len;		/* refuse new keys past this */
-	unsigned char *slots;	/* [used byte][key][value], repeated */
+	size_t val_off;		/* of the value in a slot; the key is at 0 */
+	size_t slot_size;	/* a multiple of the key's and the value's alignment */
+	unsigned char *slots;	/* [key][pad][value][used byte][pad], repeated */
 };
 
 int table_init(struct table *t, size_t key_size, size_t val_size, size_t max_len);

@@ -123,6 +123,54 @@ static void test_table_insert_then_lookup(void **state)
 	table_free(&t);
 }
 
+/* Keys and values come back aligned for the types the callers give them
+ * (__u64 counters after a 16-byte comm, a 36-byte address key, ...), and
+ * stay so when the table grows.
+ */
+static size_t align_for(size_t size)
+{
+	size_t a = size & -size;
+
+	return a < _Alignof(max_align_t) ? a : _Alignof(max_align_t);
+}
+
+static void test_table_keys_and_values_aligned(void **state)
+{
+	static const size_t sizes[][2] = {
+		{ 16, 40 }, { 36, 16 }, { 1, 8 }, { 4, 8 }, { 8, 4 }, { 3, 2 }, { 2, 16 },
+	};
+
+	(void)state;
+	for (size_t n = 0; n < sizeof(sizes) / sizeof(sizes[0]); n++) {
+		size_t ks = sizes[n][0], vs = sizes[n][1];
+		unsigned char key[64] = {};
+		struct table t;
+
+		assert_int_equal(table_init(&t, ks, vs, 100), 0);
+		for (unsigned int k = 0; k < 40; k++) {
+			unsigned char *v;
+
+			memcpy(key, &k, sizeof(k) < ks ? sizeof(k) : ks);
+			v = table_upsert(&t, key);
+			assert_non_null(v);
+			memset(v, 0xff, vs);	/* the value does not spill into the next key */
+		}
+		assert_int_equal(t.len, 40);
+		for (size_t i = 0; i < t.cap; i++) {
+			const void *k = table_key_at(&t, i), *v = table_val_at(&t, i);
+
+			if (!k)
+				continue;
+			/* the alignment a type of that size may have: its lowest
+			 * bit, up to what malloc gives
+			 */
+			assert_int_equal((uintptr_t)k % align_for(ks), 0);
+			assert_int_equal((uintptr_t)v % align_for(vs), 0);
+		}
+		table_free(&t);
+	}
+}
+
 /* the home slot of key in a fresh 16-slot table */
 static size_t home_slot(__u32 key)
 {
@@ -775,6 +823,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_starts_empty),
 		cmocka_unit_test(test_table_insert_then_lookup),
+		cmocka_unit_test(test_table_keys_and_values_aligned),
 		cmocka_unit_test(test_table_colliding_keys_stay_distinct),
 		cmocka_unit_test(test_table_grows_at_three_quarters),
 		cmocka_unit_test(test_table_many_keys),
