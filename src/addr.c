@@ -11,10 +11,10 @@ static char *ipv4_to_str(const __u8 *b, char *out)
 		unsigned int v = b[i];
 
 		if (v >= 100)
-			*out++ = '0' + v / 100;
+			*out++ = (char)('0' + v / 100);
 		if (v >= 10)
-			*out++ = '0' + v / 10 % 10;
-		*out++ = '0' + v % 10;
+			*out++ = (char)('0' + v / 10 % 10);
+		*out++ = (char)('0' + v % 10);
 		*out++ = i < 3 ? '.' : '\0';
 	}
 	return out;

@@ -10,7 +10,7 @@ struct tcpconnlog_bpf;
 /* Load and attach cfg->backend (trying fentry, kprobe, tracepoint in turn
  * for auto). On failure prints one line saying why and returns -1.
  */
-int backend_start(const struct tcl_config *cfg, struct tcpconnlog_bpf **skel,
+int backend_start(const struct tcl_config *cfg, struct tcpconnlog_bpf **out,
 		  enum tcl_backend *chosen);
 /* Detach and free what backend_start made. */
 void backend_stop(struct tcpconnlog_bpf *skel);

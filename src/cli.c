@@ -215,7 +215,7 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 	case 'n':
 		if (!*optarg || strlen(optarg) >= TCL_COMM_LEN)
 			return usage_error("invalid command name '%s': 1 to 15 characters, as the kernel keeps them", optarg);
-		strcpy(cfg->comm, optarg);
+		memcpy(cfg->comm, optarg, strlen(optarg) + 1);
 		cfg->comm_set = true;
 		break;
 	case '4':
@@ -246,7 +246,7 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 		if (strlen(optarg) >= sizeof(cfg->run_as) ||
 		    parse_user(optarg, &cfg->run_uid, &cfg->run_gid))
 			return usage_error("unknown user '%s' for --user: a user name or UID", optarg);
-		strcpy(cfg->run_as, optarg);
+		memcpy(cfg->run_as, optarg, strlen(optarg) + 1);
 		break;
 	case OPT_NO_DROP_PRIVILEGES: cfg->keep_privileges = true; break;
 	case 'v': cfg->verbose = true; break;
@@ -303,7 +303,6 @@ static enum cli_status check_connection_options(struct tcl_config *cfg)
 
 enum cli_status cli_parse(int argc, char **argv, struct tcl_config *cfg)
 {
-	enum cli_status st;
 	int opt;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -311,7 +310,8 @@ enum cli_status cli_parse(int argc, char **argv, struct tcl_config *cfg)
 	optind = 0;	/* 0: glibc resets its scanning state too */
 	opterr = 0;	/* our own one-line messages */
 	while ((opt = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
-		st = parse_one(opt, argv, cfg);
+		enum cli_status st = parse_one(opt, argv, cfg);
+
 		if (st != CLI_RUN)
 			return st;
 	}
@@ -323,7 +323,7 @@ enum cli_status cli_parse(int argc, char **argv, struct tcl_config *cfg)
 		if (parse_user(TCL_DEFAULT_USER, &cfg->run_uid, &cfg->run_gid))
 			return usage_error("this system has no user '" TCL_DEFAULT_USER "' to run as "
 					   "once attached: name one with --user, or give --no-drop-privileges");
-		strcpy(cfg->run_as, TCL_DEFAULT_USER);
+		memcpy(cfg->run_as, TCL_DEFAULT_USER, sizeof(TCL_DEFAULT_USER));
 	}
 	if (cfg->immediate && cfg->failed_only)
 		return usage_error("-i prints attempts before their outcome is known, so it cannot be combined with -x");

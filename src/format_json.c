@@ -41,9 +41,9 @@ void json_string(struct strbuf *sb, const char *str, size_t n)
 
 		if (c == '"' || c == '\\') {
 			sb_char(sb, '\\');
-			sb_char(sb, c);
+			sb_char(sb, (char)c);
 		} else if (c >= 0x20 && c < 0x7f) {
-			sb_char(sb, c);
+			sb_char(sb, (char)c);
 		} else if (c >= 0x80 && (seq = utf8_len(s + i, n - i))) {
 			sb_mem(sb, (const char *)s + i, seq);
 			i += seq;
@@ -70,14 +70,18 @@ void rfc3339_utc(struct strbuf *sb, __s64 real_ns)
 	if (sec != cached_sec) {
 		struct tm tm;
 
-		gmtime_r(&sec, &tm);
-		strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
+		/* an __s64 of ns spans the years 1677-2262, which fit; were
+		 * one not to, strftime would leave cached undefined
+		 */
+		if (!gmtime_r(&sec, &tm) ||
+		    !strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm))
+			cached[0] = '\0';
 		cached_sec = sec;
 	}
 	sb_str(sb, cached);
 	frac[0] = '.';
 	for (int i = 6; i >= 1; i--, usec /= 10)
-		frac[i] = '0' + usec % 10;
+		frac[i] = (char)('0' + usec % 10);
 	frac[7] = 'Z';
 	sb_mem(sb, frac, sizeof(frac));
 }

@@ -45,8 +45,11 @@ static void wallclock(const struct format_opts *o, __u64 ts_ns, struct strbuf *s
 	struct tm tm;
 	char hms[16];
 
-	localtime_r(&secs, &tm);
-	strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
+	/* cannot fail for a time an __s64 of ns holds; if it did, an empty
+	 * column rather than whatever hms held
+	 */
+	if (!localtime_r(&secs, &tm) || !strftime(hms, sizeof(hms), "%H:%M:%S", &tm))
+		hms[0] = '\0';
 	sb_column(sb, hms, W_CLOCK);
 }
 
@@ -117,14 +120,13 @@ static void figures(const struct format_opts *o, const struct tcl_event *ev,
 void format_text_event(const struct format_opts *o, const struct tcl_event *ev,
 		       struct strbuf *sb)
 {
-	char addr[TCL_ADDR_STRLEN], comm[TCL_COMM_LEN + 1];
+	char addr[TCL_ADDR_STRLEN];
 	bool unknown = ev->flags & TCL_F_NO_PROCESS;
-	size_t start;
 
 	if (o->timestamp) {
 		__s64 since = (__s64)(ev->ts_ns - o->start_ns);
+		size_t start = sb->len;
 
-		start = sb->len;
 		sb_milli(sb, since > 0 ? (__u64)since / 1000000 : 0);
 		sb_pad(sb, start, W_TIMESTAMP);
 		sb_char(sb, ' ');
@@ -143,6 +145,8 @@ void format_text_event(const struct format_opts *o, const struct tcl_event *ev,
 		sb_column(sb, "-", W_PID);
 		sb_column(sb, "-", W_COMM);
 	} else {
+		char comm[TCL_COMM_LEN + 1];
+
 		sb_column_u64(sb, ev->pid, W_PID);
 		sb_column(sb, comm_printable(ev->comm, comm, sizeof(comm)), W_COMM);
 	}

@@ -64,11 +64,14 @@ __u64 hist_percentile(const struct latency_hist *h, double p)
 
 void hist_print_ms(FILE *out, const struct latency_hist *h)
 {
+	__u64 avg_ns;
+
 	if (!h->count) {
 		fprintf(out, " %10s %10s %10s", "-", "-", "-");
 		return;
 	}
-	fprintf(out, " %10.3f %10.3f %10.3f", h->sum / h->count / 1e6,
+	avg_ns = h->sum / h->count;	/* whole ns, finer than the column's us */
+	fprintf(out, " %10.3f %10.3f %10.3f", avg_ns / 1e6,
 		hist_percentile(h, 0.50) / 1e6, hist_percentile(h, 0.99) / 1e6);
 }
 

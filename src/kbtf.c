@@ -25,13 +25,13 @@ static long extra_bytes(__u32 kind, __u32 vlen)
 	case BTF_KIND_ARRAY:
 		return sizeof(struct btf_array);
 	case BTF_KIND_STRUCT: case BTF_KIND_UNION:
-		return (long)vlen * sizeof(struct btf_member);
+		return vlen * (long)sizeof(struct btf_member);
 	case BTF_KIND_ENUM:
-		return (long)vlen * sizeof(struct btf_enum);
+		return vlen * (long)sizeof(struct btf_enum);
 	case BTF_KIND_FUNC_PROTO:
-		return (long)vlen * sizeof(struct btf_param);
+		return vlen * (long)sizeof(struct btf_param);
 	case BTF_KIND_DATASEC:
-		return (long)vlen * sizeof(struct btf_var_secinfo);
+		return vlen * (long)sizeof(struct btf_var_secinfo);
 	case BTF_KIND_ENUM64:
 		return (long)vlen * 12;	/* struct btf_enum64 */
 	default:

@@ -18,11 +18,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
@@ -70,19 +72,32 @@ static int remove_event(const char *group_event)
 	return write_kprobe_events(line);
 }
 
+/* A decimal number at s, without sign; *end is where it stops. 0 or -1. */
+static int number_at(const char *s, unsigned long long *v, char **end)
+{
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*v = strtoull(s, end, 10);
+	return errno ? -1 : 0;
+}
+
 static int event_id(const char *group_event)
 {
-	char path[192];
+	char path[192], line[32], *end;
+	unsigned long long v;
 	FILE *f;
-	int id = -1;
+	int id;
 
 	snprintf(path, sizeof(path), "%s/events/%s/id", tracefs_root(), group_event);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	if (fscanf(f, "%d", &id) != 1)
+	if (!fgets(line, sizeof(line), f) || number_at(line, &v, &end) || v > INT_MAX)
 		id = -EINVAL;
-	fclose(f);
+	else
+		id = (int)v;
+	(void)fclose(f);	/* read only */
 	return id;
 }
 
@@ -90,14 +105,13 @@ static int maxactive(void)
 {
 	long n = 16 * sysconf(_SC_NPROCESSORS_CONF);
 
-	return n < MAXACTIVE_MIN ? MAXACTIVE_MIN : n > MAXACTIVE_MAX ? MAXACTIVE_MAX : n;
+	return n < MAXACTIVE_MIN ? MAXACTIVE_MIN : n > MAXACTIVE_MAX ? MAXACTIVE_MAX : (int)n;
 }
 
 void kretprobes_sweep_stale(void)
 {
-	char path[128], line[256], group_event[128];
+	char path[128], line[256];
 	FILE *f;
-	int pid;
 
 	if (open_tracefs_files())
 		return;
@@ -107,16 +121,19 @@ void kretprobes_sweep_stale(void)
 		return;
 	/* lines look like "r256:tcpconnlog_1234/tcp_v4_connect tcp_v4_connect" */
 	while (fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
+		char *group = strchr(line, ':'), *end;
+		unsigned long long pid;
 
-		if (!colon || sscanf(colon + 1, "%127s", group_event) != 1 ||
-		    sscanf(group_event, GROUP_PREFIX "%d/", &pid) != 1 || pid <= 0)
+		if (!group || strncmp(++group, GROUP_PREFIX, strlen(GROUP_PREFIX)) != 0 ||
+		    number_at(group + strlen(GROUP_PREFIX), &pid, &end) || *end != '/' ||
+		    pid == 0 || pid > INT_MAX)
 			continue;
-		if (pid == getpid() || !(kill(pid, 0) && errno == ESRCH))
+		if ((pid_t)pid == getpid() || !(kill((pid_t)pid, 0) && errno == ESRCH))
 			continue;
-		remove_event(group_event);
+		group[strcspn(group, " \n")] = '\0';
+		remove_event(group);
 	}
-	fclose(f);
+	(void)fclose(f);	/* read only */
 }
 
 struct bpf_link *kretprobe_attach(struct bpf_program *prog, const char *func)
@@ -150,7 +167,7 @@ struct bpf_link *kretprobe_attach(struct bpf_program *prog, const char *func)
 		return NULL;
 	}
 	attr.config = id;
-	pfd = syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	pfd = (int)syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
 	if (pfd < 0)
 		return NULL;
 	link = bpf_program__attach_perf_event(prog, pfd);
@@ -164,15 +181,28 @@ struct bpf_link *kretprobe_attach(struct bpf_program *prog, const char *func)
 
 unsigned long long kretprobes_missed(void)
 {
-	char line[256], name[128];
-	unsigned long long hits, misses, total = 0;
+	char line[256];
+	unsigned long long total = 0;
 
 	if (!profile || n_made == 0)
 		return 0;
-	/* a fresh read of the kernel's table each time */
+	/* a fresh read of the kernel's table each time; lines are
+	 * "  group/event   hits   misses"
+	 */
 	rewind(profile);
 	while (fgets(line, sizeof(line), profile)) {
-		if (sscanf(line, "%127s %llu %llu", name, &hits, &misses) != 3)
+		char *name = line + strspn(line, " "), *rest = name + strcspn(name, " \n");
+		unsigned long long hits, misses;
+		char *end;
+
+		if (!*rest)
+			continue;
+		*rest++ = '\0';
+		rest += strspn(rest, " ");
+		if (number_at(rest, &hits, &end))
+			continue;
+		end += strspn(end, " ");
+		if (number_at(end, &misses, &end))
 			continue;
 		for (int i = 0; i < n_made; i++)
 			if (!strcmp(name, made[i]))
@@ -203,7 +233,7 @@ _Noreturn static void reap_after_tracer(int pipe_fd)
 				made[i][0] = '\0';
 		}
 		if (left)
-			usleep(20000);
+			nanosleep(&(struct timespec){ .tv_nsec = 20000000L }, NULL);
 	}
 	_exit(0);
 }
@@ -227,9 +257,9 @@ void kretprobes_start_reaper(void)
 		int lo = fds[0] < events_fd ? fds[0] : events_fd;
 		int hi = fds[0] < events_fd ? events_fd : fds[0];
 
-		signal(SIGINT, SIG_IGN);
-		signal(SIGTERM, SIG_IGN);
-		signal(SIGHUP, SIG_IGN);
+		(void)signal(SIGINT, SIG_IGN);
+		(void)signal(SIGTERM, SIG_IGN);
+		(void)signal(SIGHUP, SIG_IGN);
 		prctl(PR_SET_NAME, "tcpconnlog-reap");
 		for (int fd = 0; fd < 3; fd++)
 			dup2(devnull, fd);
@@ -254,7 +284,7 @@ void kretprobes_remove(void)
 		remove_event(made[i]);
 	n_made = 0;
 	if (profile)
-		fclose(profile);
+		(void)fclose(profile);	/* read only */
 	profile = NULL;
 	if (events_fd >= 0)
 		close(events_fd);

@@ -39,7 +39,7 @@ static void install_signals(void)
 	/* a closed terminal or session ends the trace as cleanly as Ctrl-C */
 	sigaction(SIGHUP, &sa, NULL);
 	/* a closed stdout shows up as EPIPE from the write instead */
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);
 }
 
 int main(int argc, char **argv)
@@ -71,7 +71,8 @@ int main(int argc, char **argv)
 	 * glibc takes the size only with a buffer: without one it used 4 KiB,
 	 * a write(2) every 15 records of a storm.
 	 */
-	setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));
+	/* on failure stdout keeps glibc's buffering: slower, still right */
+	(void)setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));
 
 	if (preflight_check(why, sizeof(why))) {
 		fprintf(stderr, "tcpconnlog: %s\n", why);

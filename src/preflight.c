@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mount.h>
@@ -18,6 +20,7 @@
 /* Effective capability set of this process, from /proc. */
 static int effective_caps(unsigned long long *caps)
 {
+	static const char key[] = "CapEff:";
 	FILE *f = fopen("/proc/self/status", "r");
 	char line[256];
 	int ret = -1;
@@ -25,12 +28,22 @@ static int effective_caps(unsigned long long *caps)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "CapEff: %llx", caps) == 1) {
+		const char *hex = line + sizeof(key) - 1;
+		char *end;
+
+		if (strncmp(line, key, sizeof(key) - 1) != 0)
+			continue;
+		/* strtoull, not sscanf: a number out of range is an error
+		 * here, where sscanf's behaviour is undefined
+		 */
+		errno = 0;
+		*caps = strtoull(hex, &end, 16);
+		if (!errno && end != hex) {
 			ret = 0;
 			break;
 		}
 	}
-	fclose(f);
+	(void)fclose(f);	/* read only: nothing to lose */
 	return ret;
 }
 
@@ -67,13 +80,22 @@ static bool exists(const char *path)
 int perf_event_paranoid(void)
 {
 	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
+	char line[32];
 	int level = -1;
 
-	if (f) {
-		if (fscanf(f, "%d", &level) != 1)
-			level = -1;
-		fclose(f);
+	if (!f)
+		return -1;
+	/* strtol, not fscanf: see effective_caps() */
+	if (fgets(line, sizeof(line), f)) {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(line, &end, 10);
+		if (!errno && end != line && v >= INT_MIN && v <= INT_MAX)
+			level = (int)v;
 	}
+	(void)fclose(f);	/* read only: nothing to lose */
 	return level;
 }
 

@@ -49,7 +49,8 @@ int privs_drop(const struct tcl_config *cfg, char *why, size_t len)
 		/* groups, then the ids, keeping no capability across the change;
 		 * the bounding set is emptied as well
 		 */
-		err = capng_change_id(cfg->run_uid, cfg->run_gid,
+		/* ids fit: cli.c takes none above 0xfffffffe */
+		err = capng_change_id((int)cfg->run_uid, (int)cfg->run_gid,
 				      CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
 	else
 		/* started as an ordinary user with capabilities: already the

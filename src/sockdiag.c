@@ -184,7 +184,8 @@ void diag_data_bytes(const struct diag_info *i, bool outbound, __u64 *sent,
 static int take(struct sockdiag *d, struct nlmsghdr *nlh)
 {
 	struct inet_diag_msg *m = NLMSG_DATA(nlh);
-	int len = (int)nlh->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+	/* in int: a message shorter than its header comes out negative */
+	int len = (int)nlh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*m));
 	union tcl_addr saddr = {}, daddr = {};
 	struct diag_info info;
 	struct diag_key k;

@@ -50,7 +50,7 @@ static inline void sb_u64(struct strbuf *sb, unsigned long long v)
 	int i = sizeof(tmp);
 
 	do {
-		tmp[--i] = '0' + v % 10;
+		tmp[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
 	sb_mem(sb, tmp + i, sizeof(tmp) - i);
@@ -59,7 +59,8 @@ static inline void sb_u64(struct strbuf *sb, unsigned long long v)
 /* v thousandths as "v/1000.vvv" (0.001 resolution, no rounding surprises) */
 static inline void sb_milli(struct strbuf *sb, unsigned long long v)
 {
-	char frac[4] = { '.', '0' + (v / 100) % 10, '0' + (v / 10) % 10, '0' + v % 10 };
+	char frac[4] = { '.', (char)('0' + (v / 100) % 10), (char)('0' + (v / 10) % 10),
+			  (char)('0' + v % 10) };
 
 	sb_u64(sb, v / 1000);
 	sb_mem(sb, frac, 4);

@@ -334,7 +334,7 @@ static void row_line(struct strbuf *sb, const struct view *v, size_t addr_width,
 	start = sb->len;
 	sb_u64(sb, age / 1000000000ULL);
 	sb_char(sb, '.');
-	sb_char(sb, '0' + age / 100000000ULL % 10);
+	sb_char(sb, (char)('0' + age / 100000000ULL % 10));
 	sb_pad(sb, start, W_AGE);
 	sb_char(sb, ' ');
 	if (!r->live) {
@@ -478,8 +478,9 @@ static void title_line(struct top *t, struct strbuf *sb, size_t n, __u64 now_ns)
 	struct tm tm;
 	char hms[16];
 
-	localtime_r(&secs, &tm);
-	strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
+	/* as in format_text.c: cannot fail, but never prints undefined bytes */
+	if (!localtime_r(&secs, &tm) || !strftime(hms, sizeof(hms), "%H:%M:%S", &tm))
+		hms[0] = '\0';
 	sb_str(sb, "tcpconnlog --top: ");
 	count_phrase(sb, n);
 	sb_str(sb, ", ");
@@ -558,7 +559,10 @@ void top_show(struct top *t, FILE *out, __u64 now_ns)
 	}
 	window_size(&rows, &cols);
 	top_draw(t, out, now_ns, rows, cols);
-	fflush(out);
+	/* drawing on the terminal is best effort: a frame that cannot be
+	 * written is not seen, and there is nowhere else to say so
+	 */
+	(void)fflush(out);
 }
 
 /* ---- keys and terminal settings ---- */
@@ -589,7 +593,7 @@ struct top *top_new(const struct top_opts *o)
 		take_terminal(t);
 		/* the alternate screen: the shell's screen comes back on exit */
 		fputs("\033[?1049h\033[?25l", stdout);
-		fflush(stdout);
+		(void)fflush(stdout);	/* best effort, as the frames are */
 		t->screen = true;
 	}
 	return t;
@@ -600,12 +604,12 @@ bool top_quit_requested(struct top *t)
 	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
 	bool quit = false;
 	char keys[64];
-	ssize_t n;
 
 	if (!t->raw)
 		return false;
 	while (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
-		n = read(STDIN_FILENO, keys, sizeof(keys));
+		ssize_t n = read(STDIN_FILENO, keys, sizeof(keys));
+
 		if (n <= 0)
 			break;
 		if (memchr(keys, 'q', n) || memchr(keys, 'Q', n))
@@ -621,9 +625,10 @@ void top_restore_terminal(struct top *t)
 		t->raw = false;
 	}
 	if (t->screen) {
-		fflush(stdout);
+		/* best effort, as the frames are */
+		(void)fflush(stdout);
 		fputs("\033[?25h\033[?1049l", stdout);
-		fflush(stdout);
+		(void)fflush(stdout);
 		t->screen = false;
 	}
 }
