@@ -91,10 +91,20 @@ vmtest: vm-deps $(OUTPUT)/tcpconnlog
 	$(PYTHON) tests/vm/vmtest.py suite --jobs $(VM_JOBS) \
 		--kernels $(subst $(space),$(comma),$(strip $(KERNELS))) --readme README.md
 
+# Everything, cheapest first (about 20 minutes on 2 cores; see README):
+# the analysers, the unit tests plain, under valgrind and with ASan+UBSan,
+# the fuzz targets briefly, the host suite plain and sanitized, a 30 s
+# soak, then the kernel matrix.
 test: test-deps vm-deps
 	$(MAKE) all
+	$(MAKE) lint
 	$(MAKE) unit
+	$(MAKE) unit-valgrind
+	$(MAKE) unit-asan
+	$(MAKE) fuzz-smoke
 	$(MAKE) e2e
+	$(MAKE) e2e-asan
+	$(MAKE) soak SOAK_SECONDS=30
 	$(MAKE) vmtest
 
 # Benchmarks (bench/README.md): BENCH_ARGS="--quick", "--vm 6.12"
