@@ -170,17 +170,25 @@ def free_port_run(n):
 
 
 class Listener:
-    """A listening socket in the test process that accepts everything."""
+    """A listening socket in the test process that accepts everything.
+    keep=False closes each connection at once instead of keeping it (a
+    soak would run out of descriptors); avoid: ports a random (port 0)
+    bind must not get."""
 
-    def __init__(self, host="127.0.0.1", port=0, backlog=1024):
+    def __init__(self, host="127.0.0.1", port=0, backlog=1024, keep=True, avoid=()):
         fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.sock = socket.socket(fam, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if fam == socket.AF_INET6:
-            self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        self.sock.bind((host, port))
+        while True:
+            self.sock = socket.socket(fam, socket.SOCK_STREAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if fam == socket.AF_INET6:
+                self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            self.sock.bind((host, port))
+            self.port = self.sock.getsockname()[1]
+            if self.port not in avoid:
+                break
+            self.sock.close()
         self.sock.listen(backlog)
-        self.port = self.sock.getsockname()[1]
+        self.keep = keep
         self.conns = []
         import threading
         self.thread = threading.Thread(target=self._accept, daemon=True)
@@ -192,7 +200,10 @@ class Listener:
                 c, _ = self.sock.accept()
             except OSError:
                 return
-            self.conns.append(c)
+            if self.keep:
+                self.conns.append(c)
+            else:
+                c.close()
 
     def close(self):
         try:

@@ -90,40 +90,6 @@ class Target:
         return "%s/v%d" % (self.result, self.fam)
 
 
-class SinkListener:
-    """Accepts and closes at once: no socket kept per connection (the
-    helpers' Listener keeps every one, which a soak would run out of)."""
-
-    def __init__(self, host, avoid=()):
-        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-        while True:
-            self.sock = socket.socket(fam, socket.SOCK_STREAM)
-            if fam == socket.AF_INET6:
-                self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            self.sock.bind((host, 0))
-            self.port = self.sock.getsockname()[1]
-            if self.port not in avoid:
-                break
-            self.sock.close()
-        self.sock.listen(4096)
-        threading.Thread(target=self._drain, daemon=True).start()
-
-    def _drain(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            conn.close()
-
-    def close(self):
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)    # wakes accept()
-        except OSError:
-            pass
-        self.sock.close()
-
-
 def in_netns(ns, fn):
     """fn() in a thread that joined ns (setns moves only the calling
     thread, not this process)."""
@@ -161,9 +127,11 @@ def targets(net):
     pair.server.sysctl("net.ipv4.icmp_ratelimit", 0)
     pair.server.sysctl("net.ipv6.icmp.ratelimit", 0)
     taken = {pair.drop_port, pair.reject_port, pair.closed_port}
-    sinks = [SinkListener("127.0.0.1"), SinkListener("::1")]
-    sinks += in_netns(pair.server, lambda: [SinkListener(pair.server_v4, taken),
-                                            SinkListener(pair.server_v6, taken)])
+    def sink(host, avoid=()):
+        return tcltest.Listener(host, backlog=4096, keep=False, avoid=avoid)
+    sinks = [sink("127.0.0.1"), sink("::1")]
+    sinks += in_netns(pair.server, lambda: [sink(pair.server_v4, taken),
+                                            sink(pair.server_v6, taken)])
     lo_closed = port_below_ephemeral_range()
     loop = {4: "127.0.0.1", 6: "::1"}
     loopback, veth, slow = [], [], []
