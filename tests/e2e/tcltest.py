@@ -157,16 +157,20 @@ def free_port_run(n):
         base = free_port()
         if base + n > 65535:
             continue
-        try:
-            for p in range(base, base + n):
-                for host in ("127.0.0.1", "::1"):
-                    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-                    with socket.socket(fam, socket.SOCK_STREAM) as s:
-                        s.bind((host, p))
-        except OSError:
-            continue
-        return base
+        if all(free_on_loopback(p) for p in range(base, base + n)):
+            return base
     raise RuntimeError("no run of %d free ports" % n)
+
+
+def free_on_loopback(port):
+    """Whether port can be bound on both 127.0.0.1 and ::1 right now."""
+    try:
+        for host, fam in (("127.0.0.1", socket.AF_INET), ("::1", socket.AF_INET6)):
+            with socket.socket(fam, socket.SOCK_STREAM) as s:
+                s.bind((host, port))
+    except OSError:
+        return False
+    return True
 
 
 class Listener:
