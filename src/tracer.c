@@ -358,15 +358,18 @@ static bool should_stop(const struct session *s, __u64 deadline)
 static int drop_privileges(const struct tcl_config *cfg)
 {
 	char why[256];
+	bool kept_bpf;
 
-	if (privs_drop(cfg, why, sizeof(why))) {
+	if (privs_drop(cfg, &kept_bpf, why, sizeof(why))) {
 		fprintf(stderr, "tcpconnlog: dropping privileges to user %s: %s "
 			"(--no-drop-privileges keeps them)\n", cfg->run_as, why);
 		return -1;
 	}
 	if (cfg->verbose)
-		fprintf(stderr, "tcpconnlog: running as %s (uid %u) with no capabilities\n",
-			cfg->run_as, getuid());
+		fprintf(stderr, "tcpconnlog: running as %s (uid %u) with %s\n", cfg->run_as,
+			getuid(), kept_bpf ? "CAP_BPF alone (this kernel refuses bpf() "
+					     "without it, reading maps included)" :
+					     "no capabilities");
 	return 0;
 }
 
