@@ -30,6 +30,7 @@
 #include <sys/syscall.h>
 #include <bpf/libbpf.h>
 #include "kretprobe.h"
+#include "parse.h"
 #include "preflight.h"
 
 #define GROUP_PREFIX	"tcpconnlog_"
@@ -72,19 +73,9 @@ static int remove_event(const char *group_event)
 	return write_kprobe_events(line);
 }
 
-/* A decimal number at s, without sign; *end is where it stops. 0 or -1. */
-static int number_at(const char *s, unsigned long long *v, char **end)
-{
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*v = strtoull(s, end, 10);
-	return errno ? -1 : 0;
-}
-
 static int event_id(const char *group_event)
 {
-	char path[192], line[32], *end;
+	char path[192], line[32];
 	unsigned long long v;
 	FILE *f;
 	int id;
@@ -93,7 +84,10 @@ static int event_id(const char *group_event)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	if (!fgets(line, sizeof(line), f) || number_at(line, &v, &end) || v > INT_MAX)
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	if (parse_u64(line, 0, INT_MAX, &v))
 		id = -EINVAL;
 	else
 		id = (int)v;
@@ -121,16 +115,21 @@ void kretprobes_sweep_stale(void)
 		return;
 	/* lines look like "r256:tcpconnlog_1234/tcp_v4_connect tcp_v4_connect" */
 	while (fgets(line, sizeof(line), f)) {
-		char *group = strchr(line, ':'), *end;
+		char *group = strchr(line, ':'), *slash;
 		unsigned long long pid;
+		int bad;
 
-		if (!group || strncmp(++group, GROUP_PREFIX, strlen(GROUP_PREFIX)) != 0 ||
-		    number_at(group + strlen(GROUP_PREFIX), &pid, &end) || *end != '/' ||
-		    pid == 0 || pid > INT_MAX)
-			continue;
-		if ((pid_t)pid == getpid() || !(kill((pid_t)pid, 0) && errno == ESRCH))
+		if (!group || strncmp(++group, GROUP_PREFIX, strlen(GROUP_PREFIX)) != 0)
 			continue;
 		group[strcspn(group, " \n")] = '\0';
+		slash = strchr(group, '/');
+		if (!slash)
+			continue;
+		*slash = '\0';
+		bad = parse_u64(group + strlen(GROUP_PREFIX), 1, INT_MAX, &pid);
+		*slash = '/';
+		if (bad || (pid_t)pid == getpid() || !(kill((pid_t)pid, 0) && errno == ESRCH))
+			continue;
 		remove_event(group);
 	}
 	(void)fclose(f);	/* read only */
@@ -191,22 +190,15 @@ unsigned long long kretprobes_missed(void)
 	 */
 	rewind(profile);
 	while (fgets(line, sizeof(line), profile)) {
-		char *name = line + strspn(line, " "), *rest = name + strcspn(name, " \n");
-		unsigned long long hits, misses;
-		char *end;
+		char *save, *name = strtok_r(line, " \n", &save);
+		char *misses = strtok_r(NULL, " \n", &save) ? strtok_r(NULL, " \n", &save) : NULL;
+		unsigned long long n;
 
-		if (!*rest)
-			continue;
-		*rest++ = '\0';
-		rest += strspn(rest, " ");
-		if (number_at(rest, &hits, &end))
-			continue;
-		end += strspn(end, " ");
-		if (number_at(end, &misses, &end))
+		if (!misses || parse_u64(misses, 0, ~0ULL, &n))
 			continue;
 		for (int i = 0; i < n_made; i++)
 			if (!strcmp(name, made[i]))
-				total += misses;
+				total += n;
 	}
 	return total;
 }
