@@ -22,7 +22,6 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
