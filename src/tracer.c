@@ -108,26 +108,35 @@ static __u64 recursion_misses(struct bpf_program *prog)
 	return info.recursion_misses;
 }
 
+static bool is_state_hook(const struct tcpconnlog_bpf *skel,
+			  const struct bpf_program *prog)
+{
+	return prog == skel->progs.on_inet_sock_set_state ||
+	       prog == skel->progs.on_inet_sock_set_state2 ||
+	       prog == skel->progs.on_inet_sock_set_state3;
+}
+
 /* Runs of our probes the kernel skipped: returns our kretprobes missed,
  * and runs skipped as "recursion" (another run of the same program was
- * active on the CPU, as when it was preempted). The outcome hook has two
- * copies, and a state change is lost only when both were skipped: their
- * smaller count bounds that.
+ * active on the CPU, as when it was preempted). The outcome hook has
+ * three copies, and a state change is lost only when all were skipped:
+ * the smallest count bounds that.
  */
 static __u64 probe_runs_skipped(const struct session *s)
 {
 	struct tcpconnlog_bpf *skel = s->skel;
-	__u64 n = kretprobes_missed(), first, second;
+	__u64 n = kretprobes_missed(), fewest = ~0ULL;
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, skel->obj) {
-		if (prog != skel->progs.on_inet_sock_set_state &&
-		    prog != skel->progs.on_inet_sock_set_state2)
-			n += recursion_misses(prog);
+		__u64 misses = recursion_misses(prog);
+
+		if (!is_state_hook(skel, prog))
+			n += misses;
+		else if (misses < fewest)
+			fewest = misses;
 	}
-	first = recursion_misses(skel->progs.on_inet_sock_set_state);
-	second = recursion_misses(skel->progs.on_inet_sock_set_state2);
-	return n + (first < second ? first : second);
+	return n + fewest;
 }
 
 /* Attempts still in the kernel's table at exit are reported as pending.
