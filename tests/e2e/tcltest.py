@@ -778,6 +778,38 @@ def check_record(rec, client, backend, *, result, errno, saddr, sport=None,
         "\n  ".join(problems), json.dumps(rec), json.dumps(public(client)))
 
 
+def check_attempts(res, attempts, *, result, errno, saddr):
+    """Each attempt printed once and right, except what the tool said the
+    kernel skipped. On a preemptible kernel (7.x) the kernel skips runs of
+    our probes while another task is preempted inside them, and the tool
+    counts them (res.skipped()): each such run may cost one attempt its
+    call_us, its outcome (then printed as pending at exit) or, when every
+    probe that could start it was skipped, its record; no more than were
+    counted. Returns how many attempts were so affected.
+    """
+    skipped = res.skipped()
+    affected = []
+    for c in attempts:
+        recs = records_of(res.records, c, by_sport=True)
+        if not recs and skipped:
+            affected.append("no record: %s" % json.dumps(public(c)))
+            continue
+        rec = only_record(res, c, by_sport=True)
+        if skipped and result != "pending" and rec.get("result") == "pending":
+            # outcome never seen: reported at exit, like any attempt in flight
+            check_record(rec, c, res.backend, result="pending", errno=None, saddr=saddr,
+                         window=(c["t0w"], res.t_exit), call_skipped=True)
+            affected.append("pending: %s" % json.dumps(rec))
+            continue
+        check_record(rec, c, res.backend, result=result, errno=errno, saddr=saddr,
+                     call_skipped=skipped > 0)
+        if rec["call_us"] is None and res.backend in ("kprobe", "fentry"):
+            affected.append("no call_us: %s" % json.dumps(rec))
+    assert len(affected) <= skipped, "%d attempts affected, %d probe runs reported skipped:\n  %s\n%s" % (
+        len(affected), skipped, "\n  ".join(affected), res)
+    return len(affected)
+
+
 def _iso(t):
     return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).isoformat()
 

@@ -15,19 +15,8 @@ def connect_refused(agent_proc, fam, host, port):
 
 
 def assert_printed_once(res, attempts, result, saddr):
-    """Concurrent attempts: on a preemptible kernel (7.x) the kernel may
-    skip a run of our entry or return probe, which the tool reports; so
-    many records may then lack call_us, and no more."""
-    skipped = res.skipped()
-    no_call = 0
-    for c in attempts:
-        rec = tcltest.only_record(res, c, by_sport=True)
-        check_record(rec, c, res.backend, result=result,
-                     errno="ECONNREFUSED" if result == "refused" else None, saddr=saddr,
-                     call_skipped=skipped > 0)
-        no_call += rec["call_us"] is None and res.backend in ("kprobe", "fentry")
-    assert no_call <= skipped, "%d records without call_us, %d probe runs reported skipped\n%s" % (
-        no_call, skipped, res)
+    tcltest.check_attempts(res, attempts, result=result, saddr=saddr,
+                           errno="ECONNREFUSED" if result == "refused" else None)
 
 
 def assert_absent(res, attempts):
