@@ -142,20 +142,21 @@ def test_client_killed_during_a_blocking_connect(live, pair, agent):
                  wall_us=(t_kill_mono - ev["t0"]) * 1e6)
 
 
-def test_concurrent_blocking_connects_one_record_each(live, listeners, agent):
+def test_concurrent_blocking_connects_one_record_each(tracer, listeners, agent):
     """Many threads inside connect at once: every attempt gets its record
-    (kretprobe instances, per-thread state)."""
+    (kretprobe instances, per-thread state), short of what the tool
+    reports the kernel skipped (preemptible kernels)."""
     lst = listeners.one("127.0.0.1")
+    t = tracer()
     a = agent()
     results = a.concurrent([spec(4, "127.0.0.1", lst.port) for _ in range(32)])
     assert len({r["tid"] for r in results}) == 32
-    ids = set()
-    for c in results:
-        rec = live.await_one(c, settle=0)
-        check_record(rec, c, live.backend, result="established", errno=None,
-                     saddr="127.0.0.1")
-        ids.add(rec["id"])
-    assert len(ids) == 32, "each attempt has its own id"
+    res = t.stop()
+    assert res.rc == 0, res
+    tcltest.check_attempts(res, results, result="established", errno=None,
+                           saddr="127.0.0.1")
+    ids = [r["id"] for r in res.connects if r["pid"] == a.pid]
+    assert len(ids) == len(set(ids)), "each attempt has its own id: %s" % ids
 
 
 def test_pending_at_exit(tracer, pair, agent):
