@@ -272,7 +272,8 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 		fputs(usage_text, stdout);
 		return CLI_DONE;
 	case ':':
-		if (optopt >= 0x20 && optopt < 0x7f)
+		/* named as typed: --pid, not the -p that getopt reports */
+		if (strncmp(option_text(argv), "--", 2) != 0 && optopt >= 0x20 && optopt < 0x7f)
 			return usage_error("option '-%c' needs a value", optopt);
 		return usage_error("option '%s' needs a value", option_text(argv));
 	default:

@@ -468,8 +468,10 @@ static void test_missing_values(void **state)
 	assert_usage(PARSE("-j", "-D"), MSG("option '-D' needs a value"));
 	assert_usage(PARSE("--max-events"), MSG("option '--max-events' needs a value"));
 	assert_usage(PARSE("--ringbuf-size"), MSG("option '--ringbuf-size' needs a value"));
-	/* a long option with a short twin is named by the short one */
-	assert_usage(PARSE("--pid"), MSG("option '-p' needs a value"));
+	/* named as typed, long or short, even when grouped */
+	assert_usage(PARSE("--pid"), MSG("option '--pid' needs a value"));
+	assert_usage(PARSE("--backend"), MSG("option '--backend' needs a value"));
+	assert_usage(PARSE("-jp"), MSG("option '-p' needs a value"));
 }
 
 static void test_extra_arguments(void **state)
