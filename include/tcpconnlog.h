@@ -106,6 +106,8 @@ struct tcl_attempt {
 	 * the record waits for the return value, which is its errno
 	 */
 	__u32 failed_in_call;
+	/* the CLOSE -> SYN_SENT change was seen: a SYN went out */
+	__u32 syn_sent;
 };
 
 /* An open connection followed to its close (-l) or an accepted one
@@ -131,6 +133,10 @@ struct tcl_counters {
 	__u64 finished;		/* attempts removed from it with an outcome */
 	__u64 conns_opened;	/* connections entered into the conns table */
 	__u64 conns_closed;	/* removed from it at their close */
+	/* failures after the SYN that the outcome hook never saw, found
+	 * when connect(2) returned (tracepoint backend)
+	 */
+	__u64 outcomes_unseen;
 };
 
 #endif /* TCPCONNLOG_H */

@@ -73,6 +73,7 @@ static struct tcl_counters read_counters(const struct session *s)
 			sum.finished += per_cpu[i].finished;
 			sum.conns_opened += per_cpu[i].conns_opened;
 			sum.conns_closed += per_cpu[i].conns_closed;
+			sum.outcomes_unseen += per_cpu[i].outcomes_unseen;
 		}
 	}
 	free(per_cpu);
@@ -120,7 +121,9 @@ static bool is_state_hook(const struct tcpconnlog_bpf *skel,
  * and runs skipped as "recursion" (another run of the same program was
  * active on the CPU, as when it was preempted). The outcome hook has
  * three copies, and a state change is lost only when all were skipped:
- * the smallest count bounds that.
+ * the smallest count bounds that. Failures the hook never saw, though
+ * nothing was counted skipped, are added: their records were made from
+ * connect(2)'s return, without a source address.
  */
 static __u64 probe_runs_skipped(const struct session *s)
 {
@@ -136,7 +139,7 @@ static __u64 probe_runs_skipped(const struct session *s)
 		else if (misses < fewest)
 			fewest = misses;
 	}
-	return n + fewest;
+	return n + fewest + read_counters(s).outcomes_unseen;
 }
 
 /* Attempts still in the kernel's table at exit are reported as pending.
@@ -221,7 +224,7 @@ static void finish(struct session *s)
 	if (loss.skipped)
 		fprintf(stderr, "tcpconnlog: warning: the kernel skipped %llu runs of our probes "
 			"(one was already running on that CPU, e.g. preempted): up to as many "
-			"records may be missing, pending or without call_us\n",
+			"records may be missing, pending, without call_us or without their source\n",
 			(unsigned long long)loss.skipped);
 
 	if (s->cfg->count)
