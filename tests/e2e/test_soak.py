@@ -381,7 +381,8 @@ def check_every_attempt_accounted(attempts, out):
         figures += ("\nmissing e.g.: %s\nunexpected records e.g.:\n%s"
                     % (list(missing)[:5], "\n".join(out.lines_of(unexpected))))
     # the tool's own bound: for each probe run the kernel skipped, one record
-    # "may be missing, pending or without call_us" (its stderr warning)
+    # "may be missing, pending, without call_us or without their source"
+    # (its stderr warning)
     assert n_unexpected <= skipped, "records that match no attempt: " + figures
     counted = lost + untracked
     assert counted <= n_missing <= counted + skipped, (
