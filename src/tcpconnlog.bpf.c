@@ -195,14 +195,40 @@ static __always_inline bool read_sock_dest(const struct sock *sk,
 	return true;
 }
 
+static __always_inline bool is_v4_mapped(const __u8 *a)
+{
+	for (int i = 0; i < 10; i++)
+		if (a[i])
+			return false;
+	return a[10] == 0xff && a[11] == 0xff;
+}
+
+/* The source address, which the connect chose before the SYN went out.
+ * A v4-mapped destination's source is in the IPv4 field first:
+ * tcp_v6_connect() copies it to the IPv6 one only once the inner
+ * tcp_v4_connect() has returned.
+ */
+static __always_inline void read_sock_saddr(const struct sock *sk,
+					    struct tcl_event *ev)
+{
+	if (ev->ip == 4) {
+		ev->saddr.v4 = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+	} else if (is_v4_mapped(ev->daddr.v6)) {
+		__u32 v4 = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+
+		__builtin_memset(ev->saddr.v6, 0, 10);
+		ev->saddr.v6[10] = ev->saddr.v6[11] = 0xff;
+		__builtin_memcpy(&ev->saddr.v6[12], &v4, 4);
+	} else {
+		BPF_CORE_READ_INTO(&ev->saddr.v6, sk,
+				   __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+	}
+}
+
 static __always_inline void read_sock_source(const struct sock *sk,
 					     struct tcl_event *ev)
 {
-	if (ev->ip == 4)
-		ev->saddr.v4 = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-	else
-		BPF_CORE_READ_INTO(&ev->saddr.v6, sk,
-				   __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+	read_sock_saddr(sk, ev);
 	/* not skc_num: going to CLOSE releases the port and zeroes skc_num
 	 * before the tracepoint runs, while inet_sport stays set
 	 */
@@ -351,8 +377,9 @@ static __always_inline bool closed_inside_call(const struct tcl_attempt *a,
  * where the return comes after the wait for the handshake), yet a SYN went
  * out and the hook never saw the socket close inside the call: the close
  * was an outcome the hook missed (rare: seen on the host under load, with
- * no run counted skipped). The error is then the outcome's; the source
- * was reset at the close and stays unknown.
+ * no run counted skipped). The error is then the outcome's. The source
+ * address was reset at the close: it is the one read when the SYN went
+ * out; the port is still set.
  */
 static __always_inline bool outcome_missed(const struct tcl_attempt *a)
 {
@@ -385,6 +412,8 @@ static __always_inline __u32 connect_returned(__u64 skid, int ret)
 			int err = BPF_CORE_READ(sk, sk_err) ?: -ret;
 
 			COUNT(outcomes_unseen);
+			a->ev.sport = port_from_net(BPF_CORE_READ((struct inet_sock *)sk,
+								  inet_sport));
 			conclude(a, skid, result_of(err), err, now);
 			return 0;
 		}
@@ -550,14 +579,17 @@ static __always_inline int state_changed(const struct sock *sk, int oldstate,
 	__u64 now;
 
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
-		struct tcl_attempt proto = { .depth = measure_call, .syn_sent = 1 };
+		struct tcl_attempt proto = { .depth = measure_call };
 
 		a = bpf_map_lookup_elem(&attempts, &skid);
-		if (a)
-			a->syn_sent = 1;
 		/* in the connecting task's context: its filters apply */
-		else if (!caller_filtered_out() && read_sock_dest(sk, &proto.ev))
-			begin_attempt(skid, &proto);
+		if (!a && !caller_filtered_out() && read_sock_dest(sk, &proto.ev))
+			a = begin_attempt(skid, &proto);
+		if (a) {
+			a->syn_sent = 1;
+			/* kept for an outcome seen only at connect's return */
+			read_sock_saddr(sk, &a->ev);
+		}
 		return 0;
 	}
 	if (oldstate != TCP_SYN_SENT) {
