@@ -225,14 +225,19 @@ static __always_inline void read_sock_saddr(const struct sock *sk,
 	}
 }
 
+/* not skc_num: going to CLOSE releases the port and zeroes skc_num
+ * before the tracepoint runs, while inet_sport stays set
+ */
+static __always_inline __u16 read_sock_sport(const struct sock *sk)
+{
+	return port_from_net(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+}
+
 static __always_inline void read_sock_source(const struct sock *sk,
 					     struct tcl_event *ev)
 {
 	read_sock_saddr(sk, ev);
-	/* not skc_num: going to CLOSE releases the port and zeroes skc_num
-	 * before the tracepoint runs, while inet_sport stays set
-	 */
-	ev->sport = port_from_net(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	ev->sport = read_sock_sport(sk);
 }
 
 /* The calling thread's identity, into ev. */
@@ -412,8 +417,7 @@ static __always_inline __u32 connect_returned(__u64 skid, int ret)
 			int err = BPF_CORE_READ(sk, sk_err) ?: -ret;
 
 			COUNT(outcomes_unseen);
-			a->ev.sport = port_from_net(BPF_CORE_READ((struct inet_sock *)sk,
-								  inet_sport));
+			a->ev.sport = read_sock_sport(sk);
 			conclude(a, skid, result_of(err), err, now);
 			return 0;
 		}
@@ -585,7 +589,8 @@ static __always_inline int state_changed(const struct sock *sk, int oldstate,
 		/* in the connecting task's context: its filters apply */
 		if (!a && !caller_filtered_out() && read_sock_dest(sk, &proto.ev))
 			a = begin_attempt(skid, &proto);
-		if (a) {
+		/* the later copies of the hook find it done */
+		if (a && !a->syn_sent) {
 			a->syn_sent = 1;
 			/* kept for an outcome seen only at connect's return */
 			read_sock_saddr(sk, &a->ev);
