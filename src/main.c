@@ -32,7 +32,10 @@ static void on_stop_signal(int sig)
 
 static void install_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_stop_signal };
+	/* a stop request, not an error: a write or a wait it interrupts is
+	 * resumed, and what is still owed to stdout is written (output.c)
+	 */
+	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESTART };
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
