@@ -68,6 +68,10 @@ struct format_opts {
 	__s64 mono_to_real_ns;	/* add to that clock for wall-clock time */
 };
 
+/* A text column of s padded to width terminal columns (one per code
+ * point), then the space that separates it.
+ */
+void text_column(struct strbuf *sb, const char *s, size_t width);
 void format_text_header(const struct format_opts *o, struct strbuf *sb);
 void format_text_event(const struct format_opts *o, const struct tcl_event *ev,
 		       struct strbuf *sb);
@@ -75,7 +79,9 @@ void format_json_event(const struct format_opts *o, const struct tcl_event *ev,
 		       struct strbuf *sb);
 
 /* JSON string literal of s (at most n bytes, stops at NUL), quotes included.
- * Bytes that are not valid UTF-8 become \u00XX so that output always parses.
+ * Valid UTF-8 passes, except the controls of cp_is_control() (C0, DEL, C1,
+ * bidi, invisible), which become \uXXXX; a byte that is not valid UTF-8
+ * becomes \u00XX (U+00XX in the parsed string), so that output always parses.
  */
 void json_string(struct strbuf *sb, const char *s, size_t n);
 /* ,"ip":..,"saddr":..,"sport":..,"daddr":..,"dport":.. of a JSON object */
