@@ -13,7 +13,18 @@ void json_string(struct strbuf *sb, const char *str, size_t n)
 	sb_char(sb, '"');
 	while (i < n && s[i]) {
 		unsigned int cp;
-		size_t seq = utf8_decode(s + i, n - i, &cp);
+		size_t seq, run = i;
+
+		/* the common case first: a run of printable ASCII, as it is */
+		while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' &&
+		       s[run] != '\\')
+			run++;
+		if (run > i) {
+			sb_mem(sb, (const char *)s + i, run - i);
+			i = run;
+			continue;
+		}
+		seq = utf8_decode(s + i, n - i, &cp);
 
 		if (seq && (cp == '"' || cp == '\\')) {
 			sb_char(sb, '\\');

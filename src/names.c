@@ -121,10 +121,18 @@ const char *comm_printable(const char *comm, char *out, size_t len)
 	}
 	for (size_t i = 0; i < n;) {
 		unsigned int cp;
-		size_t seq = utf8_decode(s + i, n - i, &cp);
+		size_t seq;
 		char esc[4 * 4];
 		size_t k = 0;
 
+		/* the common case first: printable ASCII but space and backslash */
+		if (s[i] > ' ' && s[i] < 0x7f && s[i] != '\\') {
+			if (o + 1 >= len)
+				break;
+			out[o++] = (char)s[i++];
+			continue;
+		}
+		seq = utf8_decode(s + i, n - i, &cp);
 		if (seq && cp != '\\' && !cp_is_control(cp) && !cp_is_space(cp)) {
 			memcpy(esc, s + i, seq);
 			k = seq;
