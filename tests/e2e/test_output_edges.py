@@ -54,7 +54,7 @@ def in_write_to_stdout(pid):
 
 
 def one_round(listener, sig, tmpdir):
-    client = subprocess.Popen([tcltest.PYTHON, "-S", os.path.abspath(__file__), "storm",
+    client = subprocess.Popen([tcltest.PYTHON, os.path.abspath(__file__), "storm",
                                str(listener.port), str(CONNECTS)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     tcltest.LIVE.append(client)
