@@ -34,6 +34,7 @@ static const char usage_text[] =
 "  -p, --pid=PID          only this process (all its threads)\n"
 "  -u, --uid=UID          only this user (number or name)\n"
 "  -P, --port=PORTS       only these destination ports: 80,443,8000-8100\n"
+"                         (repeat to add: -P 80 -P 443)\n"
 "  -n, --comm=NAME        only this command name (exact, as in ps -o comm)\n"
 "  -4, --ipv4             only IPv4\n"
 "  -6, --ipv6             only IPv6 (including IPv4-mapped ::ffff:a.b.c.d)\n"
@@ -189,7 +190,6 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 {
 	unsigned long long v;
 	__u32 v32;
-	char why[128];
 
 	switch (opt) {
 	case 'b':
@@ -207,11 +207,18 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 			return usage_error("invalid UID '%s': a number or an existing user name", optarg);
 		cfg->uid_set = true;
 		break;
-	case 'P':
-		if (parse_ports(optarg, cfg->ports, why, sizeof(why)))
+	case 'P': {
+		__u64 more[TCL_PORT_WORDS];
+		char why[128];
+
+		if (parse_ports(optarg, more, why, sizeof(why)))
 			return usage_error("invalid --port: %s", why);
+		/* repeated -P adds ports, as "-P 80,443" would */
+		for (unsigned int i = 0; i < TCL_PORT_WORDS; i++)
+			cfg->ports[i] |= more[i];
 		cfg->ports_set = true;
 		break;
+	}
 	case 'n':
 		if (!*optarg || strlen(optarg) >= TCL_COMM_LEN)
 			return usage_error("invalid command name '%s': 1 to 15 characters, as the kernel keeps them", optarg);

@@ -277,6 +277,26 @@ static void test_ports(void **state)
 	assert_false(port_in_set(cfg.ports, 80));
 }
 
+/* -P adds to the set: "-P 80 -P 443" watches both, like "-P 80,443" */
+static void test_ports_repeated_add_up(void **state)
+{
+	(void)state;
+	assert_run(PARSE("-P", "80", "-P", "443"));
+	assert_true(cfg.ports_set);
+	assert_true(port_in_set(cfg.ports, 80));
+	assert_true(port_in_set(cfg.ports, 443));
+	assert_false(port_in_set(cfg.ports, 81));
+	assert_run(PARSE("-P", "8000-8001", "--port=22", "-P", "8000"));
+	assert_true(port_in_set(cfg.ports, 8000));
+	assert_true(port_in_set(cfg.ports, 8001));
+	assert_true(port_in_set(cfg.ports, 22));
+	assert_false(port_in_set(cfg.ports, 8002));
+	assert_false(port_in_set(cfg.ports, 80));
+	/* a bad list after a good one is still refused */
+	assert_usage(PARSE("-P", "80", "-P", "0"),
+		     MSG("invalid --port: '0' is not a port (1-65535) or range of ports"));
+}
+
 static void test_ports_bad_values(void **state)
 {
 	(void)state;
@@ -586,6 +606,7 @@ int main(void)
 		cmocka_unit_test(test_user_to_run_as),
 		cmocka_unit_test(test_user_bad_values),
 		cmocka_unit_test(test_ports),
+		cmocka_unit_test(test_ports_repeated_add_up),
 		cmocka_unit_test(test_ports_bad_values),
 		cmocka_unit_test(test_comm),
 		cmocka_unit_test(test_comm_bad_values),
