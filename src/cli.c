@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "strbuf.h"
 
 #ifndef TCL_VERSION
 #define TCL_VERSION "0.1.0"
@@ -186,6 +187,52 @@ static const char *option_text(char **argv)
 	return argv[optind - 1];
 }
 
+/* getopt_long's '?' came from a long option: optopt is 0 (unknown or
+ * ambiguous) or a known option's value (a flag given "=VALUE"); an unknown
+ * short option leaves its own letter, which no option has.
+ */
+static bool is_long_option_error(void)
+{
+	return optopt == 0 || optopt >= 0x100 || strchr(short_options + 1, optopt);
+}
+
+/* What was wrong with a long option, named as typed ("--js=1"), since
+ * getopt_long tells only its short letter or nothing.
+ */
+static enum cli_status long_option_error(const char *text)
+{
+	const char *name = text + 2;
+	size_t len = strcspn(name, "=");
+	const struct option *hit = NULL;
+	char list[512];
+	struct strbuf sb;
+	int matches = 0;
+
+	sb_init(&sb, list, sizeof(list));
+	for (const struct option *o = long_options; o->name && len; o++) {
+		if (strncmp(o->name, name, len) != 0)
+			continue;
+		if (!o->name[len]) {	/* an exact name is never ambiguous */
+			hit = o;
+			matches = 1;
+			break;
+		}
+		hit = o;
+		sb_str(&sb, matches++ ? ", --" : "--");
+		sb_str(&sb, o->name);
+	}
+	if (matches > 1)
+		return usage_error("option '--%.*s' is ambiguous: %.*s", (int)len, name,
+				   (int)sb.len, list);
+	if (matches && name[len] == '=' && hit->has_arg == no_argument) {
+		if (hit->name[len])
+			return usage_error("option '--%.*s' (--%s) takes no value", (int)len,
+					   name, hit->name);
+		return usage_error("option '--%s' takes no value", hit->name);
+	}
+	return usage_error("unknown option '%s'", text);
+}
+
 static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 {
 	unsigned long long v;
@@ -284,6 +331,8 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 			return usage_error("option '-%c' needs a value", optopt);
 		return usage_error("option '%s' needs a value", option_text(argv));
 	default:
+		if (is_long_option_error())
+			return long_option_error(option_text(argv));
 		if (optopt >= 0x20 && optopt < 0x7f)
 			return usage_error("unknown option '-%c'", optopt);
 		return usage_error("unknown option '%s'", option_text(argv));
