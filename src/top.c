@@ -642,3 +642,8 @@ void top_free(struct top *t)
 	free(t->slots);
 	free(t);
 }
+
+void top_set_mono_to_real(struct top *t, __s64 mono_to_real_ns)
+{
+	t->o.mono_to_real_ns = mono_to_real_ns;
+}
