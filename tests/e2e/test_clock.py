@@ -3,6 +3,7 @@
 runs (NTP, settimeofday, a resume from suspend). The host's clock must not
 be changed by a test: the tool's own view of CLOCK_REALTIME is moved with
 an LD_PRELOAD shim (clockshift.c) instead."""
+import json
 import os
 import shutil
 import subprocess
@@ -57,3 +58,26 @@ def test_record_time_follows_a_stepped_wall_clock(tracer, listeners, agent, cloc
         check_record(tcltest.only_record(res, c, by_sport=True), c, res.backend,
                      result="established", errno=None, saddr="127.0.0.1",
                      window=(c["t0w"] + shift, c["t1w"] + shift))
+
+
+def test_top_snapshot_time_follows_a_stepped_wall_clock(tracer, clockshift):
+    """--top -j on a file: each snapshot's time is the wall clock at that
+    moment, before and after a step."""
+    wrap, set_shift = clockshift
+    t = tracer("--top", "1", wrap=wrap)
+
+    def times():
+        return [tcltest.parse_time(json.loads(l)["time"])
+                for l in t.stdout_now().split("\n")[:-1]]
+    tcltest.wait_until(lambda: times(), 10, "a first snapshot\n%s" % t.stderr_now())
+    first, now = times()[0], time.time()
+    assert t.t_ready - 1.1 - tcltest.CLOCK_SLACK <= first <= now + tcltest.CLOCK_SLACK, (
+        first, t.t_ready, now)
+    set_shift(STEP)
+    t_set = time.time()
+    tcltest.wait_until(lambda: times()[-1] > t_set + STEP / 2, 5,
+                       "a snapshot an hour ahead\n%s" % t.stdout_now())
+    last, now = times()[-1], time.time()
+    assert t_set + STEP - tcltest.CLOCK_SLACK <= last <= now + STEP + tcltest.CLOCK_SLACK, (
+        last - STEP, t_set, now)
+    assert t.stop().rc == 0
