@@ -189,11 +189,13 @@ static const char *option_text(char **argv)
 
 /* getopt_long's '?' came from a long option: optopt is 0 (unknown or
  * ambiguous) or a known option's value (a flag given "=VALUE"); an unknown
- * short option leaves its own letter, which no option has.
+ * short option leaves its own character, which no option has (':' is
+ * in short_options only as punctuation).
  */
 static bool is_long_option_error(void)
 {
-	return optopt == 0 || optopt >= 0x100 || strchr(short_options + 1, optopt);
+	return optopt == 0 || optopt >= 0x100 ||
+	       (optopt != ':' && strchr(short_options + 1, optopt));
 }
 
 /* What was wrong with a long option, named as typed ("--js=1"), since

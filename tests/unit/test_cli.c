@@ -502,6 +502,9 @@ static void test_long_option_errors_named_as_typed(void **state)
 	/* a short option after a long one is named by itself */
 	assert_usage(PARSE("--json", "-Zt"), MSG("unknown option '-Z'"));
 	assert_usage(PARSE("--json", "-tZ"), MSG("unknown option '-Z'"));
+	/* ':' only marks the letters that take a value (found by fuzzing) */
+	assert_usage(PARSE("--json", "-v:"), MSG("unknown option '-:'"));
+	assert_usage(PARSE("-:"), MSG("unknown option '-:'"));
 }
 
 /* exact names win over longer ones, unique prefixes still work */
