@@ -50,7 +50,7 @@ def test_record_time_follows_a_stepped_wall_clock(tracer, listeners, agent, cloc
     tried = [(a.connect(4, "127.0.0.1", lst.port), 0)]
     for shift in (STEP, 0):
         set_shift(shift)
-        time.sleep(1.3)     # the tool reads the clocks again once a second
+        time.sleep(2.2)     # the tool reads the clocks again once a second
         tried.append((a.connect(4, "127.0.0.1", lst.port), shift))
     res = t.stop()
     assert res.rc == 0, res
@@ -75,7 +75,7 @@ def test_top_snapshot_time_follows_a_stepped_wall_clock(tracer, clockshift):
         first, t.t_ready, now)
     set_shift(STEP)
     t_set = time.time()
-    tcltest.wait_until(lambda: times()[-1] > t_set + STEP / 2, 5,
+    tcltest.wait_until(lambda: times()[-1] > t_set + STEP / 2, 10,
                        "a snapshot an hour ahead\n%s" % t.stdout_now())
     last, now = times()[-1], time.time()
     assert t_set + STEP - tcltest.CLOCK_SLACK <= last <= now + STEP + tcltest.CLOCK_SLACK, (
