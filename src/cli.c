@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "strbuf.h"
 
 #ifndef TCL_VERSION
 #define TCL_VERSION "0.1.0"
@@ -34,6 +35,7 @@ static const char usage_text[] =
 "  -p, --pid=PID          only this process (all its threads)\n"
 "  -u, --uid=UID          only this user (number or name)\n"
 "  -P, --port=PORTS       only these destination ports: 80,443,8000-8100\n"
+"                         (repeat to add: -P 80 -P 443)\n"
 "  -n, --comm=NAME        only this command name (exact, as in ps -o comm)\n"
 "  -4, --ipv4             only IPv4\n"
 "  -6, --ipv6             only IPv6 (including IPv4-mapped ::ffff:a.b.c.d)\n"
@@ -185,11 +187,58 @@ static const char *option_text(char **argv)
 	return argv[optind - 1];
 }
 
+/* getopt_long's '?' came from a long option: optopt is 0 (unknown or
+ * ambiguous) or a known option's value (a flag given "=VALUE"); an unknown
+ * short option leaves its own character, which no option has (':' is
+ * in short_options only as punctuation).
+ */
+static bool is_long_option_error(void)
+{
+	return optopt == 0 || optopt >= 0x100 ||
+	       (optopt != ':' && strchr(short_options + 1, optopt));
+}
+
+/* What was wrong with a long option, named as typed ("--js=1"), since
+ * getopt_long tells only its short letter or nothing.
+ */
+static enum cli_status long_option_error(const char *text)
+{
+	const char *name = text + 2;
+	size_t len = strcspn(name, "=");
+	const struct option *hit = NULL;
+	char list[512];
+	struct strbuf sb;
+	int matches = 0;
+
+	sb_init(&sb, list, sizeof(list));
+	for (const struct option *o = long_options; o->name && len; o++) {
+		if (strncmp(o->name, name, len) != 0)
+			continue;
+		if (!o->name[len]) {	/* an exact name is never ambiguous */
+			hit = o;
+			matches = 1;
+			break;
+		}
+		hit = o;
+		sb_str(&sb, matches++ ? ", --" : "--");
+		sb_str(&sb, o->name);
+	}
+	if (matches > 1)
+		return usage_error("option '--%.*s' is ambiguous: %.*s", (int)len, name,
+				   (int)sb.len, list);
+	if (matches && name[len] == '=' && hit->has_arg == no_argument) {
+		if (hit->name[len])
+			return usage_error("option '--%.*s' (--%s) takes no value", (int)len,
+					   name, hit->name);
+		return usage_error("option '--%s' takes no value", hit->name);
+	}
+	return usage_error("unknown option '%s'", text);
+}
+
 static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 {
 	unsigned long long v;
 	__u32 v32;
-	char why[128];
 
 	switch (opt) {
 	case 'b':
@@ -207,11 +256,18 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 			return usage_error("invalid UID '%s': a number or an existing user name", optarg);
 		cfg->uid_set = true;
 		break;
-	case 'P':
-		if (parse_ports(optarg, cfg->ports, why, sizeof(why)))
+	case 'P': {
+		__u64 more[TCL_PORT_WORDS];
+		char why[128];
+
+		if (parse_ports(optarg, more, why, sizeof(why)))
 			return usage_error("invalid --port: %s", why);
+		/* repeated -P adds ports, as "-P 80,443" would */
+		for (unsigned int i = 0; i < TCL_PORT_WORDS; i++)
+			cfg->ports[i] |= more[i];
 		cfg->ports_set = true;
 		break;
+	}
 	case 'n':
 		if (!*optarg || strlen(optarg) >= TCL_COMM_LEN)
 			return usage_error("invalid command name '%s': 1 to 15 characters, as the kernel keeps them", optarg);
@@ -277,6 +333,8 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 			return usage_error("option '-%c' needs a value", optopt);
 		return usage_error("option '%s' needs a value", option_text(argv));
 	default:
+		if (is_long_option_error())
+			return long_option_error(option_text(argv));
 		if (optopt >= 0x20 && optopt < 0x7f)
 			return usage_error("unknown option '-%c'", optopt);
 		return usage_error("unknown option '%s'", option_text(argv));

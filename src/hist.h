@@ -17,7 +17,7 @@ struct latency_hist {
 	__u64 count;
 	__u64 sum;
 	__u64 max;
-	__u32 buckets[HIST_BUCKETS];
+	__u64 buckets[HIST_BUCKETS];	/* 64-bit like count: no wrap in a long run */
 };
 
 unsigned int hist_index(__u64 v);

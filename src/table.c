@@ -64,9 +64,14 @@ void table_free(struct table *t)
 	t->slots = NULL;
 }
 
+static size_t home(const struct table *t, const void *key)
+{
+	return hash(key, t->key_size) & (t->cap - 1);
+}
+
 static unsigned char *find(const struct table *t, const void *key)
 {
-	size_t i = hash(key, t->key_size) & (t->cap - 1);
+	size_t i = home(t, key);
 
 	for (;; i = (i + 1) & (t->cap - 1)) {
 		unsigned char *s = slot(t, i);
@@ -113,6 +118,49 @@ void *table_upsert(struct table *t, const void *key)
 	memcpy(s, key, t->key_size);
 	t->len++;
 	return s + t->val_off;
+}
+
+void *table_find(const struct table *t, const void *key)
+{
+	unsigned char *s = find(t, key);
+
+	return *used(t, s) ? s + t->val_off : NULL;
+}
+
+/* k lies in the cyclic range (i, j] */
+static bool cyclic_between(size_t i, size_t k, size_t j)
+{
+	return i <= j ? i < k && k <= j : i < k || k <= j;
+}
+
+void table_remove_at(struct table *t, size_t i)
+{
+	size_t j = i;
+
+	/* move back each later key of the run that slot i now cuts off from
+	 * its home; the run ends at an empty slot (the load stays under 3/4)
+	 */
+	for (;;) {
+		j = (j + 1) & (t->cap - 1);
+		if (!*used(t, slot(t, j)))
+			break;
+		if (!cyclic_between(i, home(t, slot(t, j)), j)) {
+			memcpy(slot(t, i), slot(t, j), t->slot_size);
+			i = j;
+		}
+	}
+	memset(slot(t, i), 0, t->slot_size);	/* a new key's value starts zeroed */
+	t->len--;
+}
+
+bool table_remove(struct table *t, const void *key)
+{
+	unsigned char *s = find(t, key);
+
+	if (!*used(t, s))
+		return false;
+	table_remove_at(t, (size_t)(s - t->slots) / t->slot_size);
+	return true;
 }
 
 const void *table_key_at(const struct table *t, size_t i)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -11,6 +11,7 @@
 #include "format.h"
 #include "names.h"
 #include "sockdiag.h"
+#include "table.h"
 #include "top.h"
 
 /* A row that sock_diag listed once and then missed in this many dumps in
@@ -22,7 +23,7 @@
 enum { W_COMM = 16, W_PID = 7, W_ADDR = 21, W_AGE = 8, W_BYTES = 12 };
 
 struct top_row {
-	__u64 conn_id;		/* 0: a free slot */
+	__u64 conn_id;		/* also the table's key */
 	__u64 opened_ns;	/* the record's ts_ns */
 	union tcl_addr saddr;
 	union tcl_addr daddr;
@@ -40,9 +41,7 @@ struct top_row {
 
 struct top {
 	struct top_opts o;
-	struct top_row *slots;	/* open addressing by conn_id */
-	size_t cap;		/* a power of two */
-	size_t len;
+	struct table rows;	/* conn_id -> struct top_row */
 	struct sockdiag diag;
 	int diag_err;		/* of the last dump, 0 if it worked */
 	bool warned;		/* about a failed dump or allocation */
@@ -53,64 +52,10 @@ struct top {
 
 /* ---- the set of open connections ---- */
 
-static size_t home_of(const struct top *t, __u64 id)
+/* The row in slot i of the table, or NULL; i < t->rows.cap. */
+static struct top_row *row_at(const struct top *t, size_t i)
 {
-	id *= 0x9e3779b97f4a7c15ULL;	/* conn_ids are sequential: spread them */
-	return (id ^ id >> 32) & (t->cap - 1);
-}
-
-static size_t slot_of(const struct top *t, __u64 id)
-{
-	size_t i = home_of(t, id);
-
-	while (t->slots[i].conn_id && t->slots[i].conn_id != id)
-		i = (i + 1) & (t->cap - 1);
-	return i;
-}
-
-static int grow(struct top *t)
-{
-	struct top_row *old = t->slots;
-	size_t old_cap = t->cap;
-
-	t->cap = old_cap ? old_cap * 2 : 64;
-	t->slots = calloc(t->cap, sizeof(*t->slots));
-	if (!t->slots) {
-		t->slots = old;
-		t->cap = old_cap;
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].conn_id)
-			t->slots[slot_of(t, old[i].conn_id)] = old[i];
-	free(old);
-	return 0;
-}
-
-/* k lies in the cyclic range (i, j] */
-static bool cyclic_between(size_t i, size_t k, size_t j)
-{
-	return i <= j ? i < k && k <= j : i < k || k <= j;
-}
-
-/* Empty slot i, moving later rows of its run back so that every row
- * stays reachable from its home slot without tombstones.
- */
-static void remove_at(struct top *t, size_t i)
-{
-	size_t j = i;
-
-	for (;;) {
-		j = (j + 1) & (t->cap - 1);
-		if (!t->slots[j].conn_id)
-			break;
-		if (!cyclic_between(i, home_of(t, t->slots[j].conn_id), j)) {
-			t->slots[i] = t->slots[j];
-			i = j;
-		}
-	}
-	t->slots[i].conn_id = 0;
-	t->len--;
+	return table_val_at(&t->rows, i);
 }
 
 static void warn_once(struct top *t, const char *what)
@@ -123,16 +68,12 @@ static void warn_once(struct top *t, const char *what)
 
 static void add_row(struct top *t, const struct tcl_event *ev)
 {
-	struct top_row *r;
+	struct top_row *r = table_upsert(&t->rows, &ev->conn_id);
 
-	/* keep the load under 1/2: linear probing stays short */
-	if ((t->len + 1) * 2 > t->cap && grow(t)) {
+	if (!r) {
 		warn_once(t, "out of memory: connections are missing from the table");
 		return;
 	}
-	r = &t->slots[slot_of(t, ev->conn_id)];
-	if (!r->conn_id)
-		t->len++;
 	*r = (struct top_row){
 		.conn_id = ev->conn_id,
 		.opened_ns = ev->ts_ns,
@@ -157,22 +98,17 @@ static bool opens_row(const struct tcl_event *ev)
 
 void top_on_event(struct top *t, const struct tcl_event *ev)
 {
-	size_t i;
-
 	if (!ev->conn_id)
 		return;
-	if (opens_row(ev)) {
+	if (opens_row(ev))
 		add_row(t, ev);
-	} else if (ev->kind == TCL_KIND_CLOSE && t->cap) {
-		i = slot_of(t, ev->conn_id);
-		if (t->slots[i].conn_id)
-			remove_at(t, i);
-	}
+	else if (ev->kind == TCL_KIND_CLOSE)
+		table_remove(&t->rows, &ev->conn_id);
 }
 
 size_t top_count(const struct top *t)
 {
-	return t->len;
+	return t->rows.len;
 }
 
 /* ---- live counters ---- */
@@ -196,18 +132,20 @@ static void take_live(struct top_row *r, struct sockdiag *live)
 
 void top_update(struct top *t, struct sockdiag *live)
 {
-	for (size_t i = 0; i < t->cap; i++) {
-		if (!t->slots[i].conn_id)
-			continue;
-		if (live)
-			take_live(&t->slots[i], live);
-		else
-			t->slots[i].live = false;
+	for (size_t i = 0; i < t->rows.cap; i++) {
+		struct top_row *r = row_at(t, i);
+
+		if (r && live)
+			take_live(r, live);
+		else if (r)
+			r->live = false;
 	}
 	/* a removal can pull a later row into slot i: look at i again */
-	for (size_t i = 0; i < t->cap;) {
-		if (t->slots[i].conn_id && t->slots[i].misses >= MISSES_GONE)
-			remove_at(t, i);
+	for (size_t i = 0; i < t->rows.cap;) {
+		const struct top_row *r = row_at(t, i);
+
+		if (r && r->misses >= MISSES_GONE)
+			table_remove_at(&t->rows, i);
 		else
 			i++;
 	}
@@ -271,7 +209,7 @@ static void endpoint(char *out, __u8 ip, const union tcl_addr *a, __u16 port)
  */
 static struct view *sorted_views(struct top *t, size_t *n, size_t *width)
 {
-	struct view *v = calloc(t->len + 1, sizeof(*v));
+	struct view *v = calloc(t->rows.len + 1, sizeof(*v));
 
 	*n = 0;
 	*width = W_ADDR;
@@ -279,10 +217,10 @@ static struct view *sorted_views(struct top *t, size_t *n, size_t *width)
 		warn_once(t, "out of memory: no table");
 		return NULL;
 	}
-	for (size_t i = 0; i < t->cap; i++) {
-		const struct top_row *r = &t->slots[i];
+	for (size_t i = 0; i < t->rows.cap; i++) {
+		const struct top_row *r = row_at(t, i);
 
-		if (!r->conn_id)
+		if (!r)
 			continue;
 		v[*n].r = r;
 		endpoint(v[*n].local, r->ip, &r->saddr, r->sport);
@@ -587,6 +525,10 @@ struct top *top_new(const struct top_opts *o)
 
 	if (!t)
 		return NULL;
+	if (table_init(&t->rows, sizeof(__u64), sizeof(struct top_row), SIZE_MAX)) {
+		free(t);
+		return NULL;
+	}
 	t->o = *o;
 	sockdiag_init(&t->diag);
 	if (o->terminal) {
@@ -639,6 +581,11 @@ void top_free(struct top *t)
 		return;
 	top_restore_terminal(t);
 	sockdiag_free(&t->diag);
-	free(t->slots);
+	table_free(&t->rows);
 	free(t);
+}
+
+void top_set_mono_to_real(struct top *t, __s64 mono_to_real_ns)
+{
+	t->o.mono_to_real_ns = mono_to_real_ns;
 }

@@ -20,6 +20,8 @@ struct top_opts {
 
 struct top *top_new(const struct top_opts *o);
 void top_free(struct top *t);
+/* The wall clock was read again: times from now on use this offset. */
+void top_set_mono_to_real(struct top *t, __s64 mono_to_real_ns);
 /* Feed every record: established connects and accepts open a row, close
  * records remove it; anything else is ignored.
  */

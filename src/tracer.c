@@ -13,6 +13,7 @@
 #include "privs.h"
 #include "records.h"
 #include "tracer.h"
+#include "wallclock.h"
 #include "tcpconnlog.skel.h"
 
 #define POLL_MS			100
@@ -25,6 +26,7 @@ struct session {
 	struct tcpconnlog_bpf *skel;
 	struct records rec;
 	__u64 next_top_ns;
+	__u64 next_clock_ns;	/* when to read the wall clock again */
 	__u64 lost_reported;
 	__u64 last_warning_ns;
 	bool output_closed;	/* stdout went away: stop quietly */
@@ -254,24 +256,34 @@ static void finish(struct session *s)
 /* Wall-clock time minus the monotonic clock BPF stamps records with. The
  * two clocks cannot be read at once, and a preemption between the reads
  * (milliseconds on a busy or emulated machine) would shift every record's
- * time: take the real-time read bracketed most tightly by two monotonic
- * ones, against their midpoint.
+ * time: several tries, the tightest one wins (wallclock_offset()).
  */
 static __s64 mono_to_real_offset(void)
 {
-	__u64 best_gap = ~0ULL;
-	__s64 best = 0;
+	struct clock_pair p[8];
 
 	for (int i = 0; i < 8; i++) {
-		__u64 before = now_ns(CLOCK_MONOTONIC), real = now_ns(CLOCK_REALTIME);
-		__u64 after = now_ns(CLOCK_MONOTONIC);
-
-		if (after - before < best_gap) {
-			best_gap = after - before;
-			best = (__s64)(real - (before + (after - before) / 2));
-		}
+		p[i].mono_before = now_ns(CLOCK_MONOTONIC);
+		p[i].real = now_ns(CLOCK_REALTIME);
+		p[i].mono_after = now_ns(CLOCK_MONOTONIC);
 	}
-	return best;
+	return wallclock_offset(p, 8);
+}
+
+/* The wall clock steps (NTP, settimeofday, a resume from suspend) while
+ * the monotonic one does not: take the offset again once a second, so
+ * records are printed with the wall clock as it is now.
+ */
+static void refresh_wall_clock(struct session *s)
+{
+	__u64 now = now_ns(CLOCK_MONOTONIC);
+
+	if (now < s->next_clock_ns)
+		return;
+	s->next_clock_ns = now + WALLCLOCK_REFRESH_NS;
+	s->rec.fmt.mono_to_real_ns = mono_to_real_offset();
+	if (s->rec.top)
+		top_set_mono_to_real(s->rec.top, s->rec.fmt.mono_to_real_ns);
 }
 
 static void init_format(struct session *s)
@@ -291,6 +303,7 @@ static void init_format(struct session *s)
 		.start_ns = mono,
 		.mono_to_real_ns = mono_to_real_offset(),
 	};
+	s->next_clock_ns = mono + WALLCLOCK_REFRESH_NS;
 }
 
 static void print_header(struct session *s)
@@ -427,6 +440,7 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 
 	while (!should_stop(&s, deadline)) {
 		wait_for_batch(wake_fd);
+		refresh_wall_clock(&s);
 		err = ring_buffer__consume(rb);
 		if (err < 0) {
 			fprintf(stderr, "tcpconnlog: reading the ring buffer: %s\n", strerror(-err));

@@ -39,6 +39,23 @@ def test_bad_usage_is_one_line_and_status_2(args, names):
         assert name in lines[0], (name, r.stderr)
 
 
+# long options wrong in form: the exact line, naming the option as typed
+OPTION_ERRORS = [
+    (["--json=1"], "option '--json' takes no value"),
+    (["--lifecycle=yes"], "option '--lifecycle' takes no value"),
+    (["--js=1"], "option '--js' (--json) takes no value"),
+    (["--t"], "option '--t' is ambiguous: --timestamp, --time, --top"),
+    (["--bogus=1"], "unknown option '--bogus=1'"),
+]
+
+
+@pytest.mark.parametrize("args,line", OPTION_ERRORS, ids=[" ".join(a) for a, _ in OPTION_ERRORS])
+def test_option_error_names_the_option_as_typed(args, line):
+    r = tcltest.run_tool(*args)
+    assert (r.returncode, r.stdout) == (2, ""), r
+    assert r.stderr == "tcpconnlog: %s (see tcpconnlog --help)\n" % line, r.stderr
+
+
 def test_help_documents_every_flag():
     r = tcltest.run_tool("-h")
     assert r.returncode == 0 and r.stderr == ""

@@ -3,14 +3,18 @@
 package libbpf-tools) on one workload: both must see the same attempts.
 
 Needs kprobes, so it runs in the VM stage (pytest -m crosscheck), once per
-kernel. Where the two disagree, the test says which one is wrong and why:
-tcpconnect reports only connect calls that returned 0, and reports an
-IPv4-mapped destination as the IPv4 address of the kernel's inner
-tcp_v4_connect call; the workload includes both cases on purpose.
+kernel. What we print is held to the client's own truth. tcpconnect is only
+compared: it reports only connect calls that returned 0, names an
+IPv4-mapped destination by the IPv4 address of the kernel's inner
+tcp_v4_connect call, and misses returns of its own kretprobes (seen on
+5.10: one IPv6 connect of eight). Where it differs beyond that, the test
+says so as a warning and does not fail: its misses are not ours.
 """
+import collections
 import subprocess
 import tempfile
 import time
+import warnings
 
 import pytest
 
@@ -78,14 +82,18 @@ def test_same_attempts_as_libbpf_tools_tcpconnect(net, agent):
                   if r["pid"] == a.pid)
     client = sorted((c["pid"], tcltest.canon(c["host"]), c["port"]) for c in done)
     assert mine == client, "tcpconnlog missed or invented attempts:\n%s" % res
-    # tcpconnect drops connect calls that failed (ret != 0) and names a
-    # mapped destination by its IPv4 address: everything else must agree
-    expect_theirs = sorted((c["pid"], unmapped(tcltest.canon(c["host"])), c["port"])
-                           for c in ok_calls)
-    assert theirs == expect_theirs, (
-        "tcpconnect disagrees beyond its known gaps:\n theirs %s\n expected %s"
-        % (theirs, expect_theirs))
-    dropped = sorted(set(mine) - {(p, d, port) for p, d, port in theirs}
-                     - {(c["pid"], tcltest.canon(c["host"]), c["port"]) for c in ok_calls})
-    assert dropped == sorted({(c["pid"], tcltest.canon(c["host"]), c["port"])
-                              for c in failed_calls}), dropped
+    # everything tcpconnect saw, we saw too (a mapped destination named by
+    # its IPv4 address)
+    ours_as_theirs = collections.Counter((p, unmapped(d), port) for p, d, port in mine)
+    assert not collections.Counter(theirs) - ours_as_theirs, (
+        "tcpconnect saw attempts that tcpconnlog did not:\n theirs %s\n ours %s"
+        % (theirs, mine))
+    # tcpconnect drops connect calls that failed (ret != 0): what else it
+    # lacks is its own miss, reported, not failed on
+    expect_theirs = collections.Counter(
+        (c["pid"], unmapped(tcltest.canon(c["host"])), c["port"]) for c in ok_calls)
+    peer_missed = sorted((expect_theirs - collections.Counter(theirs)).elements())
+    peer_extra = sorted((collections.Counter(theirs) - expect_theirs).elements())
+    if peer_missed or peer_extra:
+        warnings.warn("libbpf-tools tcpconnect differs from the client's truth: "
+                      "missed %s, reported failed calls %s" % (peer_missed, peer_extra))

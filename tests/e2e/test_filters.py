@@ -74,6 +74,19 @@ def test_ports_list_and_range(tracer, agent):
     assert_absent(res, [tried[base + 1], tried[base + 4]])
 
 
+def test_port_repeated_adds(tracer, listeners, agent):
+    """-P a -P b watches both ports (a second -P once replaced the first)."""
+    a_lst, b_lst, c_lst = (listeners.one("127.0.0.1") for _ in range(3))
+    a = agent()
+    t = tracer("-P", a_lst.port, "-P", b_lst.port, "-p", a.pid)
+    tried = {l.port: a.connect(4, "127.0.0.1", l.port) for l in (a_lst, b_lst, c_lst)}
+    res = t.stop()
+    assert sorted(r["dport"] for r in res.connects) == sorted([a_lst.port, b_lst.port]), res
+    assert_printed_once(res, [tried[a_lst.port], tried[b_lst.port]], "established",
+                        "127.0.0.1")
+    assert_absent(res, [tried[c_lst.port]])
+
+
 def test_comm(tracer, agent):
     port = tcltest.free_port()
     named, other = agent(comm="tclfiltered"), agent(comm="tclfilteredx")

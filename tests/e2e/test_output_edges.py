@@ -115,7 +115,7 @@ def check_round(rc, out, err, sports, sig):
 
 
 # the output path is user space, the same whatever backend fed it: the VM
-# stage runs it once per kernel (auto pass), not once per backend
+# stage runs it once per kernel (fentry pass), not once per backend
 @pytest.mark.view
 def test_signal_while_stdout_blocked_loses_nothing(tmp_path):
     listener = tcltest.Listener("127.0.0.1", keep=False, backlog=4096)

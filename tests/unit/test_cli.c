@@ -277,6 +277,26 @@ static void test_ports(void **state)
 	assert_false(port_in_set(cfg.ports, 80));
 }
 
+/* -P adds to the set: "-P 80 -P 443" watches both, like "-P 80,443" */
+static void test_ports_repeated_add_up(void **state)
+{
+	(void)state;
+	assert_run(PARSE("-P", "80", "-P", "443"));
+	assert_true(cfg.ports_set);
+	assert_true(port_in_set(cfg.ports, 80));
+	assert_true(port_in_set(cfg.ports, 443));
+	assert_false(port_in_set(cfg.ports, 81));
+	assert_run(PARSE("-P", "8000-8001", "--port=22", "-P", "8000"));
+	assert_true(port_in_set(cfg.ports, 8000));
+	assert_true(port_in_set(cfg.ports, 8001));
+	assert_true(port_in_set(cfg.ports, 22));
+	assert_false(port_in_set(cfg.ports, 8002));
+	assert_false(port_in_set(cfg.ports, 80));
+	/* a bad list after a good one is still refused */
+	assert_usage(PARSE("-P", "80", "-P", "0"),
+		     MSG("invalid --port: '0' is not a port (1-65535) or range of ports"));
+}
+
 static void test_ports_bad_values(void **state)
 {
 	(void)state;
@@ -461,6 +481,48 @@ static void test_unknown_options(void **state)
 	assert_usage(PARSE("-tZ"), MSG("unknown option '-Z'"));
 }
 
+/* getopt_long reports a value given to a flag as the flag's short letter
+ * and an ambiguous prefix as unknown: the messages name what was typed.
+ */
+static void test_long_option_errors_named_as_typed(void **state)
+{
+	(void)state;
+	assert_usage(PARSE("--json=1"), MSG("option '--json' takes no value"));
+	assert_usage(PARSE("--lifecycle=yes"), MSG("option '--lifecycle' takes no value"));
+	assert_usage(PARSE("--check=1"), MSG("option '--check' takes no value"));
+	assert_usage(PARSE("--json="), MSG("option '--json' takes no value"));
+	assert_usage(PARSE("--js=1"), MSG("option '--js' (--json) takes no value"));
+	assert_usage(PARSE("-t", "--no-summary=0"),
+		     MSG("option '--no-summary' takes no value"));
+	assert_usage(PARSE("--t"),
+		     MSG("option '--t' is ambiguous: --timestamp, --time, --top"));
+	assert_usage(PARSE("--ti=3"), MSG("option '--ti' is ambiguous: --timestamp, --time"));
+	assert_usage(PARSE("--no"),
+		     MSG("option '--no' is ambiguous: --no-summary, --no-drop-privileges"));
+	/* a short option after a long one is named by itself */
+	assert_usage(PARSE("--json", "-Zt"), MSG("unknown option '-Z'"));
+	assert_usage(PARSE("--json", "-tZ"), MSG("unknown option '-Z'"));
+	/* ':' only marks the letters that take a value (found by fuzzing) */
+	assert_usage(PARSE("--json", "-v:"), MSG("unknown option '-:'"));
+	assert_usage(PARSE("-:"), MSG("unknown option '-:'"));
+}
+
+/* exact names win over longer ones, unique prefixes still work */
+static void test_long_option_prefixes(void **state)
+{
+	(void)state;
+	assert_run(PARSE("--time"));
+	assert_true(cfg.wallclock);
+	assert_false(cfg.timestamp);
+	assert_run(PARSE("--top"));
+	assert_true(cfg.top_interval_s == 1);
+	assert_run(PARSE("--lif", "--js"));
+	assert_true(cfg.lifecycle);
+	assert_true(cfg.json);
+	assert_run(PARSE("--times"));
+	assert_true(cfg.timestamp);
+}
+
 static void test_missing_values(void **state)
 {
 	(void)state;
@@ -586,6 +648,7 @@ int main(void)
 		cmocka_unit_test(test_user_to_run_as),
 		cmocka_unit_test(test_user_bad_values),
 		cmocka_unit_test(test_ports),
+		cmocka_unit_test(test_ports_repeated_add_up),
 		cmocka_unit_test(test_ports_bad_values),
 		cmocka_unit_test(test_comm),
 		cmocka_unit_test(test_comm_bad_values),
@@ -600,6 +663,8 @@ int main(void)
 		cmocka_unit_test(test_ringbuf_size_bad_values),
 		cmocka_unit_test(test_immediate_excludes_failed_and_count),
 		cmocka_unit_test(test_unknown_options),
+		cmocka_unit_test(test_long_option_errors_named_as_typed),
+		cmocka_unit_test(test_long_option_prefixes),
 		cmocka_unit_test(test_missing_values),
 		cmocka_unit_test(test_extra_arguments),
 		cmocka_unit_test(test_first_error_wins),

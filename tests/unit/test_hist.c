@@ -111,6 +111,36 @@ static void test_add_counts(void **state)
 	assert_int_equal(h.buckets[hist_index(1000)], 1);
 }
 
+/* A bucket past 2^32 samples (a day at 50k connects/s into one bucket):
+ * hist_add counts one at a time, so the test adds the bulk directly.
+ */
+static void test_bucket_beyond_32_bits(void **state)
+{
+	const __u64 bulk = (1ULL << 32) + 3;
+	struct latency_hist h = {};
+	unsigned int fast = hist_index(10), slow = hist_index(1000);
+
+	(void)state;
+	hist_add(&h, 10);
+	hist_add(&h, 1000);
+	h.buckets[fast] += bulk;
+	h.count += bulk;
+	h.sum += bulk * 10;
+	assert_true(h.buckets[fast] == bulk + 1);
+	assert_true(h.buckets[slow] == 1);
+	/* all but one sample are 10: every percentile below 1 is 10 */
+	assert_true(hist_percentile(&h, 0.50) == 10);
+	assert_true(hist_percentile(&h, 0.99) == 10);
+	assert_true(hist_percentile(&h, 1.0) == 1000);
+
+	/* as many slow ones: the median stays fast, P99 is slow */
+	h.buckets[slow] += bulk;
+	h.count += bulk;
+	assert_true(h.buckets[slow] == bulk + 1);
+	assert_true(hist_percentile(&h, 0.50) == 10);
+	assert_true(hist_percentile(&h, 0.99) == 1000);
+}
+
 static void test_percentile_empty(void **state)
 {
 	struct latency_hist h = {};
@@ -361,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_index_sweep),
 		cmocka_unit_test(test_buckets_contiguous_and_narrow),
 		cmocka_unit_test(test_add_counts),
+		cmocka_unit_test(test_bucket_beyond_32_bits),
 		cmocka_unit_test(test_percentile_empty),
 		cmocka_unit_test(test_percentile_single),
 		cmocka_unit_test(test_percentile_1_to_100),
