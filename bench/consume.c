@@ -131,7 +131,7 @@ int main(int argc, char **argv)
 		else
 			records_take(&r, &evs[i % DISTINCT]);
 	}
-	fflush(stdout);
+	output_flush(&r.out);
 	t1 = now_s();
 	records_free(&r);
 	fprintf(stderr, "{\"mode\":\"%s\",\"events\":%llu,\"seconds\":%.6f,\"per_second\":%.1f}\n",

@@ -50,10 +50,13 @@ static int by_bytes_desc(const void *a, const void *b)
 
 static void print_row(FILE *out, const char *comm, const struct conn_totals *t)
 {
-	char name[TCL_COMM_LEN + 1];
+	char name[COMM_PRINTABLE_SIZE];
 
-	fprintf(out, "%-16s %8llu %14llu %14llu", *comm ? comm_printable(comm, name, sizeof(name))
-							: "[unknown]",
+	if (*comm)
+		comm_printable(comm, name, sizeof(name));
+	else
+		strcpy(name, "[unknown]");
+	fprintf(out, "%-*s %8llu %14llu %14llu", text_pad(name, 16), name,
 		(unsigned long long)t->closed, (unsigned long long)t->bytes_sent,
 		(unsigned long long)t->bytes_received);
 	hist_print_ms(out, &t->duration_ns);

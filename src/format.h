@@ -8,6 +8,54 @@
 #include "strbuf.h"
 #include "tcpconnlog.h"
 
+/* The longest line a record can make, from the widest form of each part.
+ * The unit tests format records with every part at its widest and check
+ * that they fit.
+ */
+enum {
+	TCL_U32_CHARS = 10,
+	TCL_U64_CHARS = 20,
+	TCL_MILLI_CHARS = TCL_U64_CHARS - 3 + 4,	/* a u64 of thousandths: n.ddd */
+	TCL_ADDR_CHARS = 45,		/* ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255 */
+	TCL_PORT_CHARS = 5,
+	TCL_TIME_CHARS = 27,		/* 2026-11-23T09:00:00.123456Z */
+	TCL_CLOCK_CHARS = 8,		/* 09:00:00 */
+	TCL_WORD_CHARS = 21,		/* a name: error:ENOTRECOVERABLE, established, ... */
+	TCL_COMM_TEXT_CHARS = 4 * TCL_COMM_LEN,	/* every byte as \xHH */
+	TCL_COMM_JSON_CHARS = 6 * TCL_COMM_LEN,	/* every byte as \u00XX */
+	/* JSON: head, connect and close fields all at once (a superset of
+	 * any record), each with its key, quotes, colon and comma in 20
+	 * bytes, plus the braces and the newline
+	 */
+	TCL_JSON_FIELDS = 12 + 4 + 10,
+	TCL_JSON_KEY_CHARS = 20,
+	TCL_JSON_LINE_MAX = TCL_JSON_FIELDS * TCL_JSON_KEY_CHARS + 3 +
+		/* event time id pid tid uid comm ip saddr sport daddr dport */
+		TCL_WORD_CHARS + TCL_TIME_CHARS + TCL_U64_CHARS + 3 * TCL_U32_CHARS +
+		TCL_COMM_JSON_CHARS + 1 + 2 * (TCL_ADDR_CHARS + TCL_PORT_CHARS) +
+		/* result errno latency_us call_us */
+		2 * TCL_WORD_CHARS + 2 * TCL_MILLI_CHARS +
+		/* direction duration_ms bytes_sent bytes_received segs_out segs_in
+		 * srtt_us min_rtt_us retransmits closed_by
+		 */
+		TCL_WORD_CHARS + TCL_MILLI_CHARS + 2 * TCL_U64_CHARS + 5 * TCL_U32_CHARS +
+		TCL_WORD_CHARS,
+	/* text with every column: each value at its widest and a space (the
+	 * last one a newline)
+	 */
+	TCL_TEXT_COLUMNS = 17,
+	TCL_TEXT_LINE_MAX = TCL_TEXT_COLUMNS +
+		/* TIME(s) TIME UID EVENT PID COMM IP */
+		TCL_MILLI_CHARS + TCL_CLOCK_CHARS + TCL_U32_CHARS + TCL_WORD_CHARS +
+		TCL_U32_CHARS + TCL_COMM_TEXT_CHARS + 1 +
+		/* SADDR LPORT DADDR DPORT RESULT */
+		2 * (TCL_ADDR_CHARS + TCL_PORT_CHARS) + TCL_WORD_CHARS +
+		/* LAT(ms) DUR(ms) TX RX RTT(ms) */
+		3 * TCL_MILLI_CHARS + 2 * TCL_U64_CHARS,
+	TCL_LINE_MAX = TCL_JSON_LINE_MAX > TCL_TEXT_LINE_MAX ? TCL_JSON_LINE_MAX
+							      : TCL_TEXT_LINE_MAX,
+};
+
 struct format_opts {
 	bool timestamp;		/* -t: TIME(s) since start */
 	bool wallclock;		/* -T: local HH:MM:SS */
@@ -20,6 +68,10 @@ struct format_opts {
 	__s64 mono_to_real_ns;	/* add to that clock for wall-clock time */
 };
 
+/* A text column of s padded to width terminal columns (one per code
+ * point), then the space that separates it.
+ */
+void text_column(struct strbuf *sb, const char *s, size_t width);
 void format_text_header(const struct format_opts *o, struct strbuf *sb);
 void format_text_event(const struct format_opts *o, const struct tcl_event *ev,
 		       struct strbuf *sb);
@@ -27,7 +79,9 @@ void format_json_event(const struct format_opts *o, const struct tcl_event *ev,
 		       struct strbuf *sb);
 
 /* JSON string literal of s (at most n bytes, stops at NUL), quotes included.
- * Bytes that are not valid UTF-8 become \u00XX so that output always parses.
+ * Valid UTF-8 passes, except the controls of cp_is_control() (C0, DEL, C1,
+ * bidi, invisible), which become \uXXXX; a byte that is not valid UTF-8
+ * becomes \u00XX (U+00XX in the parsed string), so that output always parses.
  */
 void json_string(struct strbuf *sb, const char *s, size_t n);
 /* ,"ip":..,"saddr":..,"sport":..,"daddr":..,"dport":.. of a JSON object */

@@ -4,30 +4,6 @@
 #include "format.h"
 #include "names.h"
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	unsigned int cp;
-
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
-	if (len > n)
-		return 0;
-	cp = s[0] & (0x7f >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates and values past U+10FFFF are invalid */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 void json_string(struct strbuf *sb, const char *str, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -36,24 +12,36 @@ void json_string(struct strbuf *sb, const char *str, size_t n)
 
 	sb_char(sb, '"');
 	while (i < n && s[i]) {
-		unsigned char c = s[i];
-		size_t seq;
+		unsigned int cp;
+		size_t seq, run = i;
 
-		if (c == '"' || c == '\\') {
-			sb_char(sb, '\\');
-			sb_char(sb, (char)c);
-		} else if (c >= 0x20 && c < 0x7f) {
-			sb_char(sb, (char)c);
-		} else if (c >= 0x80 && (seq = utf8_len(s + i, n - i))) {
-			sb_mem(sb, (const char *)s + i, seq);
-			i += seq;
+		/* the common case first: a run of printable ASCII, as it is */
+		while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' &&
+		       s[run] != '\\')
+			run++;
+		if (run > i) {
+			sb_mem(sb, (const char *)s + i, run - i);
+			i = run;
 			continue;
+		}
+		seq = utf8_decode(s + i, n - i, &cp);
+
+		if (seq && (cp == '"' || cp == '\\')) {
+			sb_char(sb, '\\');
+			sb_char(sb, (char)cp);
+		} else if (seq && !cp_is_control(cp)) {
+			sb_mem(sb, (const char *)s + i, seq);
 		} else {
-			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			/* a control as its code point (all are below U+10000);
+			 * an invalid byte as U+00XX, the byte's value
+			 */
+			unsigned int v = seq ? cp : s[i];
+			char esc[6] = { '\\', 'u', hex[v >> 12], hex[v >> 8 & 15], hex[v >> 4 & 15],
+					hex[v & 15] };
 
 			sb_mem(sb, esc, sizeof(esc));
 		}
-		i++;
+		i += seq ? seq : 1;
 	}
 	sb_char(sb, '"');
 }

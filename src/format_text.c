@@ -39,6 +39,18 @@ void format_text_header(const struct format_opts *o, struct strbuf *sb)
 	sb_str(sb, "RTT(ms)\n");
 }
 
+void text_column(struct strbuf *sb, const char *s, size_t width)
+{
+	size_t w = text_width(s);
+
+	sb_str(sb, s);
+	while (w < width && !sb->overflow) {
+		sb_char(sb, ' ');
+		w++;
+	}
+	sb_char(sb, ' ');
+}
+
 static void wallclock(const struct format_opts *o, __u64 ts_ns, struct strbuf *sb)
 {
 	time_t secs = (time_t)(((__s64)ts_ns + o->mono_to_real_ns) / 1000000000LL);
@@ -145,10 +157,10 @@ void format_text_event(const struct format_opts *o, const struct tcl_event *ev,
 		sb_column(sb, "-", W_PID);
 		sb_column(sb, "-", W_COMM);
 	} else {
-		char comm[TCL_COMM_LEN + 1];
+		char comm[COMM_PRINTABLE_SIZE];
 
 		sb_column_u64(sb, ev->pid, W_PID);
-		sb_column(sb, comm_printable(ev->comm, comm, sizeof(comm)), W_COMM);
+		text_column(sb, comm_printable(ev->comm, comm, sizeof(comm)), W_COMM);
 	}
 	sb_column_u64(sb, ev->ip, W_IP);
 	sb_column(sb, addr_to_str(ev->ip, &ev->saddr, addr), o->addr_width);

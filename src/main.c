@@ -32,7 +32,10 @@ static void on_stop_signal(int sig)
 
 static void install_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_stop_signal };
+	/* a stop request, not an error: a write or a wait it interrupts is
+	 * resumed, and what is still owed to stdout is written (output.c)
+	 */
+	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESTART };
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -67,9 +70,9 @@ int main(int argc, char **argv)
 	}
 	verbose = cfg.verbose;
 	libbpf_set_print(libbpf_print);
-	/* full buffering: lines are flushed when the ring buffer is drained.
-	 * glibc takes the size only with a buffer: without one it used 4 KiB,
-	 * a write(2) every 15 records of a storm.
+	/* --top and -c write with stdio (records have their own buffer,
+	 * output.c): full buffering, flushed with the records. glibc takes
+	 * the size only with a buffer: without one it used 4 KiB.
 	 */
 	/* on failure stdout keeps glibc's buffering: slower, still right */
 	(void)setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "records.h"
 
 int records_init(struct records *r, const struct tcl_config *cfg)
 {
 	memset(r, 0, sizeof(*r));
 	r->cfg = cfg;
+	output_init(&r->out, STDOUT_FILENO);
 	if (stats_init(&r->stats) || connstats_init(&r->conns) || counts_init(&r->counts)) {
 		records_free(r);
 		return -1;
@@ -28,17 +29,16 @@ bool records_limit_reached(const struct records *r)
 
 static void print_record(struct records *r, const struct tcl_event *ev)
 {
-	char line[512];
 	struct strbuf sb;
 
 	if (records_limit_reached(r))
 		return;
-	sb_init(&sb, line, sizeof(line));
+	output_line_begin(&r->out, &sb);
 	if (r->cfg->json)
 		format_json_event(&r->fmt, ev, &sb);
 	else
 		format_text_event(&r->fmt, ev, &sb);
-	fwrite(line, 1, sb.len, stdout);
+	output_line_end(&r->out, &sb);
 	r->printed++;
 }
 

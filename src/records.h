@@ -12,6 +12,7 @@
 #include "connstats.h"
 #include "counts.h"
 #include "format.h"
+#include "output.h"
 #include "stats.h"
 #include "top.h"
 
@@ -23,6 +24,7 @@ struct records {
 	struct counts counts;
 	struct top *top;	/* --top: records feed the table, not stdout */
 	unsigned long long printed;
+	struct output out;	/* stdout; the owner flushes it */
 };
 
 /* 0, or -1 when out of memory. fmt is the caller's to fill. */

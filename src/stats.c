@@ -52,10 +52,10 @@ static int by_attempts_desc(const void *a, const void *b)
 
 static void print_row(FILE *out, const char *comm, const struct comm_stats *c)
 {
-	char name[TCL_COMM_LEN + 1];
+	char name[COMM_PRINTABLE_SIZE];
 
-	fprintf(out, "%-16s %8llu %8llu %8llu %8llu",
-		comm_printable(comm, name, sizeof(name)),
+	comm_printable(comm, name, sizeof(name));
+	fprintf(out, "%-*s %8llu %8llu %8llu %8llu", text_pad(name, 16), name,
 		(unsigned long long)c->attempts, (unsigned long long)c->established,
 		(unsigned long long)c->failed, (unsigned long long)c->pending);
 	hist_print_ms(out, &c->latency_ns);

@@ -257,11 +257,11 @@ static void row_line(struct strbuf *sb, const struct view *v, size_t addr_width,
 {
 	const struct top_row *r = v->r;
 	bool known = !(r->flags & TCL_F_NO_PROCESS);
-	char comm[TCL_COMM_LEN + 1];
+	char comm[COMM_PRINTABLE_SIZE];
 	__u64 age = age_ns(r, now_ns), sent, received;
 	size_t start;
 
-	sb_column(sb, known ? comm_printable(r->comm, comm, sizeof(comm)) : "-", W_COMM);
+	text_column(sb, known ? comm_printable(r->comm, comm, sizeof(comm)) : "-", W_COMM);
 	if (known)
 		sb_column_u64(sb, r->pid, W_PID);
 	else

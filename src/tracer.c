@@ -41,15 +41,22 @@ static __u64 now_ns(clockid_t clock)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* Make what was written visible; note why if stdout is gone. */
+/* Make what was written visible; note why if stdout is gone. --top and
+ * -c write with stdio, before any record line that is still buffered
+ * (the lost line at exit), so stdio goes first.
+ */
 static void flush_output(struct session *s)
 {
-	if (fflush(stdout) == 0)
+	int err = fflush(stdout) ? errno : 0;
+
+	if (!err)
+		err = output_flush(&s->rec.out);
+	if (!err)
 		return;
-	if (errno == EPIPE)
+	if (err == EPIPE)
 		s->output_closed = true;
 	else if (!s->write_errno)
-		s->write_errno = errno;
+		s->write_errno = err;
 }
 
 static int on_ringbuf_record(void *ctx, void *data, size_t len)
@@ -185,10 +192,9 @@ static __u64 map_entries(struct bpf_map *map)
 
 static void print_lost_json(struct session *s, const struct loss_report *loss)
 {
-	char line[160];
 	struct strbuf sb;
 
-	sb_init(&sb, line, sizeof(line));
+	output_line_begin(&s->rec.out, &sb);
 	sb_str(&sb, "{\"event\":\"lost\",\"time\":\"");
 	rfc3339_utc(&sb, (__s64)now_ns(CLOCK_REALTIME));
 	sb_str(&sb, "\",\"lost\":");
@@ -200,7 +206,7 @@ static void print_lost_json(struct session *s, const struct loss_report *loss)
 	sb_str(&sb, ",\"untracked_connections\":");
 	sb_u64(&sb, loss->untracked_conns);
 	sb_str(&sb, "}\n");
-	fwrite(line, 1, sb.len, stdout);
+	output_line_end(&s->rec.out, &sb);
 }
 
 static void finish(struct session *s)
@@ -302,14 +308,13 @@ static void init_format(struct session *s)
 
 static void print_header(struct session *s)
 {
-	char line[256];
 	struct strbuf sb;
 
 	if (s->cfg->json || s->cfg->count)
 		return;
-	sb_init(&sb, line, sizeof(line));
+	output_line_begin(&s->rec.out, &sb);
 	format_text_header(&s->rec.fmt, &sb);
-	fwrite(line, 1, sb.len, stdout);
+	output_line_end(&s->rec.out, &sb);
 }
 
 /* A pipe whose reader went away (tcpconnlog -j | head -1) reports POLLERR
@@ -455,7 +460,8 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	if (!s.output_closed)
 		finish(&s);
 	if (s.write_errno) {
-		fprintf(stderr, "tcpconnlog: writing output: %s\n", strerror(s.write_errno));
+		fprintf(stderr, "tcpconnlog: writing output: %s (%llu lines not written)\n",
+			strerror(s.write_errno), s.rec.out.unwritten);
 		goto cleanup;
 	}
 	status = 0;

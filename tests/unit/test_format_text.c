@@ -16,7 +16,10 @@
 #include <cmocka.h>
 
 #include "format.h"
+#include "names.h"
 #include "tcpconnlog.h"
+#include "hostile_names.h"
+#include "widest.h"
 
 static char hdr[512], line[512];
 
@@ -564,9 +567,14 @@ static void test_comm_15_chars_and_empty(void **state)
 	memcpy(ev.comm, "systemd-resolve", 15);
 	assert_string_equal(line_of(&o, &ev),
 		"4619    systemd-resolve  4  127.0.0.1       127.0.0.1       8080  established           0.275\n");
+	/* an empty name is a placeholder, so that COMM stays one field */
 	memset(ev.comm, 0, sizeof(ev.comm));
 	assert_string_equal(line_of(&o, &ev),
-		"4619                     4  127.0.0.1       127.0.0.1       8080  established           0.275\n");
+		"4619    -                4  127.0.0.1       127.0.0.1       8080  established           0.275\n");
+	/* and a real "-" is told apart from it */
+	strcpy(ev.comm, "-");
+	assert_string_equal(line_of(&o, &ev),
+		"4619    \\x2d             4  127.0.0.1       127.0.0.1       8080  established           0.275\n");
 }
 
 static void test_comm_bytes_after_nul_ignored(void **state)
@@ -586,9 +594,10 @@ static void test_comm_with_spaces_keeps_columns(void **state)
 	struct format_opts o = opts(false, false, false, false, 15);
 	struct tcl_event ev = base_event();
 
+	/* a space would split the field: escaped like a control */
 	strcpy(ev.comm, "Web Content");
 	assert_string_equal(line_of(&o, &ev),
-		"4619    Web Content      4  127.0.0.1       127.0.0.1       8080  established           0.275\n");
+		"4619    Web\\x20Content   4  127.0.0.1       127.0.0.1       8080  established           0.275\n");
 	/* the IP column starts where the header's does */
 	assert_int_equal(strstr(header_of(&o), "IP ") - hdr, 25);
 	assert_int_equal(line[25], '4');
@@ -600,10 +609,10 @@ static void test_comm_non_utf8_bytes_one_per_column(void **state)
 	struct format_opts o = opts(false, false, false, false, 15);
 	struct tcl_event ev = base_event();
 
-	/* invalid UTF-8 passes through byte for byte, padded to 16 bytes */
+	/* invalid UTF-8 is escaped byte for byte, padded to 16 columns */
 	strcpy(ev.comm, "a\xff\xfe" "b");
 	assert_string_equal(line_of(&o, &ev),
-		"4619    a\xff\xfe" "b             4  127.0.0.1       127.0.0.1       8080  established           0.275\n");
+		"4619    a\\xff\\xfeb       4  127.0.0.1       127.0.0.1       8080  established           0.275\n");
 	assert_no_control_bytes(line);
 }
 
@@ -832,6 +841,78 @@ static void test_accept_only_has_event_column(void **state)
 	assert_aligned(header_of(&o), line_of(&o, &ev));
 }
 
+/* ---- the longest line ---- */
+
+static size_t fields_of(const char *line, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += line[i] != ' ' && line[i] != '\n' && (i == 0 || line[i - 1] == ' ');
+	return n;
+}
+
+/* Every column on and every part at its widest: the line fits
+ * TCL_LINE_MAX whole, with all 17 fields, and so does the header.
+ */
+static void test_widest_records_fit(void **state)
+{
+	static char buf[TCL_LINE_MAX];
+	struct strbuf sb;
+	size_t longest = 0;
+
+	(void)state;
+	sb_init(&sb, buf, sizeof(buf));
+	format_text_header(&widest_opts, &sb);
+	assert_false(sb.overflow);
+	assert_int_equal(fields_of(buf, sb.len), TCL_TEXT_COLUMNS);
+	for (__u8 kind = TCL_KIND_CONNECT; kind <= TCL_KIND_CLOSE; kind++) {
+		for (size_t i = 0; i < sizeof(widest_errnos) / sizeof(*widest_errnos); i++) {
+			struct tcl_event ev = widest_event(kind, widest_errnos[i]);
+
+			sb_init(&sb, buf, sizeof(buf));
+			format_text_event(&widest_opts, &ev, &sb);
+			assert_false(sb.overflow);
+			assert_ptr_equal(memchr(buf, '\n', sb.len), buf + sb.len - 1);
+			assert_int_equal(fields_of(buf, sb.len), TCL_TEXT_COLUMNS);
+			if (sb.len > longest)
+				longest = sb.len;
+		}
+	}
+	assert_true(longest <= TCL_TEXT_LINE_MAX);
+	print_message("longest text record: %zu bytes of TCL_TEXT_LINE_MAX %d\n", longest,
+		      TCL_TEXT_LINE_MAX);
+}
+
+/* The nine kinds of names a process can choose: the COMM field is the
+ * name as comm_printable() writes it, one field, and the columns after it
+ * start where the header's do (padding counts code points).
+ */
+static void test_comm_hostile_names_one_field(void **state)
+{
+	struct format_opts o = opts(false, false, false, false, 15);
+
+	(void)state;
+	for (size_t i = 0; i < HOSTILE_COUNT; i++) {
+		struct tcl_event ev = base_event();
+		char want[128];
+
+		memset(ev.comm, 0, sizeof(ev.comm));
+		strcpy(ev.comm, hostile[i].name);
+		line_of(&o, &ev);
+		assert_no_control_bytes(line);
+		assert_int_equal(fields_of(line, strlen(line)), 8);
+		snprintf(want, sizeof(want), "4619    %s ", hostile[i].text);
+		assert_memory_equal(line, want, strlen(want));
+		/* the space before IP is 16 terminal columns after COMM's start
+		 * (a wider name pushes it, as a long address does)
+		 */
+		assert_int_equal(text_width(strstr(line, hostile[i].text)) -
+				 text_width(strstr(line, " 4  127.0.0.1")),
+				 hostile[i].width > 16 ? hostile[i].width : 16);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -861,6 +942,8 @@ int main(void)
 		cmocka_unit_test(test_comm_with_spaces_keeps_columns),
 		cmocka_unit_test(test_comm_non_utf8_bytes_one_per_column),
 		cmocka_unit_test(test_comm_control_bytes_not_emitted_raw),
+		cmocka_unit_test(test_widest_records_fit),
+		cmocka_unit_test(test_comm_hostile_names_one_field),
 		cmocka_unit_test(test_overflow_flagged_small_buffer),
 		cmocka_unit_test(test_lifecycle_header_exact),
 		cmocka_unit_test(test_close_line_exact),

@@ -12,6 +12,8 @@
 
 #include "format.h"
 #include "tcpconnlog.h"
+#include "hostile_names.h"
+#include "widest.h"
 
 /* Output of the last call as a C string. */
 static char out[1024];
@@ -92,7 +94,7 @@ static void test_json_every_control_byte(void **state)
 static void test_json_valid_utf8_unchanged(void **state)
 {
 	static const char *const valid[] = {
-		"\xc2\x80",		/* U+0080, smallest 2-byte */
+		"\xc2\xa0",		/* U+00A0, the first after the C1 controls */
 		"\xc3\xa9",		/* U+00E9 e acute */
 		"\xdf\xbf",		/* U+07FF, largest 2-byte */
 		"\xe0\xa0\x80",		/* U+0800, smallest 3-byte */
@@ -484,6 +486,70 @@ static void test_close_record(void **state)
 		"\"min_rtt_us\":20,\"retransmits\":2,\"closed_by\":null}\n"));
 }
 
+/* ---- the longest line ---- */
+
+/* Each kind of record with every part at its widest fits TCL_LINE_MAX
+ * whole: not cut (a cut line lost its newline, and the next record was
+ * glued to it).
+ */
+static void test_widest_records_fit(void **state)
+{
+	static char line[TCL_LINE_MAX];
+	size_t longest = 0;
+
+	(void)state;
+	for (__u8 kind = TCL_KIND_CONNECT; kind <= TCL_KIND_CLOSE; kind++) {
+		for (size_t i = 0; i < sizeof(widest_errnos) / sizeof(*widest_errnos); i++) {
+			struct tcl_event ev = widest_event(kind, widest_errnos[i]);
+			struct strbuf sb;
+
+			sb_init(&sb, line, sizeof(line));
+			format_json_event(&widest_opts, &ev, &sb);
+			assert_false(sb.overflow);
+			/* one line, whole: its only newline at the end */
+			assert_ptr_equal(memchr(line, '\n', sb.len), line + sb.len - 1);
+			assert_non_null(memmem(line, sb.len, "\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff"
+					       "\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff"
+					       "\\u00ff\\u00ff\\u00ff\\u00ff\"", 97));
+			if (sb.len > longest)
+				longest = sb.len;
+		}
+	}
+	/* the fixed 512 bytes of before did not hold the longest */
+	assert_true(longest > 512);
+	print_message("longest JSON record: %zu bytes of TCL_LINE_MAX %d\n", longest,
+		      TCL_LINE_MAX);
+}
+
+/* The nine kinds of names a process can choose, in JSON: valid UTF-8 as
+ * it is, controls (C0, DEL, C1, bidi) as \uXXXX, invalid bytes as \u00XX.
+ */
+static void test_json_hostile_names(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *json;
+	} more[] = {
+		/* the other bidi and invisible controls */
+		{ "\xe2\x81\xa6\xe2\x81\xa9", "\"\\u2066\\u2069\"" },
+		{ "\xe2\x80\x8e\xd8\x9c\xef\xbb\xbf", "\"\\u200e\\u061c\\ufeff\"" },
+		{ "\xe2\x80\xa8", "\"\\u2028\"" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < HOSTILE_COUNT; i++)
+		assert_string_equal(json_of(hostile[i].name, TCL_COMM_LEN), hostile[i].json);
+	for (size_t i = 0; i < sizeof(more) / sizeof(*more); i++)
+		assert_string_equal(json_of(more[i].name, TCL_COMM_LEN), more[i].json);
+	/* every C1 control */
+	for (unsigned int c = 0x80; c <= 0x9f; c++) {
+		char in[3] = { (char)0xc2, (char)c, 0 }, want[16];
+
+		snprintf(want, sizeof(want), "\"\\u00%02x\"", c);
+		assert_string_equal(json_of(in, 3), want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,6 +571,8 @@ int main(void)
 		cmocka_unit_test(test_event_full_comm_no_nul),
 		cmocka_unit_test(test_accept_with_and_without_process),
 		cmocka_unit_test(test_close_record),
+		cmocka_unit_test(test_widest_records_fit),
+		cmocka_unit_test(test_json_hostile_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

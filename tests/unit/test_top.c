@@ -336,7 +336,7 @@ static void test_text_comm_control_bytes_not_raw(void **state)
 	top_on_event(t, &a);
 	top_update(t, NULL);
 	CAPTURE(top_print_snapshot(t, f, NOW));
-	assert_non_null(strstr(captured, "\nev?il?[2Jxxxxxxx 4242 "));
+	assert_non_null(strstr(captured, "\nev\\x0ail\\x1b[2Jxxxxxxx 4242 "));
 	assert_null(strchr(captured, '\033'));
 	top_free(t);
 }
