@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include "backend.h"
 #include "cli.h"
+#include "output.h"
 #include "preflight.h"
 #include "tracer.h"
 #include "tcpconnlog.skel.h"
@@ -25,9 +26,33 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
+static void on_stop_signal(int sig);
+
+static void handle_stop_signals(int flags)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = flags };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* a closed terminal or session ends the trace as cleanly as Ctrl-C */
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* The first signal asks to stop once stdout has taken every record; a
+ * second one, to stop now: a write still blocked on a stdout nobody reads
+ * gives up, and the lines it could not write are counted (output.c).
+ */
 static void on_stop_signal(int sig)
 {
+	if (tracer_stop_requested) {
+		output_abandon = 1;
+		return;
+	}
 	tracer_stop_requested = 1;
+	/* from now on a signal interrupts a blocked write (sigaction is
+	 * async-signal-safe)
+	 */
+	handle_stop_signals(0);
 }
 
 static void install_signals(void)
@@ -35,12 +60,7 @@ static void install_signals(void)
 	/* a stop request, not an error: a write or a wait it interrupts is
 	 * resumed, and what is still owed to stdout is written (output.c)
 	 */
-	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESTART };
-
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* a closed terminal or session ends the trace as cleanly as Ctrl-C */
-	sigaction(SIGHUP, &sa, NULL);
+	handle_stop_signals(SA_RESTART);
 	/* a closed stdout shows up as EPIPE from the write instead */
 	(void)signal(SIGPIPE, SIG_IGN);
 }

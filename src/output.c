@@ -8,6 +8,8 @@
 
 _Static_assert(OUTPUT_BUF_SIZE >= 2 * TCL_LINE_MAX, "room for lines of any record");
 
+volatile sig_atomic_t output_abandon;
+
 void output_init(struct output *o, int fd)
 {
 	o->fd = fd;
@@ -20,7 +22,11 @@ void output_init(struct output *o, int fd)
 static int write_all(int fd, const char *p, size_t n, size_t *done)
 {
 	while (*done < n) {
-		ssize_t w = write(fd, p + *done, n - *done);
+		ssize_t w;
+
+		if (output_abandon)
+			return ECANCELED;
+		w = write(fd, p + *done, n - *done);
 
 		if (w > 0) {
 			*done += (size_t)w;

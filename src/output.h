@@ -8,11 +8,18 @@
 #ifndef TCL_OUTPUT_H
 #define TCL_OUTPUT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include "strbuf.h"
 
 #define OUTPUT_BUF_SIZE (1 << 16)
+
+/* Set (from a signal handler) to give up on a stdout that does not take
+ * what is owed: a blocked write stops, and every line not written is
+ * counted, with ECANCELED as the error.
+ */
+extern volatile sig_atomic_t output_abandon;
 
 struct output {
 	int fd;

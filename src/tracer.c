@@ -459,6 +459,11 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 		ring_buffer__consume(rb);
 	if (!s.output_closed)
 		finish(&s);
+	if (s.write_errno == ECANCELED) {
+		fprintf(stderr, "tcpconnlog: stopped by a second signal before stdout took "
+			"every record: %llu lines not written\n", s.rec.out.unwritten);
+		goto cleanup;
+	}
 	if (s.write_errno) {
 		fprintf(stderr, "tcpconnlog: writing output: %s (%llu lines not written)\n",
 			strerror(s.write_errno), s.rec.out.unwritten);

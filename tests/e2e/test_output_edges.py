@@ -12,6 +12,7 @@ TIME_WAIT piles up) and prints its source ports as one JSON line.
 """
 import json
 import os
+import re
 import signal
 import socket
 import struct
@@ -53,7 +54,7 @@ def in_write_to_stdout(pid):
     return len(fields) > 1 and fields[0] == nr and int(fields[1], 16) == 1
 
 
-def one_round(listener, sig, tmpdir):
+def one_round(listener, sig, tmpdir, second=None):
     client = subprocess.Popen([tcltest.PYTHON, os.path.abspath(__file__), "storm",
                                str(listener.port), str(CONNECTS)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -83,6 +84,12 @@ def one_round(listener, sig, tmpdir):
         tcltest.wait_until(lambda: in_write_to_stdout(tool.pid), 10,
                            "tcpconnlog blocked writing to stdout")
         tool.send_signal(sig)
+        if second:
+            # still blocked (nobody reads): the second signal gives up
+            time.sleep(0.2)
+            assert in_write_to_stdout(tool.pid), stderr()
+            tool.send_signal(second)
+            rc = tool.wait(10)
         time.sleep(0.05)
         with os.fdopen(rd, "rb") as pipe:
             out = pipe.read()
@@ -112,6 +119,33 @@ def check_round(rc, out, err, sports, sig):
     assert sorted(r["sport"] for r in connects) == sorted(sports), what
     assert len({r["id"] for r in connects}) == len(connects), "ids repeat\n" + what
     assert {r["result"] for r in connects} == {"established"}, what
+
+
+@pytest.mark.view
+def test_second_signal_gives_up_and_counts_what_was_not_written(tmp_path):
+    """Nobody will ever read: a second signal ends the tool at once, and
+    every record is either read whole from the pipe or counted."""
+    listener = tcltest.Listener("127.0.0.1", keep=False, backlog=4096)
+    try:
+        for first, second in ((signal.SIGINT, signal.SIGINT),
+                              (signal.SIGTERM, signal.SIGINT)):
+            rc, out, err, sports = one_round(listener, first, str(tmp_path), second)
+            what = "exit %s, stderr:\n%s" % (rc, err)
+            assert rc == 1, what
+            m = re.search(r"^tcpconnlog: stopped by a second signal before stdout took "
+                          r"every record: (\d+) lines not written$", err, re.M)
+            assert m, what
+            # a line the interrupted write cut is counted, not read
+            whole = out.split(b"\n")[:-1]
+            records = [json.loads(line) for line in whole]
+            assert {r["event"] for r in records} == {"connect"}, what
+            assert len({r["sport"] for r in records}) == len(records), what
+            assert set(r["sport"] for r in records) <= set(sports), what
+            assert len(records) + int(m.group(1)) == len(sports), (
+                "%d read + %s counted for %d connects\n%s"
+                % (len(records), m.group(1), len(sports), what))
+    finally:
+        listener.close()
 
 
 # the output path is user space, the same whatever backend fed it: the VM
