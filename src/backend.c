@@ -232,6 +232,15 @@ static struct tcpconnlog_bpf *start_one(const struct tcl_config *cfg, enum tcl_b
 	return skel;
 }
 
+/* What a run does with b: auto skips a backend it knows cannot work. */
+static struct tcpconnlog_bpf *try_backend(const struct tcl_config *cfg, enum tcl_backend b,
+					  bool for_auto, struct failure *f)
+{
+	if (for_auto && cannot_run(b, f))
+		return NULL;
+	return start_one(cfg, b, f);
+}
+
 int backend_start(const struct tcl_config *cfg, struct tcpconnlog_bpf **out,
 		  enum tcl_backend *chosen)
 {
@@ -252,7 +261,7 @@ int backend_start(const struct tcl_config *cfg, struct tcpconnlog_bpf **out,
 		return 0;
 	}
 	for (int i = 0; i < 3; i++) {
-		*out = cannot_run(order[i], &f) ? NULL : start_one(cfg, order[i], &f);
+		*out = try_backend(cfg, order[i], true, &f);
 		if (*out) {
 			*chosen = order[i];
 			return 0;
@@ -269,21 +278,25 @@ int backend_start(const struct tcl_config *cfg, struct tcpconnlog_bpf **out,
 int backend_check(const struct tcl_config *cfg)
 {
 	enum tcl_backend first = cfg->backend, last = cfg->backend;
-	int loaded = 0;
+	bool for_auto = cfg->backend == BACKEND_AUTO;
+	int usable = 0;
 
-	if (cfg->backend == BACKEND_AUTO) {
+	if (for_auto) {
 		first = BACKEND_FENTRY;
 		last = BACKEND_TRACEPOINT;
 	}
 	for (enum tcl_backend b = first; b <= last; b++) {
 		struct failure f;
-		struct tcpconnlog_bpf *skel = load(cfg, b, &f);
+		/* the steps of a run, detached at once: what passes here
+		 * passes there
+		 */
+		struct tcpconnlog_bpf *skel = try_backend(cfg, b, for_auto, &f);
 		char line[200];
 
 		if (skel) {
-			printf("%s: loaded\n", backend_name(b));
-			tcpconnlog_bpf__destroy(skel);
-			loaded++;
+			backend_stop(skel);
+			printf("%s: ok\n", backend_name(b));
+			usable++;
 			continue;
 		}
 		describe(line, sizeof(line), b, &f);
@@ -292,5 +305,5 @@ int backend_check(const struct tcl_config *cfg)
 	/* a forced backend is the only one tried; auto is usable when any
 	 * of its candidates is
 	 */
-	return loaded ? 0 : -1;
+	return usable ? 0 : -1;
 }
