@@ -143,7 +143,8 @@ static __u64 probe_runs_skipped(const struct session *s)
 }
 
 /* Attempts still in the kernel's table at exit are reported as pending.
- * Returns how many there were.
+ * Runs once the probes are detached: the walk needs a table nothing
+ * deletes from. Returns how many there were.
  */
 static __u64 report_pending(struct session *s)
 {
@@ -436,6 +437,13 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	/* the summary goes to the normal screen */
 	if (s.rec.top)
 		top_restore_terminal(s.rec.top);
+	/* Stop the probes first, keeping maps and ring buffer: the records
+	 * they made are drained, then the table of attempts is scanned while
+	 * nothing changes it (a key deleted during bpf_map_get_next_key's
+	 * walk restarts it, and entries were printed twice), and the
+	 * counters read after that agree with what was printed.
+	 */
+	tcpconnlog_bpf__detach(skel);
 	if (!s.output_closed && !records_limit_reached(&s.rec))
 		ring_buffer__consume(rb);
 	if (!s.output_closed)
