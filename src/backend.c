@@ -74,13 +74,13 @@ static void set_filters(struct tcpconnlog_bpf *skel, const struct tcl_config *cf
 /* Probed once: auto may load three backends, and each probe parses the
  * kernel's BTF.
  */
-static const struct kernel_support *support(void)
+static const struct kernel_support *support(const struct tcl_config *cfg)
 {
 	static struct kernel_support ks;
 	static bool probed;
 
 	if (!probed) {
-		kernel_support_probe(&ks);
+		kernel_support_probe(&ks, cfg->btf_path);
 		probed = true;
 	}
 	return &ks;
@@ -89,19 +89,19 @@ static const struct kernel_support *support(void)
 /* IPv6 probes only where the kernel has tcp_v6_connect. */
 static bool v6_probes(const struct tcl_config *cfg)
 {
-	return cfg->ip != 4 && support()->v6;
+	return cfg->ip != 4 && support(cfg)->v6;
 }
 
 /* auto skips a backend the kernel cannot run, without loading it: the
  * whole object costs tens of milliseconds to load and verify. 0 or why.
  */
-static int cannot_run(enum tcl_backend b, struct failure *f)
+static int cannot_run(const struct tcl_config *cfg, enum tcl_backend b, struct failure *f)
 {
-	if (b == BACKEND_FENTRY && support()->fentry_err) {
-		*f = (struct failure){ "load", support()->fentry_err };
+	if (b == BACKEND_FENTRY && support(cfg)->fentry_err) {
+		*f = (struct failure){ "load", support(cfg)->fentry_err };
 		return -1;
 	}
-	if (b == BACKEND_KPROBE && !support()->kprobes) {
+	if (b == BACKEND_KPROBE && !support(cfg)->kprobes) {
 		*f = (struct failure){ "attach", ENOENT };
 		return -1;
 	}
@@ -112,10 +112,15 @@ static int cannot_run(enum tcl_backend b, struct failure *f)
 static struct tcpconnlog_bpf *load(const struct tcl_config *cfg, enum tcl_backend b,
 				   struct failure *f)
 {
-	struct tcpconnlog_bpf *skel = tcpconnlog_bpf__open();
+	/* --btf: CO-RE relocations against that file's types */
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = cfg->btf_path);
+	struct tcpconnlog_bpf *skel = tcpconnlog_bpf__open_opts(&opts);
 	bool v6 = v6_probes(cfg);
 	int err;
 
+	if (cfg->verbose && !v6 && cfg->ip != 4 && b != BACKEND_TRACEPOINT)
+		fprintf(stderr, "tcpconnlog: no tcp_v6_connect in the kernel: "
+			"IPv6 connects are not probed\n");
 	if (!skel) {
 		*f = (struct failure){ "open", errno };
 		return NULL;
@@ -236,7 +241,7 @@ static struct tcpconnlog_bpf *start_one(const struct tcl_config *cfg, enum tcl_b
 static struct tcpconnlog_bpf *try_backend(const struct tcl_config *cfg, enum tcl_backend b,
 					  bool for_auto, struct failure *f)
 {
-	if (for_auto && cannot_run(b, f))
+	if (for_auto && cannot_run(cfg, b, f))
 		return NULL;
 	return start_one(cfg, b, f);
 }
