@@ -15,7 +15,8 @@ import tcltest
 # N non-blocking connects that stay in SYN_SENT; on "close K", K of those
 # still open (a random choice) are closed; on EOF, all of them
 CLIENT = r"""
-import os, random, resource, socket, sys
+import ctypes, os, random, resource, socket, sys
+ctypes.CDLL(None).prctl(15, sys.argv[4].encode(), 0, 0, 0)    # PR_SET_NAME
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -35,8 +36,23 @@ for line in sys.stdin:
     print("closed", len(socks), flush=True)
 """
 
+COMM = "tcl-exit-scan"
 STUCK = 1500        # pending lines of ~270 bytes: far more than a pipe holds
 ROUNDS = 5          # closes of half the open sockets while the scan runs
+
+
+def _probe_fds(pid):
+    """Descriptors that keep probes attached: BPF links, perf events."""
+    fd_dir = "/proc/%d/fd" % pid
+    out = []
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(os.path.join(fd_dir, fd))
+        except FileNotFoundError:
+            continue
+        if target in ("anon_inode:bpf_link", "anon_inode:[perf_event]"):
+            out.append(target)
+    return out
 
 
 def _wait_ready(proc, err_path):
@@ -60,13 +76,14 @@ def _read_some(pipe, limit):
 
 def _one_run(pair):
     err = tempfile.NamedTemporaryFile(prefix="tcpconnlog-e2e-", suffix=".err")
-    tracer = subprocess.Popen([tcltest.BIN, "-b", tcltest.BACKEND, "-j"],
+    # only the client: other processes' records would fill the pipe early
+    tracer = subprocess.Popen([tcltest.BIN, "-b", tcltest.BACKEND, "-j", "-n", COMM],
                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               stderr=err)
     tcltest.LIVE.append(tracer)
     _wait_ready(tracer, err.name)
     client = subprocess.Popen(["ip", "netns", "exec", pair.client.name, tcltest.PYTHON, "-c",
-                               CLIENT, pair.server_v4, str(pair.drop_port), str(STUCK)],
+                               CLIENT, pair.server_v4, str(pair.drop_port), str(STUCK), COMM],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     tcltest.LIVE.append(client)
     word, client_pid = client.stdout.readline().split()
@@ -74,7 +91,13 @@ def _one_run(pair):
     # the tracer stops, and blocks writing its pending report into the
     # pipe nobody reads yet; meanwhile the client closes sockets
     tracer.send_signal(signal.SIGINT)
-    time.sleep(0.3)
+    # the closes are to come once the probes are detached: before, they
+    # are outcomes like any other (the code before the fix never detached
+    # before its scan: go on after a while, and see what it printed)
+    try:
+        tcltest.wait_until(lambda: not _probe_fds(tracer.pid), 10, "the probes to go")
+    except AssertionError:
+        pass
     out = b""
     left = STUCK
     for _ in range(ROUNDS):
@@ -110,5 +133,5 @@ def test_pending_attempts_are_reported_once_while_sockets_close(net):
         assert len(pending) == len(mine) == STUCK, (
             "%d records of the client, %d pending, %d attempts\n%s"
             % (len(mine), len(pending), STUCK, where))
-        row = tcltest.parse_summary(stderr)["rows"]["python3"]
+        row = tcltest.parse_summary(stderr)["rows"][COMM]
         assert row["pending"] == len(pending) and row["attempts"] == STUCK, where

@@ -4,6 +4,8 @@ of instances (maxactive), one per call in flight; a call that finds none
 free loses its return, and its record its call_us. The tool must say how
 many (the `skipped` count), so that no record lacks call_us unexplained.
 Needs kprobes: it runs in the VM (tests/vm), e.g. on 5.10."""
+import json
+import os
 import subprocess
 
 import pytest
@@ -41,6 +43,8 @@ def test_missed_returns_are_counted(monkeypatch):
         client = subprocess.run([tcltest.PYTHON, "-c", CLIENT, "127.0.0.1", str(lst.port),
                                  str(THREADS), str(EACH)], timeout=300)
         assert client.returncode == 0
+        missed = kernel_missed_returns(t.proc.pid)
+        extra = other_skips()
         res = t.stop(timeout=60)
     finally:
         lst.close()
@@ -52,8 +56,47 @@ def test_missed_returns_are_counted(monkeypatch):
     no_call = sum(1 for r in mine if r["call_us"] is None)
     lost = [r for r in res.records if r.get("event") == "lost"]
     skipped = lost[0]["skipped"] if lost else 0
-    assert no_call > 0, ("maxactive 1 with %d threads lost no return: the test proves "
-                         "nothing here\n%s" % (THREADS, res.stderr))
-    assert skipped == no_call == res.skipped(), (
-        "%d records without call_us, %d runs reported skipped (JSON), %d (summary)\n%s"
-        % (no_call, skipped, res.skipped(), res.stderr))
+    where = "%d records without call_us, the kernel missed %d returns, %d runs reported " \
+        "skipped (JSON), %d (summary), %d other skips seen\n%s" % (
+            no_call, missed, skipped, res.skipped(), extra, res.stderr)
+    assert no_call > 0, "maxactive 1 with %d threads lost no return: the test proves " \
+        "nothing here\n%s" % (THREADS, where)
+    # each missed return is one record without call_us
+    assert no_call == missed, where
+    assert skipped == res.skipped(), where
+    # the tool counts them, and the other runs the kernel skipped (Linux
+    # 5.12+ counts those: a preemptible 7.x skips the outcome hook now
+    # and then), which cost no call_us
+    assert skipped >= no_call + extra, where
+    if tuple(int(x) for x in os.uname().release.split(".")[:2]) < (5, 12):
+        assert skipped == no_call, where
+
+
+def kernel_missed_returns(pid):
+    """Misses of our return probes as the kernel's kprobe_profile counts
+    them: the lines of events made by the tracer with this pid."""
+    total = 0
+    root = "/sys/kernel/tracing"
+    if not os.path.exists(os.path.join(root, "kprobe_profile")):
+        root = "/sys/kernel/debug/tracing"
+    with open(os.path.join(root, "kprobe_profile")) as f:
+        for line in f:
+            fields = line.split()
+            if any(x.endswith("_%d" % pid) for x in fields[:-2]):
+                total += int(fields[-1])
+    return total
+
+
+def other_skips():
+    """Runs of our programs the kernel counted as skipped (recursion),
+    the way the tool adds them: every attempt probe's, and the fewest of
+    the three copies of the outcome hook."""
+    progs = json.loads(tcltest.run(["bpftool", "-j", "prog", "show"]).stdout)
+    hooks, probes = [], 0
+    for p in progs:
+        name, n = p.get("name", ""), p.get("recursion_misses", 0)
+        if name.startswith("on_inet_sock_se"):
+            hooks.append(n)
+        elif name.startswith(("kprobe_tcp_v", "kretprobe_tcp_v", "tp_sys_")):
+            probes += n
+    return probes + (min(hooks) if hooks else 0)
