@@ -50,26 +50,38 @@ def test_missed_returns_are_counted(monkeypatch):
         lst.close()
     assert res.rc == 0, res
     mine = [r for r in res.connects if r["comm"] == "python3" and r["dport"] == lst.port]
-    assert len(mine) == THREADS * EACH, "%d records for %d connects\n%s" % (
-        len(mine), THREADS * EACH, res.stderr)
-    assert {r["result"] for r in mine} == {"established"}, res.stderr
+    # a missed return costs no record; a skipped outcome hook (all three
+    # copies) can, and is counted among the other skips
+    assert THREADS * EACH - extra <= len(mine) <= THREADS * EACH, (
+        "%d records for %d connects, %d other skips\n%s"
+        % (len(mine), THREADS * EACH, extra, res.stderr))
+    # an outcome whose hook was skipped is printed as pending at exit
+    unseen = [r for r in mine if r["result"] != "established"]
+    assert all(r["result"] == "pending" for r in unseen), unseen
+    assert THREADS * EACH - len(mine) + len(unseen) <= extra, (
+        "%d records missing, %d pending, %d other skips\n%s"
+        % (THREADS * EACH - len(mine), len(unseen), extra, res.stderr))
     no_call = sum(1 for r in mine if r["call_us"] is None)
     lost = [r for r in res.records if r.get("event") == "lost"]
     skipped = lost[0]["skipped"] if lost else 0
     where = "%d records without call_us, the kernel missed %d returns, %d runs reported " \
-        "skipped (JSON), %d (summary), %d other skips seen\n%s" % (
-            no_call, missed, skipped, res.skipped(), extra, res.stderr)
+        "skipped (JSON), %d (summary), %d other skips seen, %d records missing\n%s" % (
+            no_call, missed, skipped, res.skipped(), extra, THREADS * EACH - len(mine),
+            res.stderr)
     assert no_call > 0, "maxactive 1 with %d threads lost no return: the test proves " \
         "nothing here\n%s" % (THREADS, where)
-    # each missed return is one record without call_us
-    assert no_call == missed, where
+    # each missed return is one record without call_us (but for a record
+    # lost to a skipped outcome hook; and so is each skipped run of the
+    # entry probe, which 5.12+ counts among the others)
+    missing = THREADS * EACH - len(mine)
+    assert missed - missing <= no_call <= missed + extra, where
     assert skipped == res.skipped(), where
     # the tool counts them, and the other runs the kernel skipped (Linux
     # 5.12+ counts those: a preemptible 7.x skips the outcome hook now
-    # and then), which cost no call_us
-    assert skipped >= no_call + extra, where
+    # and then); before 5.12 there are no others: exactly the misses
+    assert skipped >= missed + extra, where
     if tuple(int(x) for x in os.uname().release.split(".")[:2]) < (5, 12):
-        assert skipped == no_call, where
+        assert skipped == no_call == missed, where
 
 
 def kernel_missed_returns(pid):
