@@ -52,9 +52,10 @@ static int effective_caps(unsigned long long *caps)
 static int btf_file_usable(const char *path, char *why, size_t len)
 {
 	struct btf *btf = btf__parse(path, NULL);
-	char err[128];
 
 	if (!btf) {
+		char err[128];
+
 		/* libbpf's own codes (bad format) are beyond strerror */
 		libbpf_strerror(errno, err, sizeof(err));
 		snprintf(why, len, "--btf %s is not BTF libbpf can read (%s): give the "
