@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kretprobe.h"
@@ -386,6 +388,18 @@ static int drop_privileges(const struct tcl_config *cfg)
 	return 0;
 }
 
+/* Runs of our programs that began before the detach may still be going
+ * on other CPUs. They run in RCU read-side sections, and membarrier's
+ * global command waits for a grace period: after it, none is left to add
+ * a record past the final drain or change the table during the scan.
+ * Where it is refused (nohz_full), a pause stands in.
+ */
+static void wait_for_running_probes(void)
+{
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		nanosleep(&(struct timespec){ .tv_nsec = 20000000L }, NULL);
+}
+
 int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	       const char *backend)
 {
@@ -444,6 +458,7 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	 * counters read after that agree with what was printed.
 	 */
 	tcpconnlog_bpf__detach(skel);
+	wait_for_running_probes();
 	if (!s.output_closed && !records_limit_reached(&s.rec))
 		ring_buffer__consume(rb);
 	if (!s.output_closed)
