@@ -74,13 +74,13 @@ static void set_filters(struct tcpconnlog_bpf *skel, const struct tcl_config *cf
 /* Probed once: auto may load three backends, and each probe parses the
  * kernel's BTF.
  */
-static const struct kernel_support *support(void)
+static const struct kernel_support *support(const struct tcl_config *cfg)
 {
 	static struct kernel_support ks;
 	static bool probed;
 
 	if (!probed) {
-		kernel_support_probe(&ks);
+		kernel_support_probe(&ks, cfg->btf_path);
 		probed = true;
 	}
 	return &ks;
@@ -89,19 +89,19 @@ static const struct kernel_support *support(void)
 /* IPv6 probes only where the kernel has tcp_v6_connect. */
 static bool v6_probes(const struct tcl_config *cfg)
 {
-	return cfg->ip != 4 && support()->v6;
+	return cfg->ip != 4 && support(cfg)->v6;
 }
 
 /* auto skips a backend the kernel cannot run, without loading it: the
  * whole object costs tens of milliseconds to load and verify. 0 or why.
  */
-static int cannot_run(enum tcl_backend b, struct failure *f)
+static int cannot_run(const struct tcl_config *cfg, enum tcl_backend b, struct failure *f)
 {
-	if (b == BACKEND_FENTRY && support()->fentry_err) {
-		*f = (struct failure){ "load", support()->fentry_err };
+	if (b == BACKEND_FENTRY && support(cfg)->fentry_err) {
+		*f = (struct failure){ "load", support(cfg)->fentry_err };
 		return -1;
 	}
-	if (b == BACKEND_KPROBE && !support()->kprobes) {
+	if (b == BACKEND_KPROBE && !support(cfg)->kprobes) {
 		*f = (struct failure){ "attach", ENOENT };
 		return -1;
 	}
@@ -112,10 +112,15 @@ static int cannot_run(enum tcl_backend b, struct failure *f)
 static struct tcpconnlog_bpf *load(const struct tcl_config *cfg, enum tcl_backend b,
 				   struct failure *f)
 {
-	struct tcpconnlog_bpf *skel = tcpconnlog_bpf__open();
+	/* --btf: CO-RE relocations against that file's types */
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = cfg->btf_path);
+	struct tcpconnlog_bpf *skel = tcpconnlog_bpf__open_opts(&opts);
 	bool v6 = v6_probes(cfg);
 	int err;
 
+	if (cfg->verbose && !v6 && cfg->ip != 4 && b != BACKEND_TRACEPOINT)
+		fprintf(stderr, "tcpconnlog: no tcp_v6_connect in the kernel: "
+			"IPv6 connects are not probed\n");
 	if (!skel) {
 		*f = (struct failure){ "open", errno };
 		return NULL;
@@ -232,6 +237,15 @@ static struct tcpconnlog_bpf *start_one(const struct tcl_config *cfg, enum tcl_b
 	return skel;
 }
 
+/* What a run does with b: auto skips a backend it knows cannot work. */
+static struct tcpconnlog_bpf *try_backend(const struct tcl_config *cfg, enum tcl_backend b,
+					  bool for_auto, struct failure *f)
+{
+	if (for_auto && cannot_run(cfg, b, f))
+		return NULL;
+	return start_one(cfg, b, f);
+}
+
 int backend_start(const struct tcl_config *cfg, struct tcpconnlog_bpf **out,
 		  enum tcl_backend *chosen)
 {
@@ -252,7 +266,7 @@ int backend_start(const struct tcl_config *cfg, struct tcpconnlog_bpf **out,
 		return 0;
 	}
 	for (int i = 0; i < 3; i++) {
-		*out = cannot_run(order[i], &f) ? NULL : start_one(cfg, order[i], &f);
+		*out = try_backend(cfg, order[i], true, &f);
 		if (*out) {
 			*chosen = order[i];
 			return 0;
@@ -269,21 +283,25 @@ int backend_start(const struct tcl_config *cfg, struct tcpconnlog_bpf **out,
 int backend_check(const struct tcl_config *cfg)
 {
 	enum tcl_backend first = cfg->backend, last = cfg->backend;
-	int loaded = 0;
+	bool for_auto = cfg->backend == BACKEND_AUTO;
+	int usable = 0;
 
-	if (cfg->backend == BACKEND_AUTO) {
+	if (for_auto) {
 		first = BACKEND_FENTRY;
 		last = BACKEND_TRACEPOINT;
 	}
 	for (enum tcl_backend b = first; b <= last; b++) {
 		struct failure f;
-		struct tcpconnlog_bpf *skel = load(cfg, b, &f);
+		/* the steps of a run, detached at once: what passes here
+		 * passes there
+		 */
+		struct tcpconnlog_bpf *skel = try_backend(cfg, b, for_auto, &f);
 		char line[200];
 
 		if (skel) {
-			printf("%s: loaded\n", backend_name(b));
-			tcpconnlog_bpf__destroy(skel);
-			loaded++;
+			backend_stop(skel);
+			printf("%s: ok\n", backend_name(b));
+			usable++;
 			continue;
 		}
 		describe(line, sizeof(line), b, &f);
@@ -292,5 +310,5 @@ int backend_check(const struct tcl_config *cfg)
 	/* a forced backend is the only one tried; auto is usable when any
 	 * of its candidates is
 	 */
-	return loaded ? 0 : -1;
+	return usable ? 0 : -1;
 }

@@ -14,8 +14,9 @@ int backend_start(const struct tcl_config *cfg, struct tcpconnlog_bpf **out,
 		  enum tcl_backend *chosen);
 /* Detach and free what backend_start made. */
 void backend_stop(struct tcpconnlog_bpf *skel);
-/* --check: load (not attach) the backend, or each of them for auto, and
- * report on stdout. 0 when it loaded (for auto: when any of them did).
+/* --check: start the backend as a run would (load, attach), or each of
+ * them for auto, stop it again, and report on stdout "NAME: ok" or the
+ * step that failed. 0 when it started (for auto: when any of them did).
  */
 int backend_check(const struct tcl_config *cfg);
 

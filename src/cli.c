@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "strbuf.h"
 
@@ -19,6 +21,7 @@ enum {
 	OPT_TOP,
 	OPT_USER,
 	OPT_NO_DROP_PRIVILEGES,
+	OPT_BTF,
 };
 
 static const char usage_text[] =
@@ -28,9 +31,12 @@ static const char usage_text[] =
 "\n"
 "Probes:\n"
 "  -b, --backend=NAME     auto (default), fentry, kprobe or tracepoint\n"
-"      --check            load the backend's BPF programs (all three with auto),\n"
-"                         say whether the kernel accepts them, and exit\n"
-"                         (status 0 if the backend, or for auto any, loaded)\n"
+"      --check            start the backend (load and attach its BPF programs;\n"
+"                         all three with auto), stop it, say whether it works,\n"
+"                         and exit (status 0 if the backend, or for auto any,\n"
+"                         works)\n"
+"      --btf=FILE         the kernel's types from FILE (raw BTF or an ELF file with\n"
+"                         .BTF) instead of /sys/kernel/btf/vmlinux\n"
 "Filters (combined with AND, applied in the kernel):\n"
 "  -p, --pid=PID          only this process (all its threads)\n"
 "  -u, --uid=UID          only this user (number or name)\n"
@@ -105,6 +111,7 @@ static const struct option long_options[] = {
 	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
 	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "btf", required_argument, NULL, OPT_BTF },
 	{ "lifecycle", no_argument, NULL, 'l' },
 	{ "accept", no_argument, NULL, 'A' },
 	{ "top", optional_argument, NULL, OPT_TOP },
@@ -308,6 +315,12 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 	case 'v': cfg->verbose = true; break;
 	case OPT_NO_SUMMARY: cfg->no_summary = true; break;
 	case OPT_CHECK: cfg->check_only = true; break;
+	case OPT_BTF:
+		/* whether it is BTF is known once libbpf reads it (exit 1) */
+		if (access(optarg, R_OK))
+			return usage_error("cannot read --btf file '%s': %s", optarg, strerror(errno));
+		cfg->btf_path = optarg;
+		break;
 	case 'D':
 		if (parse_u64(optarg, 1, 315360000, &cfg->duration_s))
 			return usage_error("invalid duration '%s': whole seconds, at least 1", optarg);

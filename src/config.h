@@ -18,7 +18,8 @@ enum tcl_backend {
 struct tcl_config {
 	enum tcl_backend backend;
 	bool verbose;
-	bool check_only;	/* --check: load, report, exit */
+	bool check_only;	/* --check: start, stop, report, exit */
+	const char *btf_path;	/* --btf: kernel types from this file, or NULL */
 
 	/* filters */
 	bool pid_set, uid_set, comm_set, ports_set;

@@ -107,15 +107,18 @@ static char *read_all(const char *path, size_t *len)
 	return buf;
 }
 
-int kernel_func_ids(const char *const names[], int ids[], int n)
+int file_func_ids(const char *path, const char *const names[], int ids[], int n)
 {
-	int fd = open(VMLINUX_BTF, O_RDONLY | O_CLOEXEC);
+	int fd;
 	struct stat st;
 	size_t len;
 	void *map;
 	char *copy;
 	int err;
 
+	if (!path)
+		path = VMLINUX_BTF;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	/* newer kernels (6.16) map it: a few ms instead of ~25 ms of reads,
@@ -129,7 +132,7 @@ int kernel_func_ids(const char *const names[], int ids[], int n)
 		munmap(map, st.st_size);
 		return err;
 	}
-	copy = read_all(VMLINUX_BTF, &len);
+	copy = read_all(path, &len);
 	err = copy ? btf_func_ids(copy, len, names, ids, n) : -1;
 	free(copy);
 	return err;

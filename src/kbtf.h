@@ -14,7 +14,7 @@
 int btf_func_ids(const void *data, size_t len, const char *const names[], int ids[],
 		 int n);
 
-/* The same over /sys/kernel/btf/vmlinux. */
-int kernel_func_ids(const char *const names[], int ids[], int n);
+/* The same over a BTF file (NULL: /sys/kernel/btf/vmlinux). */
+int file_func_ids(const char *path, const char *const names[], int ids[], int n);
 
 #endif

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <stdio.h>
 #include <string.h>
@@ -94,9 +95,19 @@ static int event_id(const char *group_event)
 	return id;
 }
 
+/* TCPCONNLOG_KRETPROBE_MAXACTIVE=N (1 to 4096), not documented for
+ * users, replaces the computed number: tests set it below the number of
+ * calls in flight to make the kernel miss returns, and check they are
+ * counted.
+ */
 static int maxactive(void)
 {
+	const char *forced = getenv("TCPCONNLOG_KRETPROBE_MAXACTIVE");
 	long n = 16 * sysconf(_SC_NPROCESSORS_CONF);
+	unsigned long long v;
+
+	if (forced && !parse_u64(forced, 1, MAXACTIVE_MAX, &v))
+		return (int)v;
 
 	return n < MAXACTIVE_MIN ? MAXACTIVE_MIN : n > MAXACTIVE_MAX ? MAXACTIVE_MAX : (int)n;
 }
@@ -151,7 +162,11 @@ struct bpf_link *kretprobe_attach(struct bpf_program *prog, const char *func)
 		return NULL;
 	}
 	group_event = made[n_made];
-	snprintf(group_event, sizeof(made[0]), GROUP_PREFIX "%d/%s", getpid(), func);
+	/* the event's name is unique too: kprobe_profile names only the
+	 * event on older kernels (5.10), the group also on newer ones
+	 */
+	snprintf(group_event, sizeof(made[0]), GROUP_PREFIX "%d/%s_%d", getpid(), func,
+		 getpid());
 	snprintf(line, sizeof(line), "r%d:%s %s\n", maxactive(), group_event, func);
 	err = write_kprobe_events(line);
 	if (err) {
@@ -177,6 +192,24 @@ struct bpf_link *kretprobe_attach(struct bpf_program *prog, const char *func)
 	return link;
 }
 
+/* Is the kprobe_profile line's name ours? The line names the event
+ * ("  event  hits  misses", Linux 5.10) or its group too ("  group
+ * event  hits  misses", newer kernels).
+ */
+static bool is_ours(const char *group, const char *event)
+{
+	for (int i = 0; i < n_made; i++) {
+		const char *slash = strchr(made[i], '/');
+
+		if (!slash || strcmp(slash + 1, event) != 0)
+			continue;
+		if (!group || ((size_t)(slash - made[i]) == strlen(group) &&
+			       !strncmp(made[i], group, slash - made[i])))
+			return true;
+	}
+	return false;
+}
+
 unsigned long long kretprobes_missed(void)
 {
 	char line[256];
@@ -184,35 +217,33 @@ unsigned long long kretprobes_missed(void)
 
 	if (!profile || n_made == 0)
 		return 0;
-	/* a fresh read of the kernel's table each time; lines are
-	 * "  group/event   hits   misses"
-	 */
+	/* a fresh read of the kernel's table each time */
 	rewind(profile);
 	while (fgets(line, sizeof(line), profile)) {
-		char *save, *name = strtok_r(line, " \n", &save);
-		char *misses = strtok_r(NULL, " \n", &save) ? strtok_r(NULL, " \n", &save) : NULL;
+		char *field[5], *save = NULL;
 		unsigned long long n;
+		int nf = 0;
 
-		if (!misses || parse_u64(misses, 0, ~0ULL, &n))
+		for (char *f = strtok_r(line, " \n", &save); f && nf < 5;
+		     f = strtok_r(NULL, " \n", &save))
+			field[nf++] = f;
+		if ((nf != 3 && nf != 4) || parse_u64(field[nf - 1], 0, ~0ULL, &n))
 			continue;
-		for (int i = 0; i < n_made; i++)
-			if (!strcmp(name, made[i]))
-				total += n;
+		if (is_ours(nf == 4 ? field[0] : NULL, field[nf - 3]))
+			total += n;
 	}
 	return total;
 }
 
-/* In the helper: once the tracer is gone, remove its probes. Each stays
- * busy (EBUSY) until the kernel has released the dead tracer's perf
- * events, so it is retried for a while; ENOENT means the tracer removed it.
+/* Remove our probes. Each stays busy (EBUSY) while a perf event on it
+ * is open anywhere (a dead tracer's until the kernel releases them; ours
+ * in the helper until it has closed its copies, just after the fork), so
+ * it is retried for up to 5 s; ENOENT means it is gone already.
  */
-_Noreturn static void reap_after_tracer(int pipe_fd)
+static void remove_made(void)
 {
-	char c;
 	int left = n_made;
 
-	while (read(pipe_fd, &c, 1) != 0 && errno == EINTR)
-		;
 	for (int tries = 0; left && tries < 250; tries++) {
 		left = 0;
 		for (int i = 0; i < n_made; i++) {
@@ -226,6 +257,16 @@ _Noreturn static void reap_after_tracer(int pipe_fd)
 		if (left)
 			nanosleep(&(struct timespec){ .tv_nsec = 20000000L }, NULL);
 	}
+}
+
+/* In the helper: once the tracer is gone, remove its probes. */
+_Noreturn static void reap_after_tracer(int pipe_fd)
+{
+	char c;
+
+	while (read(pipe_fd, &c, 1) != 0 && errno == EINTR)
+		;
+	remove_made();
 	_exit(0);
 }
 
@@ -271,8 +312,7 @@ void kretprobes_remove(void)
 	/* the links (and their perf events) must be gone first: an event in
 	 * use cannot be removed
 	 */
-	for (int i = 0; i < n_made; i++)
-		remove_event(made[i]);
+	remove_made();
 	n_made = 0;
 	if (profile)
 		(void)fclose(profile);	/* read only */

@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 	/* on failure stdout keeps glibc's buffering: slower, still right */
 	(void)setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));
 
-	if (preflight_check(why, sizeof(why))) {
+	if (preflight_check(cfg.btf_path, why, sizeof(why))) {
 		fprintf(stderr, "tcpconnlog: %s\n", why);
 		return 1;
 	}

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include "kbtf.h"
 #include "preflight.h"
@@ -47,13 +48,35 @@ static int effective_caps(unsigned long long *caps)
 	return ret;
 }
 
-int preflight_check(char *why, size_t len)
+/* Whether libbpf reads the file as BTF; a reason in why if not. */
+static int btf_file_usable(const char *path, char *why, size_t len)
+{
+	struct btf *btf = btf__parse(path, NULL);
+
+	if (!btf) {
+		char err[128];
+
+		/* libbpf's own codes (bad format) are beyond strerror */
+		libbpf_strerror(errno, err, sizeof(err));
+		snprintf(why, len, "--btf %s is not BTF libbpf can read (%s): give the "
+			 "kernel's BTF, raw or in an ELF file's .BTF section", path, err);
+		return -1;
+	}
+	btf__free(btf);
+	return 0;
+}
+
+int preflight_check(const char *btf_path, char *why, size_t len)
 {
 	unsigned long long caps;
 
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+	if (btf_path) {
+		if (btf_file_usable(btf_path, why, len))
+			return -1;
+	} else if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		snprintf(why, len, "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): "
-			 "tcpconnlog needs Linux 5.8+ built with CONFIG_DEBUG_INFO_BTF=y");
+			 "tcpconnlog needs Linux 5.8+ built with CONFIG_DEBUG_INFO_BTF=y, "
+			 "or its BTF in a file given with --btf");
 		return -1;
 	}
 	if (effective_caps(&caps) == 0 &&
@@ -139,30 +162,60 @@ static int fentry_loads(int btf_id)
 	return 0;
 }
 
-/* ids of the functions: by a quick walk of the kernel's BTF, or where
- * that does not understand it, by libbpf's full parse (freed at once)
+/* ids of the functions in the BTF file (NULL: the kernel's): by a quick
+ * walk, or where that does not understand it, by libbpf's full parse
+ * (freed at once)
  */
-static void find_funcs(const char *const names[], int ids[], int n)
+static void find_funcs(const char *path, const char *const names[], int ids[], int n)
 {
-	struct btf *vmlinux;
+	struct btf *btf;
 
-	if (!kernel_func_ids(names, ids, n))
+	if (!file_func_ids(path, names, ids, n))
 		return;
-	vmlinux = btf__load_vmlinux_btf();
+	btf = path ? btf__parse(path, NULL) : btf__load_vmlinux_btf();
 	for (int i = 0; i < n; i++)
-		ids[i] = vmlinux ? btf__find_by_name_kind(vmlinux, names[i], BTF_KIND_FUNC) : -1;
-	btf__free(vmlinux);
+		ids[i] = btf ? btf__find_by_name_kind(btf, names[i], BTF_KIND_FUNC) : -1;
+	btf__free(btf);
 }
 
-void kernel_support_probe(struct kernel_support *ks)
+/* Is func in a loaded module's BTF (split on the kernel's)? Parses both,
+ * so only asked where the kernel's own BTF lacks func.
+ */
+static bool in_module_btf(const char *module, const char *func)
+{
+	struct btf *vmlinux, *mod = NULL;
+	char path[128];
+	bool found;
+
+	snprintf(path, sizeof(path), "/sys/kernel/btf/%s", module);
+	if (!exists(path))
+		return false;
+	vmlinux = btf__load_vmlinux_btf();
+	if (vmlinux)
+		mod = btf__load_module_btf(module, vmlinux);
+	found = mod && btf__find_by_name_kind(mod, func, BTF_KIND_FUNC) > 0;
+	btf__free(mod);
+	btf__free(vmlinux);
+	return found;
+}
+
+void kernel_support_probe(struct kernel_support *ks, const char *btf_path)
 {
 	static const char *const funcs[] = { "tcp_v4_connect", "tcp_v6_connect" };
-	int ids[2];
+	int ids[2], file_ids[2];
 	char path[256];
 
-	find_funcs(funcs, ids, 2);
+	/* the kernel's ids: fentry attaches by them whatever --btf says */
+	find_funcs(NULL, funcs, ids, 2);
 	snprintf(path, sizeof(path), "%s/kprobe_events", tracefs_root());
 	ks->kprobes = exists("/sys/bus/event_source/devices/kprobe/type") || exists(path);
-	ks->v6 = ids[1] >= 0;
+	/* CONFIG_IPV6=m puts it in the ipv6 module; a kernel without BTF
+	 * of its own has it only in the --btf file
+	 */
+	ks->v6 = ids[1] >= 0 || in_module_btf("ipv6", funcs[1]);
+	if (!ks->v6 && btf_path) {
+		find_funcs(btf_path, funcs, file_ids, 2);
+		ks->v6 = file_ids[1] >= 0;
+	}
 	ks->fentry_err = fentry_loads(ids[0]);
 }

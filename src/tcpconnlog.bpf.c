@@ -184,7 +184,9 @@ static __always_inline bool read_sock_dest(const struct sock *sk,
 	if (family == AF_INET) {
 		ev->ip = 4;
 		ev->daddr.v4 = BPF_CORE_READ(sk, __sk_common.skc_daddr);
-	} else if (family == AF_INET6) {
+	} else if (family == AF_INET6 &&
+		   /* absent without CONFIG_IPV6 (and then so are such sockets) */
+		   bpf_core_field_exists(sk->__sk_common.skc_v6_daddr)) {
 		ev->ip = 6;
 		BPF_CORE_READ_INTO(&ev->daddr.v6, sk,
 				   __sk_common.skc_v6_daddr.in6_u.u6_addr8);
@@ -219,7 +221,7 @@ static __always_inline void read_sock_saddr(const struct sock *sk,
 		__builtin_memset(ev->saddr.v6, 0, 10);
 		ev->saddr.v6[10] = ev->saddr.v6[11] = 0xff;
 		__builtin_memcpy(&ev->saddr.v6[12], &v4, 4);
-	} else {
+	} else if (bpf_core_field_exists(sk->__sk_common.skc_v6_rcv_saddr)) {
 		BPF_CORE_READ_INTO(&ev->saddr.v6, sk,
 				   __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
 	}

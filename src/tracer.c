@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kretprobe.h"
@@ -152,7 +154,8 @@ static __u64 probe_runs_skipped(const struct session *s)
 }
 
 /* Attempts still in the kernel's table at exit are reported as pending.
- * Returns how many there were.
+ * Runs once the probes are detached: the walk needs a table nothing
+ * deletes from. Returns how many there were.
  */
 static __u64 report_pending(struct session *s)
 {
@@ -403,6 +406,18 @@ static int drop_privileges(const struct tcl_config *cfg)
 	return 0;
 }
 
+/* Runs of our programs that began before the detach may still be going
+ * on other CPUs. They run in RCU read-side sections, and membarrier's
+ * global command waits for a grace period: after it, none is left to add
+ * a record past the final drain or change the table during the scan.
+ * Where it is refused (nohz_full), a pause stands in.
+ */
+static void wait_for_running_probes(void)
+{
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		nanosleep(&(struct timespec){ .tv_nsec = 20000000L }, NULL);
+}
+
 int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	       const char *backend)
 {
@@ -455,6 +470,14 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	/* the summary goes to the normal screen */
 	if (s.rec.top)
 		top_restore_terminal(s.rec.top);
+	/* Stop the probes first, keeping maps and ring buffer: the records
+	 * they made are drained, then the table of attempts is scanned while
+	 * nothing changes it (a key deleted during bpf_map_get_next_key's
+	 * walk restarts it, and entries were printed twice), and the
+	 * counters read after that agree with what was printed.
+	 */
+	tcpconnlog_bpf__detach(skel);
+	wait_for_running_probes();
 	if (!s.output_closed && !records_limit_reached(&s.rec))
 		ring_buffer__consume(rb);
 	if (!s.output_closed)

@@ -455,6 +455,23 @@ static void test_ringbuf_size_bad_values(void **state)
 
 /* ---- combinations refused ---- */
 
+/* --btf: a file that can be read, kept by reference; whether it is BTF
+ * is a runtime question
+ */
+static void test_btf(void **state)
+{
+	(void)state;
+	assert_run(PARSE("--btf", "/etc/passwd"));
+	assert_string_equal(cfg.btf_path, "/etc/passwd");
+	assert_run(PARSE("--btf=/dev/null", "--check"));
+	assert_string_equal(cfg.btf_path, "/dev/null");
+	assert_run(PARSE("-v"));
+	assert_null(cfg.btf_path);
+	assert_usage(PARSE("--btf", "/nonexistent/vmlinux"),
+		     MSG("cannot read --btf file '/nonexistent/vmlinux': No such file or directory"));
+	assert_usage(PARSE("--btf"), MSG("option '--btf' needs a value"));
+}
+
 static void test_immediate_excludes_failed_and_count(void **state)
 {
 	(void)state;
@@ -562,6 +579,7 @@ static void test_help(void **state)
 		"--ipv6", "--failed", "--json", "--timestamp", "--time", "--print-uid",
 		"--lport", "--immediate", "--count", "--no-summary", "--duration",
 		"--max-events", "--ringbuf-size", "--verbose", "--version", "--help",
+		"--btf",
 	};
 
 	(void)state;
@@ -661,6 +679,7 @@ int main(void)
 		cmocka_unit_test(test_max_events),
 		cmocka_unit_test(test_ringbuf_size),
 		cmocka_unit_test(test_ringbuf_size_bad_values),
+		cmocka_unit_test(test_btf),
 		cmocka_unit_test(test_immediate_excludes_failed_and_count),
 		cmocka_unit_test(test_unknown_options),
 		cmocka_unit_test(test_long_option_errors_named_as_typed),

@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <bpf/btf.h>
 #include <linux/btf.h>
@@ -119,7 +120,7 @@ static void test_kernel_matches_libbpf(void **state)
 
 	(void)state;
 	assert_non_null(vmlinux);
-	assert_int_equal(kernel_func_ids(names, ids, 3), 0);
+	assert_int_equal(file_func_ids(NULL, names, ids, 3), 0);
 	for (int i = 0; i < 3; i++) {
 		int want = btf__find_by_name_kind(vmlinux, names[i], BTF_KIND_FUNC);
 
@@ -129,12 +130,40 @@ static void test_kernel_matches_libbpf(void **state)
 	btf__free(vmlinux);
 }
 
+/* A BTF file, as --btf gives it: the same ids as in memory; no file, or
+ * a file that is not BTF, is -1.
+ */
+static void test_file(void **state)
+{
+	const char *names[] = { "tcp_v4_connect", "tcp_v6_connect", "no_such_func" };
+	char path[] = "/tmp/tcl-kbtf-XXXXXX";
+	struct btf *b = every_kind();
+	__u32 len;
+	const void *raw = btf__raw_data(b, &len);
+	int fd = mkstemp(path), ids[3];
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, raw, len), (ssize_t)len);
+	close(fd);
+	assert_int_equal(file_func_ids(path, names, ids, 3), 0);
+	assert_int_equal(ids[0], btf__find_by_name_kind(b, names[0], BTF_KIND_FUNC));
+	assert_int_equal(ids[1], btf__find_by_name_kind(b, names[1], BTF_KIND_FUNC));
+	assert_int_equal(ids[2], -1);
+	assert_int_equal(truncate(path, 4), 0);
+	assert_int_equal(file_func_ids(path, names, ids, 3), -1);
+	unlink(path);
+	assert_int_equal(file_func_ids(path, names, ids, 3), -1);
+	btf__free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ids_match_libbpf),
 		cmocka_unit_test(test_refuses_what_it_does_not_understand),
 		cmocka_unit_test(test_kernel_matches_libbpf),
+		cmocka_unit_test(test_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
