@@ -582,6 +582,12 @@ static __always_inline int state_changed(const struct sock *sk, int oldstate,
 	struct tcl_attempt *a;
 	__u64 now;
 
+	/* MPTCP sockets change state through this tracepoint too: an
+	 * mptcp_sock, not a tcp_sock. Their subflows are TCP sockets, and
+	 * each is reported as such.
+	 */
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		struct tcl_attempt proto = { .depth = measure_call };
 

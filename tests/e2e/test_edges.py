@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Connects that take unusual paths through the TCP state machine or
+through other protocols: an MPTCP socket (whose subflows are the TCP
+sockets), and a connect to itself (simultaneous open: SYN_SENT ->
+SYN_RECV -> ESTABLISHED). Each must be one outbound connect record, right
+in every field, and nothing else."""
+import json
+import os
+import socket
+import threading
+
+import pytest
+
+import tcltest
+from tcltest import check_record, connect
+
+IPPROTO_MPTCP = 262
+# bytes each way, not a multiple of anything
+TO_SERVER = 70001
+TO_CLIENT = 12347
+
+
+def recv_exactly(sock, n):
+    got = 0
+    while got < n:
+        chunk = sock.recv(min(65536, n - got))
+        assert chunk, "the peer closed after %d of %d bytes" % (got, n)
+        got += len(chunk)
+
+
+@pytest.fixture
+def mptcp_enabled():
+    """net.mptcp.enabled=1 for the test, as it was afterwards."""
+    key = "/proc/sys/net/mptcp/enabled"
+    assert os.path.exists(key), "this kernel has no MPTCP (CONFIG_MPTCP): %s missing" % key
+    with open(key) as f:
+        was = f.read().strip()
+    if was != "1":
+        with open(key, "w") as f:
+            f.write("1")
+    yield
+    if was != "1":
+        with open(key, "w") as f:
+            f.write(was)
+
+
+def accepted_from(listener, sport):
+    found = []
+
+    def ready():
+        found[:] = [s for s in list(listener.conns) if s.getpeername()[1] == sport]
+        return bool(found)
+    tcltest.wait_until(ready, 10, "the listener to accept port %d" % sport)
+    return found[0]
+
+
+def records_now(t):
+    """The whole JSON lines the tool has written so far."""
+    text = t.stdout_now()
+    return [json.loads(l) for l in text[:text.rfind("\n") + 1].splitlines()]
+
+
+@pytest.mark.parametrize("server", ["tcp", "mptcp"])
+def test_mptcp_client_is_one_tcp_connect(tracer, mptcp_enabled, server, clients):
+    """An MPTCP socket connecting: one connect record, its subflow's real
+    4-tuple, established; with -l one close record counting the data each
+    way. The MPTCP socket itself (its own state changes, an mptcp_sock and
+    not a tcp_sock) is not reported."""
+    lst = tcltest.Listener("127.0.0.1")
+    if server == "mptcp":
+        lst.close()
+        lst = mptcp_listener()
+    try:
+        t = tracer("-l", "-p", str(os.getpid()))
+        c = connect(4, "127.0.0.1", lst.port, proto=IPPROTO_MPTCP)
+        clients.append(c)
+        assert c["errno"] is None, c
+        s = c["_sock"]
+        assert s.getpeername() == ("127.0.0.1", lst.port), s.getpeername()
+        peer = accepted_from(lst, c["sport"])
+        s.sendall(b"c" * TO_SERVER)
+        recv_exactly(peer, TO_SERVER)
+        peer.sendall(b"s" * TO_CLIENT)
+        recv_exactly(s, TO_CLIENT)
+        s.close()
+        assert peer.recv(1) == b""
+        peer.close()
+        tcltest.wait_until(lambda: any(r.get("event") == "close" for r in records_now(t)),
+                           10, "a close record")
+        res = t.stop()
+    finally:
+        lst.close()
+    assert res.rc == 0, str(res)
+    conns = [r for r in res.records if r.get("event") == "connect"]
+    assert len(conns) == 1, "one connect record, the subflow's:\n%s" % res
+    check_record(conns[0], c, res.backend, result="established", errno=None,
+                 saddr="127.0.0.1")
+    closes = [r for r in res.records if r.get("event") == "close"]
+    assert len(closes) == 1, "one close record:\n%s" % res
+    cl = closes[0]
+    assert cl["id"] == conns[0]["id"], str(res)
+    assert (cl["saddr"], cl["sport"], cl["daddr"], cl["dport"]) == \
+        ("127.0.0.1", c["sport"], "127.0.0.1", lst.port), cl
+    assert (cl["bytes_sent"], cl["bytes_received"]) == (TO_SERVER, TO_CLIENT), cl
+    assert 0 < cl["segs_out"] < 1000 and 0 <= cl["retransmits"] < 100, cl
+    assert [r for r in res.records if r.get("event") == "lost"] == [], str(res)
+
+
+class mptcp_listener(tcltest.Listener):
+    """tcltest.Listener on an MPTCP socket."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.listen(16)
+        self.keep = True
+        self.conns = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+
+@pytest.mark.parametrize("fam", [4, 6])
+def test_connect_to_self_is_one_established_connect(tracer, clients, fam):
+    """bind(P); connect(P) on loopback: the SYN meets its own socket, which
+    goes SYN_SENT -> SYN_RECV -> ESTABLISHED (simultaneous open). One
+    outbound connect, established, its latency measured; no accept record
+    (-A), and with -l one close record with the bytes it sent itself."""
+    host = "127.0.0.1" if fam == 4 else "::1"
+    for _ in range(20):
+        port = tcltest.free_port(host)
+        t = tracer("-A", "-l", "-P", str(port))
+        c = connect(fam, host, port, bind=(host, port))
+        clients.append(c)
+        if c["errno"] != "EADDRINUSE":
+            break
+        t.stop()
+    assert c["errno"] is None and c["sport"] == port, c
+    s = c["_sock"]
+    s.sendall(b"x" * TO_CLIENT)
+    recv_exactly(s, TO_CLIENT)
+    s.close()
+    tcltest.wait_until(lambda: any(r.get("event") == "close" for r in records_now(t)),
+                       10, "a close record\n" + t.stderr_now())
+    res = t.stop()
+    assert res.rc == 0, str(res)
+    assert [r["event"] for r in res.records] == ["connect", "close"], str(res)
+    rec = tcltest.only_record(res, c)
+    check_record(rec, c, res.backend, result="established", errno=None, saddr=host)
+    cl = res.records[1]
+    assert cl["id"] == rec["id"] and cl["pid"] == os.getpid(), cl
+    assert (cl["bytes_sent"], cl["bytes_received"]) == (TO_CLIENT, TO_CLIENT), cl
+    row = res.summary()["rows"][c["comm"]]
+    assert (row["attempts"], row["estab"], row["pending"]) == (1, 1, 0), res.stderr
