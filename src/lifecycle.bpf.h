@@ -37,6 +37,18 @@ static __always_inline void follow_connection(__u64 skid, const struct tcl_event
 	open_connection((const struct sock *)skid, &c);
 }
 
+/* Whether a connect(2) is moving the socket: it has a struct socket,
+ * which accept(2) has not made connected. A passive socket has none until
+ * accept(2) returns it (or is SS_CONNECTED, accepted in SYN_RECV with TCP
+ * Fast Open).
+ */
+static __always_inline bool being_connected(const struct sock *sk)
+{
+	struct socket *sock = BPF_CORE_READ(sk, sk_socket);
+
+	return sock && BPF_CORE_READ(sock, state) != SS_CONNECTED;
+}
+
 /* SYN_RECV -> ESTABLISHED of a passive socket (-A). It happens in softirq
  * context, on whatever task was running: the process is learnt later,
  * from the accept(2) that returns the socket.
@@ -47,8 +59,11 @@ static __always_inline void accepted(const struct sock *sk)
 	struct tcl_event *ev = &c.ev;
 	__u64 skid = (__u64)sk;
 
-	/* the second copy of the hook sees it already entered */
-	if (bpf_map_lookup_elem(&conns, &skid) || !read_sock_dest(sk, ev))
+	/* the second copy of the hook sees it already entered; a connect to
+	 * itself (simultaneous open) is an outbound attempt, not an accept
+	 */
+	if (bpf_map_lookup_elem(&conns, &skid) || being_connected(sk) ||
+	    !read_sock_dest(sk, ev))
 		return;
 	read_sock_source(sk, ev);
 	/* -P and -4/-6 apply to the local (listening) end of an accept */

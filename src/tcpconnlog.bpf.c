@@ -603,13 +603,19 @@ static __always_inline int state_changed(const struct sock *sk, int oldstate,
 		}
 		return 0;
 	}
-	if (oldstate != TCP_SYN_SENT) {
+	if (oldstate != TCP_SYN_SENT && oldstate != TCP_SYN_RECV) {
 		if (lifecycle || accepts)
 			connection_state_changed(sk, oldstate, newstate);
 		return 0;
 	}
 	a = bpf_map_lookup_elem(&attempts, &skid);
-	if (!a)
+	if (!a) {
+		if (oldstate == TCP_SYN_RECV && (lifecycle || accepts))
+			connection_state_changed(sk, oldstate, newstate);
+		return 0;
+	}
+	/* simultaneous open (a connect to itself): the outcome is still to come */
+	if (newstate == TCP_SYN_RECV)
 		return 0;
 
 	now = bpf_ktime_get_ns();
@@ -625,6 +631,9 @@ static __always_inline int state_changed(const struct sock *sk, int oldstate,
 			return 0;
 		}
 		conclude(a, skid, result_of(err), err, now);
+	} else if (oldstate == TCP_SYN_RECV) {
+		/* closed in SYN_RECV: our FIN goes out (FIN_WAIT1) */
+		conclude(a, skid, TCL_CLOSED, 0, now);
 	}
 	return 0;
 }
