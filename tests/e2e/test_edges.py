@@ -32,7 +32,9 @@ def recv_exactly(sock, n):
 def mptcp_enabled():
     """net.mptcp.enabled=1 for the test, as it was afterwards."""
     key = "/proc/sys/net/mptcp/enabled"
-    assert os.path.exists(key), "this kernel has no MPTCP (CONFIG_MPTCP): %s missing" % key
+    if not os.path.exists(key):
+        # Debian's 5.10 is built without it: nothing there to misreport
+        pytest.skip("kernel built without CONFIG_MPTCP (no %s)" % key)
     with open(key) as f:
         was = f.read().strip()
     if was != "1":
