@@ -22,7 +22,7 @@ static __always_inline void open_connection(const struct sock *sk, struct tcl_co
 
 	c->acked_at_open = BPF_CORE_READ(tp, bytes_acked);
 	c->received_at_open = BPF_CORE_READ(tp, bytes_received);
-	if (bpf_map_update_elem(&conns, &skid, c, BPF_ANY) == 0)
+	if (map_put(&conns, &skid, c, BPF_ANY) == 0)
 		COUNT(conns_opened);
 }
 

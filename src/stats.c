@@ -93,4 +93,7 @@ void stats_print(const struct stats *s, const struct connstats *conns,
 	if (loss->skipped)
 		fprintf(out, "Probe runs skipped by the kernel: %llu\n",
 			(unsigned long long)loss->skipped);
+	if (loss->map_full)
+		fprintf(out, "Kernel table updates that failed: %llu\n",
+			(unsigned long long)loss->map_full);
 }
