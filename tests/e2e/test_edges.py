@@ -7,8 +7,10 @@ in every field, and nothing else."""
 import json
 import os
 import socket
+import signal
 import struct
 import threading
+import time
 
 import pytest
 
@@ -228,3 +230,76 @@ def test_entry_whose_return_was_missed_goes_with_its_socket(tracer, pair, agent)
     assert len(lost) == 1 and lost[0]["untracked"] == 1, str(res)
     row = res.summary()["rows"]
     assert row == {}, res.stderr
+
+
+def test_lost_call_record_does_not_hide_the_outcome(tracer, clients):
+    """-i with the ring buffer full: an attempt whose call record was lost
+    (counted) is still reported by its outcome record, which used to be
+    hidden as if the call record had been printed."""
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(0)
+    port = ls.getsockname()[1]
+    try:
+        # fills the accept queue (never accepted): later SYNs are dropped
+        clients.append(connect(4, "127.0.0.1", port))
+        # one page: room for about 24 records
+        t = tracer("-i", "--ringbuf-size", "4096", "-p", str(os.getpid()))
+        n = 60
+        t.send_signal(signal.SIGSTOP)
+        try:
+            for _ in range(n):
+                c = connect(4, "127.0.0.1", port, mode="nonblock", then="keep")
+                assert c["call_errno"] == "EINPROGRESS" and c["errno"] is None, c
+                clients.append(c)
+        finally:
+            t.send_signal(signal.SIGCONT)
+        attempts = clients[1:]
+        time.sleep(0.5)     # the reader drains the call records that fit
+        calls = [r for r in records_now(t) if r.get("event") == "connect"]
+        assert all(r["result"] == "pending" for r in calls), calls
+        call_lost = n - len(calls)
+        assert call_lost > 0, "a 4 KiB buffer cannot hold %d records" % n
+        for c in attempts:
+            c["_sock"].close()
+            c["_sock"] = None
+            time.sleep(0.02)    # paced: the outcome records all fit
+        res = t.stop()
+    finally:
+        ls.close()
+    assert res.rc == 0, str(res)
+    lost = [r for r in res.records if r["event"] == "lost"]
+    assert len(lost) == 1 and lost[0]["lost"] == call_lost, str(res)
+    for c in attempts:
+        recs = tcltest.records_of(res.records, c, by_sport=True)
+        assert len(recs) == 1, "one line per attempt: %s\n%s" % (
+            json.dumps(tcltest.public(c)), res)
+        assert recs[0]["result"] in ("pending", "closed"), recs
+    assert len([r for r in res.connects if r["result"] == "closed"]) == call_lost, str(res)
+
+
+def test_ids_are_unique_under_concurrency(tracer, agent):
+    """Connects from 32 threads at once while the accepts of their peers
+    (softirq) take ids on the same CPUs: every record has its own id
+    (ids come from a per-CPU counter whose increment is not atomic)."""
+    lst = tcltest.Listener("127.0.0.1", keep=False)
+    try:
+        t = tracer("-A", "-P", str(lst.port))
+        a = agent()
+        n = 0
+        for _ in range(4):
+            results = a.concurrent([tcltest.spec(4, "127.0.0.1", lst.port)
+                                    for _ in range(32)])
+            assert all(r["errno"] is None for r in results), results
+            n += len(results)
+        tcltest.wait_until(lambda: len(records_now(t)) >= 2 * n, 20,
+                           "%d connect and accept records" % (2 * n))
+        res = t.stop()
+    finally:
+        lst.close()
+    assert res.rc == 0, str(res)
+    ids = [r["id"] for r in res.records if r["event"] in ("connect", "accept")]
+    # short only of what the tool said the kernel skipped (preemptible kernels)
+    assert 2 * n - res.skipped() <= len(ids) <= 2 * n, str(res)
+    assert len(set(ids)) == len(ids), "ids repeat: %s" % sorted(
+        i for i in set(ids) if ids.count(i) > 1)
