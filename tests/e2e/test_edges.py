@@ -15,20 +15,13 @@ import time
 import pytest
 
 import tcltest
+from tclconn import recv_exactly
 from tcltest import check_record, connect
 
 IPPROTO_MPTCP = 262
 # bytes each way, not a multiple of anything
 TO_SERVER = 70001
 TO_CLIENT = 12347
-
-
-def recv_exactly(sock, n):
-    got = 0
-    while got < n:
-        chunk = sock.recv(min(65536, n - got))
-        assert chunk, "the peer closed after %d of %d bytes" % (got, n)
-        got += len(chunk)
 
 
 @pytest.fixture
@@ -161,26 +154,6 @@ def test_connect_to_self_is_one_established_connect(tracer, clients, fam):
 
 # --- entries whose end the kernel skipped -------------------------------------
 
-def tracer_map(pid, name):
-    """The id of the BPF map `name` held by the tracer with this pid."""
-    ids = []
-    fdinfo = "/proc/%d/fdinfo" % pid
-    for fd in os.listdir(fdinfo):
-        try:
-            with open(os.path.join(fdinfo, fd)) as f:
-                ids += [int(l.split()[1]) for l in f if l.startswith("map_id:")]
-        except FileNotFoundError:
-            continue
-    maps = json.loads(tcltest.run(["bpftool", "-j", "map", "show"]).stdout)
-    mine = [m["id"] for m in maps if m["id"] in ids and m.get("name") == name]
-    assert len(mine) == 1, "one %s map among the maps of pid %d: %s" % (name, pid, mine)
-    return str(mine[0])
-
-
-def map_dump(map_id):
-    return json.loads(tcltest.run(["bpftool", "-j", "map", "dump", "id", map_id]).stdout)
-
-
 def map_update(map_id, key, value):
     tcltest.run(["bpftool", "map", "update", "id", map_id, "key", "hex"]
                 + ["%02x" % b for b in key] + ["value", "hex"] + ["%02x" % b for b in value])
@@ -207,9 +180,9 @@ def test_entry_whose_return_was_missed_goes_with_its_socket(tracer, pair, agent)
     t = tracer("-p", str(a.pid))
     c = a.connect(4, pair.server_v4, pair.drop_port, mode="nonblock", then="keep")
     assert c["call_errno"] == "EINPROGRESS", c
-    attempts = tracer_map(t.proc.pid, "attempts")
-    by_tid = tracer_map(t.proc.pid, "connect_by_tid")
-    entries = map_dump(attempts)
+    attempts = tcltest.tracer_map_id(t.proc.pid, "attempts")
+    by_tid = tcltest.tracer_map_id(t.proc.pid, "connect_by_tid")
+    entries = tcltest.map_dump(attempts)
     assert len(entries) == 1, entries
     key, value = as_bytes(entries[0]["key"]), bytearray(as_bytes(entries[0]["value"]))
     assert len(value) == ATTEMPT_SIZE, "struct tcl_attempt changed: update this test"
@@ -219,9 +192,9 @@ def test_entry_whose_return_was_missed_goes_with_its_socket(tracer, pair, agent)
     tid_key = struct.pack("<I", c["tid"])
     map_update(by_tid, tid_key, key)
     assert a.call("close_kept")["closed"] == 1
-    tcltest.wait_until(lambda: map_dump(attempts) == [], 10,
-                       "the attempt to go with its socket: %s" % map_dump(attempts))
-    assert [e for e in map_dump(by_tid) if as_bytes(e["key"]) == tid_key] == [], \
+    tcltest.wait_until(lambda: tcltest.map_dump(attempts) == [], 10,
+                       "the attempt to go with its socket: %s" % tcltest.map_dump(attempts))
+    assert [e for e in tcltest.map_dump(by_tid) if as_bytes(e["key"]) == tid_key] == [], \
         "the thread's connect_by_tid entry goes too"
     res = t.stop()
     assert res.rc == 0, str(res)
