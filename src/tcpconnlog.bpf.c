@@ -70,9 +70,12 @@ struct {
 	__type(value, __u64);
 } id_counter SEC(".maps");
 
-/* Connection ids handed out lately: see new_conn_id(). */
+/* Connection ids handed out lately: see new_conn_id(). An LRU list per
+ * CPU, as ids of one CPU are claimed on it: its own oldest go first.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, 4096);
 	__type(key, __u64);
 	__type(value, __u8);
@@ -284,7 +287,7 @@ static __always_inline void take_caller(struct tcl_event *ev)
  * claimed in ids_taken, whose insert with BPF_NOEXIST is atomic: the
  * loser of a race moves on to the next value. Only ids of one CPU
  * within a few increments of each other can collide, so a small LRU
- * table remembers enough.
+ * table (per CPU) remembers enough.
  */
 static __always_inline __u64 new_conn_id(void)
 {
