@@ -95,10 +95,24 @@ static __always_inline bool report_accept(struct tcl_conn *c)
 	return true;
 }
 
+/* The TCP socket behind what accept(2) returned: on an MPTCP listener
+ * that is an MPTCP socket, and the connection entered at SYN_RECV ->
+ * ESTABLISHED is its first subflow (kernels without MPTCP: no such type).
+ */
+static __always_inline struct sock *accepted_tcp_sock(struct sock *sk)
+{
+	struct mptcp_sock *msk = (struct mptcp_sock *)sk;
+
+	if (sk && bpf_core_field_exists(msk->first) &&
+	    BPF_CORE_READ(sk, sk_protocol) == IPPROTO_MPTCP)
+		return BPF_CORE_READ(msk, first);
+	return sk;
+}
+
 /* accept(2) or accept4(2) returned fd on this thread (-A). */
 static __always_inline void accept_returned(int fd)
 {
-	struct sock *sk = fd >= 0 ? sock_of_fd(fd) : NULL;
+	struct sock *sk = accepted_tcp_sock(fd >= 0 ? sock_of_fd(fd) : NULL);
 	__u64 skid = (__u64)sk;
 	struct tcl_conn *c;
 

@@ -63,13 +63,15 @@ def test_mptcp_client_is_one_tcp_connect(tracer, mptcp_enabled, server, clients)
     """An MPTCP socket connecting: one connect record, its subflow's real
     4-tuple, established; with -l one close record counting the data each
     way. The MPTCP socket itself (its own state changes, an mptcp_sock and
-    not a tcp_sock) is not reported."""
+    not a tcp_sock) is not reported. With -A, the server's end is one
+    accept naming the thread whose accept(2) returned it, also when that
+    returned an MPTCP socket (whose first subflow is the TCP one)."""
     lst = tcltest.Listener("127.0.0.1")
     if server == "mptcp":
         lst.close()
         lst = mptcp_listener()
     try:
-        t = tracer("-l", "-p", str(os.getpid()))
+        t = tracer("-l", "-A", "-p", str(os.getpid()))
         c = connect(4, "127.0.0.1", lst.port, proto=IPPROTO_MPTCP)
         clients.append(c)
         assert c["errno"] is None, c
@@ -83,8 +85,9 @@ def test_mptcp_client_is_one_tcp_connect(tracer, mptcp_enabled, server, clients)
         s.close()
         assert peer.recv(1) == b""
         peer.close()
-        tcltest.wait_until(lambda: any(r.get("event") == "close" for r in records_now(t)),
-                           10, "a close record")
+        tcltest.wait_until(
+            lambda: len([r for r in records_now(t) if r.get("event") == "close"]) >= 2,
+            10, "two close records")
         res = t.stop()
     finally:
         lst.close()
@@ -93,15 +96,22 @@ def test_mptcp_client_is_one_tcp_connect(tracer, mptcp_enabled, server, clients)
     assert len(conns) == 1, "one connect record, the subflow's:\n%s" % res
     check_record(conns[0], c, res.backend, result="established", errno=None,
                  saddr="127.0.0.1")
-    closes = [r for r in res.records if r.get("event") == "close"]
-    assert len(closes) == 1, "one close record:\n%s" % res
-    cl = closes[0]
-    assert cl["id"] == conns[0]["id"], str(res)
-    assert (cl["saddr"], cl["sport"], cl["daddr"], cl["dport"]) == \
-        ("127.0.0.1", c["sport"], "127.0.0.1", lst.port), cl
-    assert (cl["bytes_sent"], cl["bytes_received"]) == (TO_SERVER, TO_CLIENT), cl
-    assert 0 < cl["segs_out"] < 1000 and 0 <= cl["retransmits"] < 100, cl
-    assert [r for r in res.records if r.get("event") == "lost"] == [], str(res)
+    accepts = [r for r in res.records if r.get("event") == "accept"]
+    assert len(accepts) == 1, str(res)
+    acc = accepts[0]
+    want = {"pid": os.getpid(), "tid": lst.thread.native_id, "saddr": "127.0.0.1",
+            "sport": lst.port, "daddr": "127.0.0.1", "dport": c["sport"]}
+    assert {k: acc[k] for k in want} == want, acc
+    closes = {r["direction"]: r for r in res.records if r.get("event") == "close"}
+    assert len(closes) == 2 == len(res.records) - 2, str(res)
+    for cl, ident, ends, data in (
+            (closes["out"], conns[0]["id"], (c["sport"], lst.port), (TO_SERVER, TO_CLIENT)),
+            (closes["in"], acc["id"], (lst.port, c["sport"]), (TO_CLIENT, TO_SERVER))):
+        assert cl["id"] == ident, str(res)
+        assert (cl["saddr"], cl["sport"], cl["daddr"], cl["dport"]) == \
+            ("127.0.0.1", ends[0], "127.0.0.1", ends[1]), cl
+        assert (cl["bytes_sent"], cl["bytes_received"]) == data, cl
+        assert 0 < cl["segs_out"] < 1000 and 0 <= cl["retransmits"] < 100, cl
 
 
 class mptcp_listener(tcltest.Listener):
