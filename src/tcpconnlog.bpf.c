@@ -393,9 +393,10 @@ static __always_inline struct sock *sock_of_fd(int fd)
  * nested tcp_v4_connect of   nested_call_entered() any, calls > 0,  calls + 1 (one attempt: the
  *   a v4-mapped address                             same thread      outer call's)
  * CLOSE -> SYN_SENT          syn_sent()            CALLED           SYN_SENT, source noted
- *                                                  none             SYN_SENT (a connect not seen
- *                                                                   entering: calls 1 where the
- *                                                                   backend measures the call)
+ *                                                  none, or         SYN_SENT, replacing it (a
+ *                                                  another          connect not seen entering:
+ *                                                  thread's         calls 1 where the backend
+ *                                                                   measures the call)
  *                                                  SYN_SENT...      - (a later copy of the hook)
  * SYN_SENT -> SYN_RECV       syn_recv()            SYN_SENT         SYN_RECV (simultaneous open,
  *                                                                   a connect to itself)
@@ -404,6 +405,8 @@ static __always_inline struct sock *sock_of_fd(int fd)
  *                                                                   not yet SS_CONNECTING)
  * -> CLOSE after the call    closed()              SYN_SENT/RECV    done: sk_err's result
  * SYN_RECV -> FIN_WAIT1      closed()              SYN_RECV         done: closed
+ * connect returned           connect_returned()    none, or         - (not this thread's attempt)
+ *                                                  another thread's
  * connect returned, nested   connect_returned()    any, calls > 1   calls - 1
  * connect returned ok (or    connect_returned()    CALLED,          calls 0, source noted, -i:
  *   failed, socket not                             SYN_SENT/RECV    the call record
