@@ -90,24 +90,32 @@ struct tcl_event {
 	char comm[TCL_COMM_LEN];
 };
 
+/* How far an attempt got: the states of the machine described at the top
+ * of the attempt code in tcpconnlog.bpf.c. Its end is no state: the entry
+ * is removed then.
+ */
+enum tcl_attempt_state {
+	TCL_AS_CALLED = 0,	/* connect entered, no SYN sent yet */
+	TCL_AS_SYN_SENT,	/* CLOSE -> SYN_SENT seen: a SYN went out */
+	TCL_AS_SYN_RECV,	/* SYN_SENT -> SYN_RECV: simultaneous open */
+	TCL_AS_CLOSED_IN_CALL,	/* closed while the connect function still
+				 * ran: its return value is the errno
+				 */
+};
+
 /* An attempt in flight, as kept in the BPF `attempts` table (keyed by the
- * socket's address): the record being built plus its bookkeeping. User
- * space reads the table at exit to report attempts still pending.
+ * socket's address): the record being built plus its state. User space
+ * reads the table at exit to report attempts still pending.
  */
 struct tcl_attempt {
 	struct tcl_event ev;
 	__u64 start_ns;
-	/* >0 while inside the connect function (kprobe/fentry; the nested
-	 * tcp_v6_connect -> tcp_v4_connect of a v4-mapped address counts 2)
-	 * or inside connect(2) (tracepoint backend)
+	/* connect functions (kprobe, fentry) or connect(2) calls (tracepoint)
+	 * the thread ev.tid is still inside: 2 while tcp_v6_connect runs
+	 * tcp_v4_connect for a v4-mapped address, 0 once returned
 	 */
-	__u32 depth;
-	/* the socket closed while the connect function was still running:
-	 * the record waits for the return value, which is its errno
-	 */
-	__u32 failed_in_call;
-	/* the CLOSE -> SYN_SENT change was seen: a SYN went out */
-	__u32 syn_sent;
+	__u32 calls;
+	__u32 state;		/* enum tcl_attempt_state */
 };
 
 /* An open connection followed to its close (-l) or an accepted one
@@ -137,6 +145,10 @@ struct tcl_counters {
 	 * when connect(2) returned (tracepoint backend)
 	 */
 	__u64 outcomes_unseen;
+	/* map updates that failed (no free entry, or the map busy on this
+	 * CPU): each may have cost a record or a connection's close
+	 */
+	__u64 map_full;
 };
 
 #endif /* TCPCONNLOG_H */

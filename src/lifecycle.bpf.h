@@ -22,7 +22,7 @@ static __always_inline void open_connection(const struct sock *sk, struct tcl_co
 
 	c->acked_at_open = BPF_CORE_READ(tp, bytes_acked);
 	c->received_at_open = BPF_CORE_READ(tp, bytes_received);
-	if (bpf_map_update_elem(&conns, &skid, c, BPF_ANY) == 0)
+	if (map_put(&conns, &skid, c, BPF_ANY) == 0)
 		COUNT(conns_opened);
 }
 
@@ -37,6 +37,18 @@ static __always_inline void follow_connection(__u64 skid, const struct tcl_event
 	open_connection((const struct sock *)skid, &c);
 }
 
+/* Whether a connect(2) is moving the socket: it has a struct socket,
+ * which accept(2) has not made connected. A passive socket has none until
+ * accept(2) returns it (or is SS_CONNECTED, accepted in SYN_RECV with TCP
+ * Fast Open).
+ */
+static __always_inline bool being_connected(const struct sock *sk)
+{
+	struct socket *sock = BPF_CORE_READ(sk, sk_socket);
+
+	return sock && BPF_CORE_READ(sock, state) != SS_CONNECTED;
+}
+
 /* SYN_RECV -> ESTABLISHED of a passive socket (-A). It happens in softirq
  * context, on whatever task was running: the process is learnt later,
  * from the accept(2) that returns the socket.
@@ -47,8 +59,11 @@ static __always_inline void accepted(const struct sock *sk)
 	struct tcl_event *ev = &c.ev;
 	__u64 skid = (__u64)sk;
 
-	/* the second copy of the hook sees it already entered */
-	if (bpf_map_lookup_elem(&conns, &skid) || !read_sock_dest(sk, ev))
+	/* the second copy of the hook sees it already entered; a connect to
+	 * itself (simultaneous open) is an outbound attempt, not an accept
+	 */
+	if (bpf_map_lookup_elem(&conns, &skid) || being_connected(sk) ||
+	    !read_sock_dest(sk, ev))
 		return;
 	read_sock_source(sk, ev);
 	/* -P and -4/-6 apply to the local (listening) end of an accept */
@@ -80,10 +95,24 @@ static __always_inline bool report_accept(struct tcl_conn *c)
 	return true;
 }
 
+/* The TCP socket behind what accept(2) returned: on an MPTCP listener
+ * that is an MPTCP socket, and the connection entered at SYN_RECV ->
+ * ESTABLISHED is its first subflow (kernels without MPTCP: no such type).
+ */
+static __always_inline struct sock *accepted_tcp_sock(struct sock *sk)
+{
+	struct mptcp_sock *msk = (struct mptcp_sock *)sk;
+
+	if (sk && bpf_core_field_exists(msk->first) &&
+	    BPF_CORE_READ(sk, sk_protocol) == IPPROTO_MPTCP)
+		return BPF_CORE_READ(msk, first);
+	return sk;
+}
+
 /* accept(2) or accept4(2) returned fd on this thread (-A). */
 static __always_inline void accept_returned(int fd)
 {
-	struct sock *sk = fd >= 0 ? sock_of_fd(fd) : NULL;
+	struct sock *sk = accepted_tcp_sock(fd >= 0 ? sock_of_fd(fd) : NULL);
 	__u64 skid = (__u64)sk;
 	struct tcl_conn *c;
 

@@ -85,7 +85,8 @@ void stats_print(const struct stats *s, const struct connstats *conns,
 		connstats_print(conns, out);
 	fprintf(out, "\nLost events: %llu\n", (unsigned long long)loss->lost);
 	if (loss->untracked)
-		fprintf(out, "Attempts dropped from the full in-flight table: %llu\n",
+		fprintf(out, "Attempts untracked (dropped from the full in-flight table, "
+			"or their end not seen): %llu\n",
 			(unsigned long long)loss->untracked);
 	if (loss->untracked_conns)
 		fprintf(out, "Connections dropped from the full table, no close record: %llu\n",
@@ -93,4 +94,7 @@ void stats_print(const struct stats *s, const struct connstats *conns,
 	if (loss->skipped)
 		fprintf(out, "Probe runs skipped by the kernel: %llu\n",
 			(unsigned long long)loss->skipped);
+	if (loss->map_full)
+		fprintf(out, "Kernel table updates that failed: %llu\n",
+			(unsigned long long)loss->map_full);
 }

@@ -33,9 +33,12 @@ void stats_add(struct stats *s, const struct tcl_event *ev);
 
 struct loss_report {
 	__u64 lost;		/* records the ring buffer had no room for */
-	__u64 untracked;	/* attempts pushed out of the in-flight table */
+	__u64 untracked;	/* attempts pushed out of the in-flight table, or
+				 * removed with their socket, their end not seen
+				 */
 	__u64 skipped;		/* probe runs the kernel skipped */
 	__u64 untracked_conns;	/* connections pushed out of the conns table (-l, -A) */
+	__u64 map_full;		/* kernel table updates that failed */
 };
 
 /* The attempts by command and their latency histogram; with conns (-l)

@@ -4,9 +4,9 @@
  *
  * An attempt is entered into the `attempts` table when a connect starts
  * (one of three probe sets, chosen by user space) and concluded by the
- * inet_sock_set_state hook, shared by all of them, when the handshake ends.
- * Filters run when the attempt starts, so filtered attempts cost neither a
- * table entry nor ring-buffer space.
+ * inet_sock_set_state hook, shared by all of them, when the handshake ends:
+ * see "The life of an attempt" below. Filters run when the attempt starts,
+ * so filtered attempts cost neither a table entry nor ring-buffer space.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -70,6 +70,17 @@ struct {
 	__type(value, __u64);
 } id_counter SEC(".maps");
 
+/* Connection ids handed out lately: see new_conn_id(). An LRU list per
+ * CPU, as ids of one CPU are claimed on it: its own oldest go first.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} ids_taken SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);	/* resized by user space */
@@ -100,17 +111,34 @@ struct {
 	__uint(max_entries, 1 << 20);	/* resized by user space */
 } events SEC(".maps");
 
+/* Every table update goes through here: a failure (an LRU map with no
+ * free entry on this CPU, or busy) is counted, never silent.
+ */
+static __always_inline long map_put(void *map, const void *key, const void *val,
+				    __u64 flags)
+{
+	long err = bpf_map_update_elem(map, key, val, flags);
+
+	if (err)
+		COUNT(map_full);
+	return err;
+}
+
 /* A wake-up per record (an IPI, a context switch) costs a connect storm
  * more than everything else we do: the reader is woken only when a batch
- * is waiting, and otherwise reads on its own timer.
+ * is waiting, and otherwise reads on its own timer. False if the record
+ * was lost (counted).
  */
-static __always_inline void emit(const struct tcl_event *ev)
+static __always_inline bool emit(const struct tcl_event *ev)
 {
 	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + sizeof(*ev) >=
 		      wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 
-	if (bpf_ringbuf_output(&events, (void *)ev, sizeof(*ev), flags))
+	if (bpf_ringbuf_output(&events, (void *)ev, sizeof(*ev), flags)) {
 		COUNT(lost);
+		return false;
+	}
+	return true;
 }
 
 /* The one place ports are converted: every port read here is in network
@@ -253,18 +281,35 @@ static __always_inline void take_caller(struct tcl_event *ev)
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 }
 
-/* Per-CPU counters with the CPU number in the low bits: unique ids
- * without the atomic fetch-and-add that Linux 5.10 lacks (5.12+).
+/* A per-CPU counter with the CPU number in the low bits. Its increment
+ * is not atomic (the fetch-and-add that would make it so is Linux 5.12+,
+ * and 5.10's verifier rejects the instruction even where it cannot run),
+ * and two programs can interleave on one CPU (an interrupt, or preemption
+ * on 7.x): both may then read the same value. Each id is therefore
+ * claimed in ids_taken, whose insert with BPF_NOEXIST is atomic: the
+ * loser of a race moves on to the next value. Only ids of one CPU
+ * within a few increments of each other can collide, so a small LRU
+ * table (per CPU) remembers enough.
  */
 static __always_inline __u64 new_conn_id(void)
 {
-	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&id_counter, &zero);
+	__u32 zero = 0, cpu = bpf_get_smp_processor_id() & 0xfff;
+	__u64 *n = bpf_map_lookup_elem(&id_counter, &zero), id = 0;
+	__u8 taken = 1;
 
 	if (!n)
 		return 0;
-	*n += 1;
-	return *n << 12 | (bpf_get_smp_processor_id() & 0xfff);
+	for (int i = 0; i < 8; i++) {
+		__u64 next = *n + 1;
+
+		*n = next;
+		id = next << 12 | cpu;
+		if (bpf_map_update_elem(&ids_taken, &id, &taken, BPF_NOEXIST) == 0)
+			return id;
+	}
+	/* no claim: the id is unique unless a race came with it */
+	COUNT(map_full);
+	return id;
 }
 
 /* The process filters alone (-p, -u, -n), checked before anything of the
@@ -301,7 +346,7 @@ static __always_inline struct tcl_attempt *begin_attempt(__u64 skid,
 	ev->sock_id = skid;
 	ev->conn_id = new_conn_id();
 	proto->start_ns = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&attempts, &skid, proto, BPF_ANY))
+	if (map_put(&attempts, &skid, proto, BPF_ANY))
 		return NULL;
 	COUNT(started);
 	return bpf_map_lookup_elem(&attempts, &skid);
@@ -329,6 +374,65 @@ static __always_inline struct sock *sock_of_fd(int fd)
 }
 
 #include "lifecycle.bpf.h"
+
+/*
+ * The life of an attempt
+ * ======================
+ *
+ * An attempt is an entry of `attempts`, keyed by its socket, from the start
+ * of a connect to its outcome. Its state (enum tcl_attempt_state) says how
+ * far the handshake got; `calls` how many connect calls its thread is
+ * still inside. Each event below is one function, and every backend goes
+ * through the same ones: only the probes that call them differ. "done"
+ * means: the record is made (conclude()) and the entry removed.
+ *
+ * event                      function              state before     after
+ * -------------------------  --------------------  ---------------  ----------------------------
+ * connect entered:           connect_entered()     none, or any     CALLED, calls 1; an entry
+ *   fentry/kprobe on                                                already there was left by a
+ *   tcp_v{4,6}_connect,                                             connect whose end was missed:
+ *   sys_enter_connect                                               replaced (counted untracked)
+ * nested tcp_v4_connect of   nested_call_entered() any, calls > 0,  calls + 1 (one attempt: the
+ *   a v4-mapped address                             same thread      outer call's)
+ * CLOSE -> SYN_SENT          syn_sent()            CALLED           SYN_SENT, source noted
+ *                                                  none, or         SYN_SENT, replacing it (a
+ *                                                  another          connect not seen entering:
+ *                                                  thread's         calls 1 where the backend
+ *                                                                   measures the call)
+ *                                                  SYN_SENT...      - (a later copy of the hook)
+ * SYN_SENT -> SYN_RECV       syn_recv()            SYN_SENT         SYN_RECV (simultaneous open,
+ *                                                                   a connect to itself)
+ * -> ESTABLISHED             established()         SYN_SENT/RECV    done: established
+ * -> CLOSE inside the call   closed()              SYN_SENT/RECV    CLOSED_IN_CALL (the socket
+ *                                                                   not yet SS_CONNECTING)
+ * -> CLOSE after the call    closed()              SYN_SENT/RECV    done: sk_err's result
+ * SYN_RECV -> FIN_WAIT1      closed()              SYN_RECV         done: closed
+ * connect returned           connect_returned()    none, or         - (not this thread's attempt)
+ *                                                  another thread's
+ * connect returned, nested   connect_returned()    any, calls > 1   calls - 1
+ * connect returned ok (or    connect_returned()    CALLED,          calls 0, source noted, -i:
+ *   failed, socket not                             SYN_SENT/RECV    the call record
+ *   closed: in progress)
+ * connect returned error,    connect_returned()    CALLED,          done: error, errno from the
+ *   socket closed                                  CLOSED_IN_CALL   call (TCL_F_CALL_FAILED)
+ *                                                  SYN_SENT/RECV    tracepoint: the hook missed
+ *                                                                   the close: done, sk_err's
+ *                                                                   result (outcomes_unseen);
+ *                                                                   kprobe, fentry: as above
+ * socket destroyed           destroyed()           any              removed (counted untracked:
+ *                                                                   its return or its close was
+ *                                                                   missed), and the thread's
+ *                                                                   connect_by_tid entry
+ * exit scan (user space)     report_pending()      any              a pending record
+ *
+ * The outcome hook runs three times per state change (STATE_HOOK below):
+ * each step finds its work done when an earlier copy did it.
+ */
+
+static __always_inline __u32 current_tid(void)
+{
+	return (__u32)bpf_get_current_pid_tgid();
+}
 
 static __always_inline __u8 result_of(int err)
 {
@@ -367,6 +471,65 @@ static __always_inline void conclude(struct tcl_attempt *a, __u64 skid,
 	COUNT(finished);
 }
 
+/* connect entered, with the destination in proto->ev: a new attempt. */
+static __always_inline struct tcl_attempt *connect_entered(__u64 skid,
+							   struct tcl_attempt *proto)
+{
+	proto->calls = 1;
+	proto->state = TCL_AS_CALLED;
+	return begin_attempt(skid, proto);
+}
+
+/* tcp_v4_connect called by tcp_v6_connect for a v4-mapped destination:
+ * part of the outer call's attempt, if that one is traced.
+ */
+static __always_inline struct tcl_attempt *nested_call_entered(__u64 skid)
+{
+	struct tcl_attempt *a = bpf_map_lookup_elem(&attempts, &skid);
+
+	if (!a || a->calls == 0 || a->ev.tid != current_tid())
+		return NULL;
+	a->calls++;
+	return a;
+}
+
+/* CLOSE -> SYN_SENT, in the connecting task's context. */
+static __always_inline void syn_sent(const struct sock *sk)
+{
+	__u64 skid = (__u64)sk;
+	struct tcl_attempt *a = bpf_map_lookup_elem(&attempts, &skid);
+
+	/* none, or one another thread left on this address: a connect not
+	 * seen entering (its probe skipped, or not through connect(2));
+	 * its filters apply here
+	 */
+	if (!a || a->ev.tid != current_tid()) {
+		struct tcl_attempt proto = { .calls = measure_call };
+
+		if (caller_filtered_out() || !read_sock_dest(sk, &proto.ev))
+			return;
+		a = begin_attempt(skid, &proto);
+		if (!a)
+			return;
+	}
+	if (a->state != TCL_AS_CALLED)
+		return;
+	a->state = TCL_AS_SYN_SENT;
+	/* kept for an outcome seen only at connect's return */
+	read_sock_saddr(sk, &a->ev);
+}
+
+/* SYN_SENT -> SYN_RECV: our SYN met a SYN (a connect to itself). */
+static __always_inline void syn_recv(struct tcl_attempt *a)
+{
+	a->state = TCL_AS_SYN_RECV;
+}
+
+static __always_inline void established(struct tcl_attempt *a, __u64 skid, __u64 now)
+{
+	conclude(a, skid, TCL_ESTABLISHED, 0, now);
+}
+
 /* Did the socket close while connect's own code was still running (as
  * opposed to during the wait for the handshake)? The socket layer moves
  * to SS_CONNECTING only once the protocol's connect returned success.
@@ -376,8 +539,50 @@ static __always_inline bool closed_inside_call(const struct tcl_attempt *a,
 {
 	struct socket *sock = BPF_CORE_READ(sk, sk_socket);
 
-	return a->depth > 0 && sock &&
-	       BPF_CORE_READ(sock, state) == SS_UNCONNECTED;
+	return a->calls > 0 && sock && BPF_CORE_READ(sock, state) == SS_UNCONNECTED;
+}
+
+/* The handshake ended without success: to CLOSE (a reset, a timeout, an
+ * ICMP error, the application's close), or from SYN_RECV to FIN_WAIT1
+ * (the application closed it: our FIN goes out).
+ */
+static __always_inline void closed(struct tcl_attempt *a, const struct sock *sk,
+				   __u64 skid, int newstate, __u64 now)
+{
+	int err = BPF_CORE_READ(sk, sk_err);
+
+	if (newstate != TCP_CLOSE) {
+		conclude(a, skid, TCL_CLOSED, 0, now);
+		return;
+	}
+	if (closed_inside_call(a, sk)) {
+		/* the return value is the errno */
+		a->state = TCL_AS_CLOSED_IN_CALL;
+		return;
+	}
+	conclude(a, skid, result_of(err), err, now);
+}
+
+/* The socket of attempt a left SYN_SENT or SYN_RECV. */
+static __always_inline void handshake_moved(struct tcl_attempt *a, const struct sock *sk,
+					    int newstate)
+{
+	__u64 skid = (__u64)sk, now;
+
+	/* the later copies of the hook find it waiting for the return */
+	if (a->state == TCL_AS_CLOSED_IN_CALL)
+		return;
+	if (newstate == TCP_SYN_RECV) {
+		syn_recv(a);
+		return;
+	}
+	now = bpf_ktime_get_ns();
+	/* the source port is still assigned here, not after CLOSE */
+	read_sock_source(sk, &a->ev);
+	if (newstate == TCP_ESTABLISHED)
+		established(a, skid, now);
+	else
+		closed(a, sk, skid, newstate, now);
 }
 
 /* connect(2) returned a failure on a closed socket (tracepoint backend,
@@ -390,11 +595,12 @@ static __always_inline bool closed_inside_call(const struct tcl_attempt *a,
  */
 static __always_inline bool outcome_missed(const struct tcl_attempt *a)
 {
-	return !measure_call && a->syn_sent && !a->failed_in_call;
+	return !measure_call &&
+	       (a->state == TCL_AS_SYN_SENT || a->state == TCL_AS_SYN_RECV);
 }
 
-/* The connect function (or syscall) returned ret. Returns the nesting
- * depth left, so that the caller knows when the thread is out.
+/* The connect function (or syscall) returned ret on this thread. Returns
+ * the number of calls the thread is still inside.
  */
 static __always_inline __u32 connect_returned(__u64 skid, int ret)
 {
@@ -402,17 +608,18 @@ static __always_inline __u32 connect_returned(__u64 skid, int ret)
 	const struct sock *sk = (const struct sock *)skid;
 	__u64 now;
 
-	if (!a)
+	/* none, or another thread's on this address */
+	if (!a || a->ev.tid != current_tid())
 		return 0;
-	if (a->depth > 1)
-		return --a->depth;
-	a->depth = 0;
+	if (a->calls > 1)
+		return --a->calls;
+	a->calls = 0;
 	now = bpf_ktime_get_ns();
 	if (measure_call) {
 		a->ev.call_ns = now - a->start_ns;
 		a->ev.flags |= TCL_F_CALL_MEASURED;
 	}
-	if (ret < 0 && (a->failed_in_call ||
+	if (ret < 0 && (a->state == TCL_AS_CLOSED_IN_CALL ||
 			BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE)) {
 		if (outcome_missed(a)) {
 			/* a non-blocking call leaves the error on the socket */
@@ -435,51 +642,67 @@ static __always_inline __u32 connect_returned(__u64 skid, int ret)
 		a->ev.stage = TCL_STAGE_CALL;
 		a->ev.result = TCL_PENDING;
 		a->ev.ts_ns = now;
-		emit(&a->ev);
-		/* the outcome record then only feeds the summary */
-		a->ev.flags |= TCL_F_CALL_REPORTED;
+		/* the outcome record then only feeds the summary: unless this
+		 * one was lost
+		 */
+		if (emit(&a->ev))
+			a->ev.flags |= TCL_F_CALL_REPORTED;
 	}
 	return 0;
 }
 
-/* kprobe and fentry entry: start an attempt, or count a nested call. */
-static __always_inline struct tcl_attempt *connect_entered(struct sock *sk,
-						       const void *uaddr)
+/* The socket is freed: whatever is left of it in our tables lost its end
+ * (a return or a state change the kernel skipped), and its address may
+ * soon be another socket's.
+ */
+static __always_inline void destroyed(__u64 skid)
+{
+	struct tcl_attempt *a = bpf_map_lookup_elem(&attempts, &skid);
+
+	if (a) {
+		__u32 tid = a->ev.tid;
+		__u64 *inside = bpf_map_lookup_elem(&connect_by_tid, &tid);
+
+		if (inside && *inside == skid)
+			bpf_map_delete_elem(&connect_by_tid, &tid);
+		bpf_map_delete_elem(&attempts, &skid);
+	}
+	if (lifecycle || accepts)
+		bpf_map_delete_elem(&conns, &skid);
+}
+
+/* --- the probes of each backend, feeding the functions above --- */
+
+/* kprobe and fentry entry. tcp_v4_connect on an IPv6 socket is the inner
+ * call of a v4-mapped destination (or, with -4, of an outer call left
+ * untraced: then an IPv6 attempt, not an IPv4 one, and no record).
+ */
+static __always_inline struct tcl_attempt *function_entered(struct sock *sk,
+							    const void *uaddr)
 {
 	__u64 skid = (__u64)sk;
-	struct tcl_attempt *a = bpf_map_lookup_elem(&attempts, &skid);
 	struct tcl_attempt proto = {};
 
-	if (a && a->depth > 0) {
-		a->depth++;
-		return a;
-	}
 	if (caller_filtered_out() || !read_sockaddr(uaddr, false, &proto.ev))
 		return NULL;
-	/* tcp_v4_connect on an IPv6 socket is the inner call of a mapped
-	 * destination whose outer call is not traced (-4 leaves the v6 probes
-	 * out): an IPv6 attempt, not an IPv4 one
-	 */
-	if (proto.ev.ip == 4 &&
-	    BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET6)
-		return NULL;
-	proto.depth = 1;
-	return begin_attempt(skid, &proto);
+	if (proto.ev.ip == 4 && BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET6)
+		return nested_call_entered(skid);
+	return connect_entered(skid, &proto);
 }
 
 static __always_inline int kprobe_entered(struct sock *sk, const void *uaddr)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = current_tid();
 	__u64 skid = (__u64)sk;
 
-	if (connect_entered(sk, uaddr))
-		bpf_map_update_elem(&connect_by_tid, &tid, &skid, BPF_ANY);
+	if (function_entered(sk, uaddr))
+		map_put(&connect_by_tid, &tid, &skid, BPF_ANY);
 	return 0;
 }
 
 static __always_inline int returned_on_this_thread(int ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = current_tid();
 	__u64 *skid = bpf_map_lookup_elem(&connect_by_tid, &tid);
 
 	if (skid && connect_returned(*skid, ret) == 0)
@@ -514,14 +737,14 @@ int BPF_KRETPROBE(kretprobe_tcp_v6_connect, int ret)
 SEC("fentry/tcp_v4_connect")
 int BPF_PROG(fentry_tcp_v4_connect, struct sock *sk, struct sockaddr *uaddr)
 {
-	connect_entered(sk, uaddr);
+	function_entered(sk, uaddr);
 	return 0;
 }
 
 SEC("fentry/tcp_v6_connect")
 int BPF_PROG(fentry_tcp_v6_connect, struct sock *sk, struct sockaddr *uaddr)
 {
-	connect_entered(sk, uaddr);
+	function_entered(sk, uaddr);
 	return 0;
 }
 
@@ -547,7 +770,7 @@ int BPF_PROG(fexit_tcp_v6_connect, struct sock *sk, struct sockaddr *uaddr,
 SEC("tracepoint/syscalls/sys_enter_connect")
 int tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = current_tid();
 	struct tcl_attempt proto = {};
 	struct sock *sk;
 	__u64 skid;
@@ -561,9 +784,8 @@ int tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	if (!read_sockaddr((const void *)ctx->args[1], true, &proto.ev))
 		return 0;
-	proto.depth = 1;
-	if (begin_attempt(skid, &proto))
-		bpf_map_update_elem(&connect_by_tid, &tid, &skid, BPF_ANY);
+	if (connect_entered(skid, &proto))
+		map_put(&connect_by_tid, &tid, &skid, BPF_ANY);
 	return 0;
 }
 
@@ -573,55 +795,34 @@ int tp_sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	return returned_on_this_thread((int)ctx->ret);
 }
 
-/* The outcome hook. A start seen only here (the connect probe was skipped,
- * or the connect did not come through connect(2)) is inside the connect
- * function when the backend measures that call.
+/* The outcome hook: the attempt's transitions, and after them those of
+ * connections (-l, -A).
  */
 static __always_inline int state_changed(const struct sock *sk, int oldstate,
 					 int newstate)
 {
 	__u64 skid = (__u64)sk;
 	struct tcl_attempt *a;
-	__u64 now;
 
+	/* MPTCP sockets change state through this tracepoint too: an
+	 * mptcp_sock, not a tcp_sock. Their subflows are TCP sockets, and
+	 * each is reported as such.
+	 */
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
-		struct tcl_attempt proto = { .depth = measure_call };
-
+		syn_sent(sk);
+		return 0;
+	}
+	if (oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV) {
 		a = bpf_map_lookup_elem(&attempts, &skid);
-		/* in the connecting task's context: its filters apply */
-		if (!a && !caller_filtered_out() && read_sock_dest(sk, &proto.ev))
-			a = begin_attempt(skid, &proto);
-		/* the later copies of the hook find it done */
-		if (a && !a->syn_sent) {
-			a->syn_sent = 1;
-			/* kept for an outcome seen only at connect's return */
-			read_sock_saddr(sk, &a->ev);
-		}
-		return 0;
-	}
-	if (oldstate != TCP_SYN_SENT) {
-		if (lifecycle || accepts)
-			connection_state_changed(sk, oldstate, newstate);
-		return 0;
-	}
-	a = bpf_map_lookup_elem(&attempts, &skid);
-	if (!a)
-		return 0;
-
-	now = bpf_ktime_get_ns();
-	/* the source port is still assigned here, not after CLOSE */
-	read_sock_source(sk, &a->ev);
-	if (newstate == TCP_ESTABLISHED) {
-		conclude(a, skid, TCL_ESTABLISHED, 0, now);
-	} else if (newstate == TCP_CLOSE) {
-		int err = BPF_CORE_READ(sk, sk_err);
-
-		if (closed_inside_call(a, sk)) {
-			a->failed_in_call = 1;
+		if (a) {
+			handshake_moved(a, sk, newstate);
 			return 0;
 		}
-		conclude(a, skid, result_of(err), err, now);
 	}
+	if (lifecycle || accepts)
+		connection_state_changed(sk, oldstate, newstate);
 	return 0;
 }
 
@@ -644,6 +845,14 @@ static __always_inline int state_changed(const struct sock *sk, int oldstate,
 STATE_HOOK(on_inet_sock_set_state)
 STATE_HOOK(on_inet_sock_set_state2)
 STATE_HOOK(on_inet_sock_set_state3)
+
+/* Every TCP socket passes here once, when it is freed. */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(on_tcp_destroy_sock, struct sock *sk)
+{
+	destroyed((__u64)sk);
+	return 0;
+}
 
 /* -A: the process an accepted connection goes to is the one whose
  * accept(2) returns it

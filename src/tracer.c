@@ -85,6 +85,7 @@ static struct tcl_counters read_counters(const struct session *s)
 			sum.conns_opened += per_cpu[i].conns_opened;
 			sum.conns_closed += per_cpu[i].conns_closed;
 			sum.outcomes_unseen += per_cpu[i].outcomes_unseen;
+			sum.map_full += per_cpu[i].map_full;
 		}
 	}
 	free(per_cpu);
@@ -145,6 +146,11 @@ static __u64 probe_runs_skipped(const struct session *s)
 	bpf_object__for_each_program(prog, skel->obj) {
 		__u64 misses = recursion_misses(prog);
 
+		/* a skipped destroy costs no record: it only leaves an entry
+		 * for the next connect on that address to replace
+		 */
+		if (prog == skel->progs.on_tcp_destroy_sock)
+			continue;
 		if (!is_state_hook(skel, prog))
 			n += misses;
 		else if (misses < fewest)
@@ -208,6 +214,8 @@ static void print_lost_json(struct session *s, const struct loss_report *loss)
 	sb_u64(&sb, loss->skipped);
 	sb_str(&sb, ",\"untracked_connections\":");
 	sb_u64(&sb, loss->untracked_conns);
+	sb_str(&sb, ",\"map_full\":");
+	sb_u64(&sb, loss->map_full);
 	sb_str(&sb, "}\n");
 	output_line_end(&s->rec.out, &sb);
 }
@@ -223,6 +231,7 @@ static void finish(struct session *s)
 	/* entries neither concluded nor still present were evicted (LRU) */
 	gone = c.started - c.finished;
 	loss.lost = c.lost;
+	loss.map_full = c.map_full;
 	loss.untracked = gone > pending ? gone - pending : 0;
 	loss.skipped = probe_runs_skipped(s);
 	/* connections neither closed nor still followed were evicted (LRU) */
@@ -241,17 +250,20 @@ static void finish(struct session *s)
 	if (s->cfg->count)
 		counts_print(&s->rec.counts, s->cfg->json, s->rec.fmt.addr_width, stdout);
 	if (s->cfg->json && (loss.lost || loss.untracked || loss.skipped ||
-			     loss.untracked_conns))
+			     loss.untracked_conns || loss.map_full))
 		print_lost_json(s, &loss);
 	flush_output(s);
 	if (!s->cfg->no_summary) {
 		stats_print(&s->rec.stats, s->cfg->lifecycle ? &s->rec.conns : NULL, &loss, stderr);
-	} else if (loss.lost || loss.untracked || loss.untracked_conns) {
+	} else if (loss.lost || loss.untracked || loss.untracked_conns || loss.map_full) {
 		fprintf(stderr, "tcpconnlog: %llu events lost, %llu attempts untracked",
 			(unsigned long long)loss.lost, (unsigned long long)loss.untracked);
 		if (loss.untracked_conns)
 			fprintf(stderr, ", %llu connections untracked",
 				(unsigned long long)loss.untracked_conns);
+		if (loss.map_full)
+			fprintf(stderr, ", %llu kernel table updates failed",
+				(unsigned long long)loss.map_full);
 		fputc('\n', stderr);
 	}
 }

@@ -83,7 +83,7 @@ class Watcher(threading.Thread):
 
 
 def connect_once(fam, host, port, mode="block", then="wait", timeout=15.0,
-                 on_sport=None):
+                 on_sport=None, proto=0, bind=None):
     """One connect attempt, with everything the client can see of it.
 
     mode: "block" (connect blocks until the outcome) or "nonblock"
@@ -91,11 +91,15 @@ def connect_once(fam, host, port, mode="block", then="wait", timeout=15.0,
     "close" the socket at once, or "keep" it open and pending).
     on_sport: for a blocking connect, called from a watcher thread with
     getsockname() as soon as the source port is assigned.
+    proto: the socket's protocol (0: TCP; 262: MPTCP); bind: a local
+    (host, port) to bind before connecting.
 
     Returns (info, sock); sock is None unless it stays open ("keep", or an
     established connection, which the caller closes).
     """
-    s = socket.socket(_family(fam), socket.SOCK_STREAM)
+    s = socket.socket(_family(fam), socket.SOCK_STREAM, proto)
+    if bind:
+        s.bind(bind)
     info = identity()
     info.update(fam=fam, host=host, port=port, mode=mode, then=then)
     watcher = None

@@ -408,6 +408,28 @@ def run_tool(*args, timeout=30, **kw):
                           timeout=timeout, **kw)
 
 
+def tracer_map_id(pid, name):
+    """The id of the BPF map `name` that the tracer with this pid holds
+    (its map ids from /proc/PID/fdinfo, their names from bpftool)."""
+    ids = []
+    fdinfo = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(fdinfo):
+        try:
+            with open(os.path.join(fdinfo, fd)) as f:
+                ids += [int(l.split()[1]) for l in f if l.startswith("map_id:")]
+        except FileNotFoundError:
+            continue    # a short-lived fd (not a map's: those stay open)
+    maps = json.loads(run(["bpftool", "-j", "map", "show"]).stdout)
+    mine = [m["id"] for m in maps if m["id"] in ids and m.get("name") == name]
+    assert len(mine) == 1, "one %s map among the map fds of pid %d: %s" % (name, pid, ids)
+    return str(mine[0])
+
+
+def map_dump(map_id):
+    """A BPF map's entries, as bpftool -j dumps them."""
+    return json.loads(run(["bpftool", "-j", "map", "dump", "id", map_id]).stdout)
+
+
 # --- summary (stderr) --------------------------------------------------------
 
 def parse_summary(stderr):

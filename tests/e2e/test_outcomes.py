@@ -2,8 +2,6 @@
 """Every outcome of a connect attempt, checked field by field against what
 the client itself saw: established, refused, timeout, unreachable, closed,
 error from the call, pending at exit."""
-import json
-import os
 import signal
 import time
 
@@ -191,18 +189,5 @@ def test_unanswered_syns_leave_no_state_behind(tracer, pair, agent):
 
 
 def attempts_in_kernel(pid):
-    """Entries in the `attempts` map of the tracer with this pid: its map
-    ids from /proc/PID/fdinfo, the entries from bpftool."""
-    ids = []
-    fdinfo = "/proc/%d/fdinfo" % pid
-    for fd in os.listdir(fdinfo):
-        try:
-            with open(os.path.join(fdinfo, fd)) as f:
-                ids += [int(l.split()[1]) for l in f if l.startswith("map_id:")]
-        except FileNotFoundError:
-            continue    # a short-lived fd (not a map's: those stay open)
-    maps = json.loads(tcltest.run(["bpftool", "-j", "map", "show"]).stdout)
-    mine = [m["id"] for m in maps if m["id"] in ids and m.get("name") == "attempts"]
-    assert len(mine) == 1, "one attempts map among the map fds of pid %d: %s" % (pid, ids)
-    dump = json.loads(tcltest.run(["bpftool", "-j", "map", "dump", "id", str(mine[0])]).stdout)
-    return len(dump)
+    """Entries in the `attempts` map of the tracer with this pid."""
+    return len(tcltest.map_dump(tcltest.tracer_map_id(pid, "attempts")))

@@ -344,7 +344,8 @@ class Output:
             return 0, 0, 0
         line = self.lost_lines[0]
         assert list(line) == ["event", "time", "lost", "untracked", "skipped",
-                              "untracked_connections"], line
+                              "untracked_connections", "map_full"], line
+        assert line["map_full"] == 0, line
         return line["lost"], line["untracked"], line["skipped"]
 
 
