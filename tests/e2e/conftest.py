@@ -158,15 +158,16 @@ class LiveTracer:
         text = self.t.stdout_now()
         return [json.loads(line) for line in text[:text.rfind("\n") + 1].splitlines()]
 
-    def await_records(self, client, n=1, by_sport=False, timeout=15, settle=0.3):
-        """Wait for n records of the client's attempt; then wait `settle`
-        seconds more so that a duplicate would be seen too."""
+    def await_records(self, client, n=1, by_sport=False, timeout=15, settle=0.3, since=None):
+        """Wait for n records of the client's attempt (or of its thread's
+        attempts to that destination since `since`, see records_of); then
+        wait `settle` seconds more so that a duplicate would be seen too."""
         tcltest.wait_until(
-            lambda: len(tcltest.records_of(self.records(), client, by_sport)) >= n,
+            lambda: len(tcltest.records_of(self.records(), client, by_sport, since)) >= n,
             timeout, "the record of %s -> [%s]:%s on stdout\nstderr:\n%s"
             % (client["mode"], client["host"], client["port"], self.t.stderr_now()))
         time.sleep(settle)
-        recs = tcltest.records_of(self.records(), client, by_sport)
+        recs = tcltest.records_of(self.records(), client, by_sport, since)
         assert len(recs) == n, "expected %d record(s) for the attempt, got %d: %s" % (
             n, len(recs), recs)
         return recs

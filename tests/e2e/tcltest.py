@@ -717,14 +717,16 @@ def spec(fam, host, port, mode="block", then="wait"):
 
 # --- checking records ---------------------------------------------------------
 
-def records_of(records, client, by_sport=False):
+def records_of(records, client, by_sport=False, since=None):
     """Records of one client attempt: same process, thread and destination
     (and source port when one thread made several such attempts), made
-    once the attempt had begun. A tracer that serves several tests can hold
-    an earlier attempt from the same client process to a listener whose
-    port the kernel has since handed to this test's listener (seen on 7.2:
-    two records for one non-blocking connect, 18 s apart)."""
-    since = client["t0w"] - CLOCK_SLACK
+    once the attempt had begun (or since the wall-clock time `since`, for
+    several attempts to one destination). A tracer that serves several
+    tests can hold an earlier attempt from the same client process to a
+    listener whose port the kernel has since handed to this test's
+    listener (seen on 7.2: two records for one non-blocking connect, 18 s
+    apart)."""
+    since = (client["t0w"] if since is None else since) - CLOCK_SLACK
     out = [r for r in records
            if r.get("event") == "connect" and r.get("pid") == client["pid"]
            and r.get("tid") == client["tid"] and r.get("dport") == client["port"]
