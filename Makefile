@@ -92,7 +92,7 @@ vmtest: vm-deps $(OUTPUT)/tcpconnlog
 	$(PYTHON) tests/vm/vmtest.py suite --jobs $(VM_JOBS) \
 		--kernels $(subst $(space),$(comma),$(strip $(KERNELS))) --readme README.md
 
-# Everything, cheapest first (about 20 minutes on 2 cores; see README):
+# Everything, cheapest first (about 23 minutes on 2 cores; see README):
 # the analysers, the unit tests plain, under valgrind and with ASan+UBSan,
 # the fuzz targets briefly, the host suite plain and sanitized, a 30 s
 # soak, then the kernel matrix.
