@@ -220,6 +220,14 @@ static void print_lost_json(struct session *s, const struct loss_report *loss)
 	output_line_end(&s->rec.out, &sb);
 }
 
+/* Records or table entries the tool knows it lost (skipped runs, which
+ * only may have cost records, are warned about on their own).
+ */
+static bool loss_counted(const struct loss_report *l)
+{
+	return l->lost || l->untracked || l->untracked_conns || l->map_full;
+}
+
 static void finish(struct session *s)
 {
 	struct tcl_counters c;
@@ -249,13 +257,12 @@ static void finish(struct session *s)
 
 	if (s->cfg->count)
 		counts_print(&s->rec.counts, s->cfg->json, s->rec.fmt.addr_width, stdout);
-	if (s->cfg->json && (loss.lost || loss.untracked || loss.skipped ||
-			     loss.untracked_conns || loss.map_full))
+	if (s->cfg->json && (loss_counted(&loss) || loss.skipped))
 		print_lost_json(s, &loss);
 	flush_output(s);
 	if (!s->cfg->no_summary) {
 		stats_print(&s->rec.stats, s->cfg->lifecycle ? &s->rec.conns : NULL, &loss, stderr);
-	} else if (loss.lost || loss.untracked || loss.untracked_conns || loss.map_full) {
+	} else if (loss_counted(&loss)) {
 		fprintf(stderr, "tcpconnlog: %llu events lost, %llu attempts untracked",
 			(unsigned long long)loss.lost, (unsigned long long)loss.untracked);
 		if (loss.untracked_conns)
