@@ -67,6 +67,10 @@ struct tcl_event {
 	__u64 duration_ns;	/* established to closed */
 	__u64 bytes_sent;	/* data bytes acknowledged by the peer */
 	__u64 bytes_received;	/* data bytes received in order */
+	/* the caller's cgroup v2 id (the inode of its cgroup directory), 0 if
+	 * no process is known
+	 */
+	__u64 cgroup_id;
 	union tcl_addr saddr;
 	union tcl_addr daddr;
 	__u32 pid;		/* tgid */
@@ -78,6 +82,8 @@ struct tcl_event {
 	__u32 srtt_us;		/* close: smoothed round-trip time */
 	__u32 min_rtt_us;	/* close: smallest round-trip time seen, 0 if unknown */
 	__u32 retransmits;	/* close: segments retransmitted in all */
+	__u32 netns;		/* the caller's network namespace inode, 0 if unknown */
+	__u32 mntns;		/* the caller's mount namespace inode, 0 if unknown */
 	__u16 sport;		/* host byte order */
 	__u16 dport;		/* host byte order */
 	__u8 ip;		/* 4 or 6 */

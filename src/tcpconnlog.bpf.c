@@ -270,15 +270,21 @@ static __always_inline void read_sock_source(const struct sock *sk,
 	ev->sport = read_sock_sport(sk);
 }
 
-/* The calling thread's identity, into ev. */
+/* The calling thread's identity, into ev: who it is, and where (its
+ * cgroup and namespaces, which name its container).
+ */
 static __always_inline void take_caller(struct tcl_event *ev)
 {
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
 	ev->pid = pid_tgid >> 32;
 	ev->tid = (__u32)pid_tgid;
 	ev->uid = (__u32)bpf_get_current_uid_gid();
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	ev->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+	ev->mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 }
 
 /* A per-CPU counter with the CPU number in the low bits. Its increment
