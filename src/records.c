@@ -14,6 +14,8 @@ int records_init(struct records *r, const struct tcl_config *cfg)
 		records_free(r);
 		return -1;
 	}
+	r->stats.by_container = cfg->by_container;
+	r->counts.by_container = cfg->by_container;
 	return 0;
 }
 
@@ -78,9 +80,14 @@ void records_take(struct records *r, const struct tcl_event *ev)
 	}
 
 	if (outcome) {
-		stats_add(&r->stats, ev);
+		const char *container = NULL;
+
+		if (cfg->by_container)
+			cgroups_path(&r->cgroups, ev->cgroup_id,
+				     ev->flags & TCL_F_NO_PROCESS ? 0 : ev->pid, ev->tid, &container);
+		stats_add(&r->stats, ev, container);
 		if (cfg->count)
-			counts_add(&r->counts, ev);
+			counts_add(&r->counts, ev, container);
 	}
 	if (cfg->count || r->top)
 		return;
