@@ -200,6 +200,45 @@ def test_by_container_summary_outside_containers(cgroups):
     assert row[0] == "-" and int(row[1]) == 3 and int(row[2]) == 3, res
 
 
+def test_summary_failures_by_result_and_errno(cgroups):
+    """The summary's failures: refused ones and a call that failed
+    (ENETUNREACH: no route, in a network namespace with only lo), each
+    with the count and the command that had them."""
+    code = ("import ctypes, socket\n"
+            "ctypes.CDLL(None).prctl(15, b'tclfail', 0, 0, 0)\n"
+            "for _ in range(3):\n"
+            "    socket.socket().connect_ex(('127.0.0.1', 9))\n"
+            "socket.socket().connect_ex(('10.255.255.1', 80))\n")
+    t = tcltest.start("-n", "tclfail")
+    try:
+        r = subprocess.run(["unshare", "--net", "--", "sh", "-c",
+                            'ip link set lo up && exec "$0" -c "$1"', tcltest.PYTHON, code],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=30)
+    finally:
+        res = t.stop()
+    assert r.returncode == 0, r.stderr
+    assert res.rc == 0, res
+    results = sorted((c["result"], c["errno"]) for c in res.connects)
+    lines = res.stderr.splitlines()
+    head = lines.index("Failures by result:")
+    assert lines[head + 1].split() == ["RESULT", "COUNT", "COMMANDS"], res
+    rows = []
+    for line in lines[head + 2:]:
+        if not line.strip():
+            break
+        rows.append(line.split(None, 2))
+    want = {}
+    for result, err in results:
+        if result != "established":
+            label = result + (":" + err if result == "error" else "")
+            want[label] = want.get(label, 0) + 1
+    assert [r[:2] for r in rows] == [["refused", "3"], ["error:ENETUNREACH", "1"]], res
+    assert {r[0]: int(r[1]) for r in rows} == want, res
+    for r in rows:
+        assert r[2] == "tclfail %s" % r[1], res
+
+
 # --- podman ---------------------------------------------------------------
 
 PODMAN_RUN = ["podman", "run", "--runtime", "runc", "--network", "host",
@@ -284,6 +323,15 @@ def test_podman_container_json_and_summary(busybox_image):
     assert len(head) == 1, res
     row = lines[head[0] + 1].split()
     assert row[0] == cid[:12] and int(row[1]) == 1 and int(row[2]) == 1, res
+
+
+@pytest.mark.podman
+def test_podman_count_by_container(busybox_image):
+    """-c --by container: the container's attempts in a row of their own."""
+    res, cid, port = traced_container(busybox_image, "-c", "--by", "container")
+    rows = [r for r in res.records if r.get("event") == "count" and r["dport"] == port]
+    assert len(rows) == 1, res
+    assert rows[0]["container"] == cid and rows[0]["connects"] == 1, res
 
 
 @pytest.mark.podman
