@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <resolv.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <linux/types.h>
 
 struct dnsb {
@@ -154,6 +156,42 @@ static inline void b_opt(struct dnsb *m)
 {
 	b_u8(m, 0);
 	b_rr_end(m, b_rr(m, ns_t_opt, 4096, 0));
+}
+
+/* A copy of len bytes that ends where an unreadable page begins, with
+ * another before it: libresolv is not built with ASan, so a read past the
+ * message there is a crash only this way. NULL on failure; free it with
+ * guarded_free(p, len).
+ */
+static inline size_t guarded_span(size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return ((len + page - 1) / page + 2) * page;
+}
+
+static inline __u8 *guarded_copy(const void *p, size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), span = guarded_span(len);
+	__u8 *map = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	__u8 *end = map + span - page;
+
+	if (map == MAP_FAILED)
+		return NULL;
+	if (mprotect(map + page, span - 2 * page, PROT_READ | PROT_WRITE)) {
+		munmap(map, span);
+		return NULL;
+	}
+	memcpy(end - len, p, len);
+	return end - len;
+}
+
+static inline void guarded_free(__u8 *copy, size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), span = guarded_span(len);
+
+	/* the mapping starts a page before the first whole page of copy */
+	munmap(copy + len + page - span, span);
 }
 
 #endif
