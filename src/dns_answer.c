@@ -2,6 +2,8 @@
 /* DNS answers read with libresolv's ns_* parser, which checks every count,
  * length and compression pointer against the message's end.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <resolv.h>
@@ -9,6 +11,12 @@
 
 /* class IN; ns_c_in is an enum constant of <arpa/nameser.h> */
 #define DNS_CLASS_IN ns_c_in
+
+/* DNS names are equal without regard to ASCII case (RFC 4343) */
+static bool same_name(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}
 
 /* The CNAME that rr (of the answer section) holds, when its owner is
  * name: 1 and the target in presentation form in target, 0 when rr is
@@ -20,7 +28,7 @@ static int cname_of(ns_msg *h, const ns_rr *rr, const char *name,
 	int n;
 
 	if (ns_rr_type(*rr) != ns_t_cname || ns_rr_class(*rr) != DNS_CLASS_IN ||
-	    strcasecmp(ns_rr_name(*rr), name))
+	    !same_name(ns_rr_name(*rr), name))
 		return 0;
 	n = ns_name_uncompress(ns_msg_base(*h), ns_msg_end(*h), ns_rr_rdata(*rr),
 			       target, NS_MAXDNAME);
@@ -54,10 +62,10 @@ static enum dns_parse_result follow_chain(ns_msg *h, struct dns_answer *out,
 		if (!found)
 			return DNS_OK;
 		/* a name met before: a loop, which no resolver answers NOERROR */
-		if (!strcasecmp(target, out->name))
+		if (same_name(target, out->name))
 			return DNS_MALFORMED;
 		for (unsigned int c = 0; c < out->chain_len; c++) {
-			if (!strcasecmp(target, out->chain[c]))
+			if (same_name(target, out->chain[c]))
 				return DNS_MALFORMED;
 		}
 		/* longer than we keep: cut there (its addresses are not kept) */
@@ -90,7 +98,7 @@ static enum dns_parse_result take_addrs(ns_msg *h, struct dns_answer *out,
 		if (ns_rr_rdlen(rr) != size)
 			return DNS_MALFORMED;
 		if (ns_rr_class(rr) != DNS_CLASS_IN || out->n_addrs == DNS_ADDRS_MAX ||
-		    (strcasecmp(ns_rr_name(rr), out->name) && strcasecmp(ns_rr_name(rr), last)))
+		    (!same_name(ns_rr_name(rr), out->name) && !same_name(ns_rr_name(rr), last)))
 			continue;
 		memset(a, 0, sizeof(*a));
 		a->ip = size == 4 ? 4 : 6;
@@ -125,7 +133,8 @@ enum dns_parse_result dns_parse(const __u8 *msg, size_t len, struct dns_answer *
 		return DNS_MALFORMED;
 	if (ns_rr_class(q) != DNS_CLASS_IN)
 		return DNS_NOT_ANSWER;
-	memcpy(out->name, ns_rr_name(q), sizeof(out->name));
+	/* ns_rr_name is "." (a 2-byte literal) for the root: copy the string */
+	snprintf(out->name, sizeof(out->name), "%s", ns_rr_name(q));
 	r = follow_chain(&h, out, &last);
 	if (r != DNS_OK)
 		return r;

@@ -13,7 +13,7 @@
 #include "lru.h"
 #include "table.h"
 
-/* One answer's names: the question's, then the chain's, each ending in a NUL */
+/* One answer's names, one reference per entry: the question's, then the chain's, each ending in a NUL */
 struct dns_names {
 	unsigned int refs;
 	unsigned int chain_len;
@@ -47,16 +47,19 @@ struct dns_table {
 static struct dns_names *names_new(const struct dns_answer *a)
 {
 	size_t size = strlen(a->name) + 1;
-	unsigned int n = a->chain_len < TCL_DNS_CHAIN_MAX ? a->chain_len : TCL_DNS_CHAIN_MAX;
+	unsigned int n = a->chain_len;
 	struct dns_names *d;
 	char *p;
+
+	if (n > TCL_DNS_CHAIN_MAX)
+		n = TCL_DNS_CHAIN_MAX;
 
 	for (unsigned int i = 0; i < n; i++)
 		size += strlen(a->chain[i]) + 1;
 	d = malloc(sizeof(*d) + size);
 	if (!d)
 		return NULL;
-	d->refs = 1;
+	d->refs = 1;	/* dns_table_add's, while entries take theirs */
 	d->chain_len = n;
 	p = stpcpy(d->name, a->name) + 1;
 	for (unsigned int i = 0; i < n; i++) {
@@ -68,7 +71,10 @@ static struct dns_names *names_new(const struct dns_answer *a)
 
 static void names_put(struct dns_names *d)
 {
-	if (d && !--d->refs)
+	if (!d)
+		return;
+	d->refs--;
+	if (d->refs == 0)
 		free(d);
 }
 
@@ -164,8 +170,10 @@ void dns_table_add(struct dns_table *t, const struct dns_answer *a,
 		   __u32 tgid, __u32 netns, __u64 now_ns)
 {
 	struct dns_names *names;
-	unsigned int n = a->n_addrs < DNS_ADDRS_MAX ? a->n_addrs : DNS_ADDRS_MAX;
+	unsigned int n = a->n_addrs;
 
+	if (n > DNS_ADDRS_MAX)
+		n = DNS_ADDRS_MAX;
 	t->stats.answers++;
 	names = names_new(a);
 	if (!names)
@@ -184,6 +192,7 @@ void dns_table_add(struct dns_table *t, const struct dns_answer *a,
 		}
 	}
 	names_put(names);
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): names_put just dropped the last reference unless an entry holds one; the analyzer does not follow the count */
 }
 
 static bool is_loopback(__u8 ip, const union tcl_addr *a)

@@ -465,6 +465,29 @@ static void test_odd_bytes(void **state)
 		assert_true(*p > ' ' && *p < 0x7f);
 }
 
+/* The root as the question (a name libresolv gives as a 2-byte "."),
+ * with an answer: found by the fuzzer, a copy of NS_MAXDNAME bytes read
+ * past that literal
+ */
+static void test_root_question(void **state)
+{
+	struct dnsb m = { 0 };
+
+	b_u16(&m, 1);
+	b_u16(&m, 0x8180);
+	b_u16(&m, 1);
+	b_u16(&m, 1);
+	b_u16(&m, 0);
+	b_u16(&m, 0);
+	b_u8(&m, 0);
+	b_u16(&m, ns_t_a);
+	b_u16(&m, ns_c_in);
+	b_addr_rr(&m, QNAME_OFF, ns_t_a, 5, v4_1);
+	assert_int_equal(parse(&m), DNS_OK);
+	assert_string_equal(ans.name, ".");
+	assert_int_equal(ans.n_addrs, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_bad_rdata),
 		cmocka_unit_test(test_not_answers),
 		cmocka_unit_test(test_odd_bytes),
+		cmocka_unit_test(test_root_question),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
