@@ -86,6 +86,24 @@ static inline int b_response(struct dnsb *m, const char *name, int type)
 	return 0;
 }
 
+/* The header of a response by hand: NOERROR, qd questions, an answers */
+static inline void b_header(struct dnsb *m, __u16 qd, __u16 an)
+{
+	b_u16(m, 1);		/* id */
+	b_u16(m, 0x8180);	/* QR RD RA */
+	b_u16(m, qd);
+	b_u16(m, an);
+	b_u16(m, 0);
+	b_u16(m, 0);
+}
+
+/* After a question's name: type A, class IN */
+static inline void b_qtail(struct dnsb *m)
+{
+	b_u16(m, ns_t_a);
+	b_u16(m, ns_c_in);
+}
+
 static inline void b_rcode(struct dnsb *m, __u8 rcode)
 {
 	m->b[3] = (m->b[3] & 0xf0) | rcode;

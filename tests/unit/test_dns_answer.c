@@ -35,6 +35,16 @@ static enum dns_parse_result parse(const struct dnsb *m)
 	return parse_n(m->b, m->len);
 }
 
+/* m parses as an answer for name with a chain of chain_len and n_addrs addresses */
+static void assert_parsed(const struct dnsb *m, const char *name, unsigned int chain_len,
+			  unsigned int n_addrs)
+{
+	assert_int_equal(parse(m), DNS_OK);
+	assert_string_equal(ans.name, name);
+	assert_int_equal(ans.chain_len, chain_len);
+	assert_int_equal(ans.n_addrs, n_addrs);
+}
+
 static void assert_v4(const struct dns_addr *a, const char *dotted, __u32 ttl)
 {
 	struct in_addr want;
@@ -87,10 +97,7 @@ static void test_a(void **state)
 	struct dnsb m = { 0 };
 
 	build_a(&m);
-	assert_int_equal(parse(&m), DNS_OK);
-	assert_string_equal(ans.name, "example.com");
-	assert_int_equal(ans.chain_len, 0);
-	assert_int_equal(ans.n_addrs, 1);
+	assert_parsed(&m, "example.com", 0, 1);
 	assert_v4(&ans.addrs[0], "192.0.2.1", 300);
 }
 
@@ -101,9 +108,7 @@ static void test_aaaa(void **state)
 	assert_int_equal(b_response(&m, "v6.example.com", ns_t_aaaa), 0);
 	b_addr_rr(&m, QNAME_OFF, ns_t_aaaa, 7, v6_1);
 	b_counts(&m, 1, 1, 0, 0);
-	assert_int_equal(parse(&m), DNS_OK);
-	assert_string_equal(ans.name, "v6.example.com");
-	assert_int_equal(ans.n_addrs, 1);
+	assert_parsed(&m, "v6.example.com", 0, 1);
 	assert_v6(&ans.addrs[0], "2001:db8::1");
 	assert_int_equal(ans.addrs[0].ttl, 7);
 }
@@ -113,11 +118,8 @@ static void test_one_cname_edns(void **state)
 	struct dnsb m = { 0 };
 
 	build_chain_edns(&m);
-	assert_int_equal(parse(&m), DNS_OK);
-	assert_string_equal(ans.name, "www.example.com");
-	assert_int_equal(ans.chain_len, 1);
+	assert_parsed(&m, "www.example.com", 1, 3);
 	assert_string_equal(ans.chain[0], "web.cdn.test");
-	assert_int_equal(ans.n_addrs, 3);
 	assert_v4(&ans.addrs[0], "192.0.2.1", 20);
 	assert_v4(&ans.addrs[1], "192.0.2.2", 20);
 	assert_v6(&ans.addrs[2], "2001:db8::1");
@@ -300,15 +302,9 @@ static void test_pointer_loops(void **state)
 	struct dnsb m = { 0 };
 
 	/* the question's name a pointer to itself */
-	b_u16(&m, 1);
-	b_u16(&m, 0x8180);
-	b_u16(&m, 1);
-	b_u16(&m, 1);
-	b_u16(&m, 0);
-	b_u16(&m, 0);
+	b_header(&m, 1, 1);
 	b_ptr(&m, QNAME_OFF);
-	b_u16(&m, ns_t_a);
-	b_u16(&m, ns_c_in);
+	b_qtail(&m);
 	b_addr_rr(&m, QNAME_OFF, ns_t_a, 5, v4_1);
 	assert_int_equal(parse(&m), DNS_MALFORMED);
 
@@ -316,16 +312,10 @@ static void test_pointer_loops(void **state)
 	 * label and a pointer to the answer's owner, which points back
 	 */
 	memset(&m, 0, sizeof(m));
-	b_u16(&m, 1);
-	b_u16(&m, 0x8180);
-	b_u16(&m, 1);
-	b_u16(&m, 1);
-	b_u16(&m, 0);
-	b_u16(&m, 0);
+	b_header(&m, 1, 1);
 	b_label(&m, "x", 1);
 	b_ptr(&m, QNAME_OFF + 2 + 2 + 4);	/* the answer's owner, after type and class */
-	b_u16(&m, ns_t_a);
-	b_u16(&m, ns_c_in);
+	b_qtail(&m);
 	assert_int_equal(m.len, QNAME_OFF + 8);
 	b_addr_rr(&m, QNAME_OFF, ns_t_a, 5, v4_1);
 	assert_int_equal(parse(&m), DNS_MALFORMED);
@@ -368,30 +358,37 @@ static void test_counts(void **state)
 	assert_int_equal(parse(&m), DNS_MALFORMED);
 }
 
+/* example.com's response with one record of type and the raw data given */
+static void response_with(struct dnsb *m, __u16 type, const void *rdata, size_t n)
+{
+	memset(m, 0, sizeof(*m));
+	assert_int_equal(b_response(m, "example.com", ns_t_a), 0);
+	b_ptr(m, QNAME_OFF);
+	b_rr_end(m, b_rr(m, type, ns_c_in, 5));
+	b_bytes(m, rdata, n);
+	m->b[m->len - n - 1] = (__u8)n;
+	b_counts(m, 1, 1, 0, 0);
+}
+
 static void test_bad_rdata(void **state)
 {
-	struct dnsb m = { 0 };
-	size_t at;
+	static const __u8 a5[5] = { 192, 0, 2, 1, 9 };
+	static const __u8 aaaa4[4] = { 192, 0, 2, 1 };
+	static const __u8 cname_long[] = "\1t\4test\0";	/* a name and a byte after it */
+	static const __u8 cname_cut[] = { 1, 't', 4, 't', 'e' };
+	struct dnsb m;
 
-	/* an A of 5 bytes */
-	assert_int_equal(b_response(&m, "example.com", ns_t_a), 0);
-	b_ptr(&m, QNAME_OFF);
-	at = b_rr(&m, ns_t_a, ns_c_in, 5);
-	b_bytes(&m, v4_1, 4);
-	b_u8(&m, 9);
-	b_rr_end(&m, at);
-	b_counts(&m, 1, 1, 0, 0);
+	response_with(&m, ns_t_a, a5, sizeof(a5));
 	assert_int_equal(parse(&m), DNS_MALFORMED);
-	/* a CNAME whose name is shorter than its data */
-	memset(&m, 0, sizeof(m));
-	assert_int_equal(b_response(&m, "example.com", ns_t_a), 0);
-	b_ptr(&m, QNAME_OFF);
-	at = b_rr(&m, ns_t_cname, ns_c_in, 5);
-	b_name(&m, "t.test");
-	b_u8(&m, 0);
-	b_rr_end(&m, at);
-	b_counts(&m, 1, 1, 0, 0);
+	response_with(&m, ns_t_aaaa, aaaa4, sizeof(aaaa4));
 	assert_int_equal(parse(&m), DNS_MALFORMED);
+	response_with(&m, ns_t_cname, cname_long, sizeof(cname_long));
+	assert_int_equal(parse(&m), DNS_MALFORMED);
+	response_with(&m, ns_t_cname, cname_cut, sizeof(cname_cut));
+	assert_int_equal(parse(&m), DNS_MALFORMED);
+	/* the helper makes good records too */
+	response_with(&m, ns_t_a, aaaa4, sizeof(aaaa4));
+	assert_int_equal(parse(&m), DNS_OK);
 }
 
 static void test_not_answers(void **state)
@@ -426,12 +423,7 @@ static void test_not_answers(void **state)
 	assert_int_equal(parse(&m), DNS_NOT_ANSWER);
 	/* no question */
 	memset(&m, 0, sizeof(m));
-	b_u16(&m, 1);
-	b_u16(&m, 0x8180);
-	b_u16(&m, 0);
-	b_u16(&m, 1);
-	b_u16(&m, 0);
-	b_u16(&m, 0);
+	b_header(&m, 0, 1);
 	b_name(&m, "example.com");
 	b_rr_end(&m, b_rr(&m, ns_t_a, ns_c_in, 5));
 	m.b[m.len - 2] = 0;
@@ -448,16 +440,10 @@ static void test_odd_bytes(void **state)
 	static const __u8 odd[] = { 'a', '.', 'b', ' ', 0x01, 0xff, '\\', '"', ';' };
 	struct dnsb m = { 0 };
 
-	b_u16(&m, 1);
-	b_u16(&m, 0x8180);
-	b_u16(&m, 1);
-	b_u16(&m, 1);
-	b_u16(&m, 0);
-	b_u16(&m, 0);
+	b_header(&m, 1, 1);
 	b_label(&m, odd, sizeof(odd));
 	b_name(&m, "test");
-	b_u16(&m, ns_t_a);
-	b_u16(&m, ns_c_in);
+	b_qtail(&m);
 	b_addr_rr(&m, QNAME_OFF, ns_t_a, 5, v4_1);
 	assert_int_equal(parse(&m), DNS_OK);
 	assert_string_equal(ans.name, "a\\.b\\032\\001\\255\\\\\\\"\\;.test");
@@ -473,15 +459,9 @@ static void test_root_question(void **state)
 {
 	struct dnsb m = { 0 };
 
-	b_u16(&m, 1);
-	b_u16(&m, 0x8180);
-	b_u16(&m, 1);
-	b_u16(&m, 1);
-	b_u16(&m, 0);
-	b_u16(&m, 0);
+	b_header(&m, 1, 1);
 	b_u8(&m, 0);
-	b_u16(&m, ns_t_a);
-	b_u16(&m, ns_c_in);
+	b_qtail(&m);
 	b_addr_rr(&m, QNAME_OFF, ns_t_a, 5, v4_1);
 	assert_int_equal(parse(&m), DNS_OK);
 	assert_string_equal(ans.name, ".");

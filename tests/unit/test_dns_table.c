@@ -66,19 +66,28 @@ static const char *match(struct dns_table *t, const char *text, __u32 tgid, __u3
 	return m->name;
 }
 
+/* match() that must find name, in scope */
+static void expect(struct dns_table *t, const char *text, __u32 tgid, __u32 netns,
+		   __u64 when, const char *name, enum dns_scope scope, struct dns_match *m)
+{
+	const char *got = match(t, text, tgid, netns, when, m);
+
+	assert_non_null(got);
+	assert_string_equal(got, name);
+	assert_int_equal(m->scope, scope);
+}
+
 static void test_loopback(void **state)
 {
 	struct dns_table *t = dns_table_new(16);
 	struct dns_match m;
 
 	assert_non_null(t);
-	assert_string_equal(match(t, "127.0.0.1", 1, 1, SEC, &m), "localhost");
-	assert_int_equal(m.scope, DNS_SCOPE_LOOPBACK);
+	expect(t, "127.0.0.1", 1, 1, SEC, "localhost", DNS_SCOPE_LOOPBACK, &m);
 	assert_int_equal(m.chain_len, 0);
 	assert_int_equal(m.age_ns, 0);
 	assert_false(m.expired);
-	assert_string_equal(match(t, "::1", 1, 1, SEC, &m), "localhost");
-	assert_int_equal(m.scope, DNS_SCOPE_LOOPBACK);
+	expect(t, "::1", 1, 1, SEC, "localhost", DNS_SCOPE_LOOPBACK, &m);
 	assert_string_equal(match(t, "::ffff:127.0.0.1", 1, 1, SEC, &m), "localhost");
 	/* other loopback addresses have no name unless an answer gave one */
 	assert_null(match(t, "127.0.0.53", 1, 1, SEC, &m));
@@ -97,18 +106,15 @@ static void test_scopes(void **state)
 
 	dns_table_add(t, answer("www.example.com", "192.0.2.1", 60, "web.cdn.test", "edge.cdn.test"),
 		      100, 1, 10 * SEC);
-	assert_string_equal(match(t, "192.0.2.1", 100, 1, 10 * SEC + 2500000, &m), "www.example.com");
-	assert_int_equal(m.scope, DNS_SCOPE_PROCESS);
+	expect(t, "192.0.2.1", 100, 1, 10 * SEC + 2500000, "www.example.com", DNS_SCOPE_PROCESS, &m);
 	assert_int_equal(m.age_ns, 2500000);
 	assert_false(m.expired);
 	assert_int_equal(m.chain_len, 2);
 	assert_string_equal(m.chain[0], "web.cdn.test");
 	assert_string_equal(m.chain[1], "edge.cdn.test");
-	assert_string_equal(match(t, "192.0.2.1", 200, 1, 11 * SEC, &m), "www.example.com");
-	assert_int_equal(m.scope, DNS_SCOPE_NETNS);
+	expect(t, "192.0.2.1", 200, 1, 11 * SEC, "www.example.com", DNS_SCOPE_NETNS, &m);
 	assert_int_equal(m.age_ns, SEC);
-	assert_string_equal(match(t, "192.0.2.1", 300, 2, 11 * SEC, &m), "www.example.com");
-	assert_int_equal(m.scope, DNS_SCOPE_HOST);
+	expect(t, "192.0.2.1", 300, 2, 11 * SEC, "www.example.com", DNS_SCOPE_HOST, &m);
 	/* another address, another family: nothing */
 	assert_null(match(t, "192.0.2.2", 100, 1, 11 * SEC, &m));
 	assert_null(match(t, "::ffff:192.0.2.1", 100, 1, 11 * SEC, &m));
@@ -120,64 +126,71 @@ static void test_scopes(void **state)
 	dns_table_free(t);
 }
 
-/* One address, two names: each process and each netns gets the name it
- * asked for; a third party the most recent
+/* An answer added, a connect matched */
+struct added {
+	const char *name, *addr;
+	__u32 tgid, netns;
+	__u64 at;
+};
+
+struct wanted {
+	const char *addr;
+	__u32 tgid, netns;
+	const char *name;	/* matched at 10 s */
+	enum dns_scope scope;
+};
+
+/* Which answer names a connect. One address, two names: each process and
+ * each netns gets the name it asked for, a third party the most recent.
+ * Among answers of one scope the most recent, whatever order they came
+ * in (an older one handed over late does not replace a newer); a
+ * process's own answer beats a newer one of its netns.
  */
-static void test_one_address_two_names(void **state)
+static void test_which_answer(void **state)
 {
+	static const struct added add[] = {
+		/* two processes of netns 1 */
+		{ "a.test", "2001:db8::7", 100, 1, 1 * SEC },
+		{ "b.test", "2001:db8::7", 101, 1, 2 * SEC },
+		/* two netns (the same tgid number in each, as pid namespaces allow) */
+		{ "one.test", "192.0.2.9", 7, 11, 4 * SEC },
+		{ "two.test", "192.0.2.9", 7, 12, 5 * SEC },
+		/* newer, older */
+		{ "old.test", "192.0.2.1", 100, 1, 1 * SEC },
+		{ "new.test", "192.0.2.1", 100, 1, 2 * SEC },
+		{ "late.test", "192.0.2.1", 100, 1, 1 * SEC + 1 },
+		{ "mine.test", "192.0.2.2", 100, 1, 1 * SEC },
+		{ "theirs.test", "192.0.2.2", 200, 1, 2 * SEC },
+	};
+	static const struct wanted want[] = {
+		{ "2001:db8::7", 100, 1, "a.test", DNS_SCOPE_PROCESS },
+		{ "2001:db8::7", 101, 1, "b.test", DNS_SCOPE_PROCESS },
+		{ "2001:db8::7", 102, 1, "b.test", DNS_SCOPE_NETNS },
+		{ "192.0.2.9", 9, 11, "one.test", DNS_SCOPE_NETNS },
+		{ "192.0.2.9", 7, 11, "one.test", DNS_SCOPE_PROCESS },
+		{ "192.0.2.9", 9, 12, "two.test", DNS_SCOPE_NETNS },
+		{ "192.0.2.9", 7, 12, "two.test", DNS_SCOPE_PROCESS },
+		{ "192.0.2.9", 9, 13, "two.test", DNS_SCOPE_HOST },
+		{ "192.0.2.1", 100, 1, "new.test", DNS_SCOPE_PROCESS },
+		{ "192.0.2.1", 5, 1, "new.test", DNS_SCOPE_NETNS },
+		{ "192.0.2.1", 5, 5, "new.test", DNS_SCOPE_HOST },
+		{ "192.0.2.2", 100, 1, "mine.test", DNS_SCOPE_PROCESS },
+		{ "192.0.2.2", 300, 1, "theirs.test", DNS_SCOPE_NETNS },
+		{ "192.0.2.2", 300, 2, "theirs.test", DNS_SCOPE_HOST },
+	};
 	struct dns_table *t = dns_table_new(64);
 	struct dns_match m;
 
-	/* two processes of netns 1 */
-	dns_table_add(t, answer("a.test", "2001:db8::7", 60, NULL, NULL), 100, 1, 1 * SEC);
-	dns_table_add(t, answer("b.test", "2001:db8::7", 60, NULL, NULL), 101, 1, 2 * SEC);
-	assert_string_equal(match(t, "2001:db8::7", 100, 1, 3 * SEC, &m), "a.test");
-	assert_int_equal(m.scope, DNS_SCOPE_PROCESS);
-	assert_string_equal(match(t, "2001:db8::7", 101, 1, 3 * SEC, &m), "b.test");
-	assert_int_equal(m.scope, DNS_SCOPE_PROCESS);
-	assert_string_equal(match(t, "2001:db8::7", 102, 1, 3 * SEC, &m), "b.test");
-	assert_int_equal(m.scope, DNS_SCOPE_NETNS);
-
-	/* two netns, the same address under two names (the same tgid number
-	 * in each, as pid namespaces allow)
-	 */
-	dns_table_add(t, answer("one.test", "192.0.2.9", 60, NULL, NULL), 7, 11, 4 * SEC);
-	dns_table_add(t, answer("two.test", "192.0.2.9", 60, NULL, NULL), 8, 12, 5 * SEC);
-	assert_string_equal(match(t, "192.0.2.9", 9, 11, 6 * SEC, &m), "one.test");
-	assert_int_equal(m.scope, DNS_SCOPE_NETNS);
-	assert_string_equal(match(t, "192.0.2.9", 9, 12, 6 * SEC, &m), "two.test");
-	assert_int_equal(m.scope, DNS_SCOPE_NETNS);
-	assert_string_equal(match(t, "192.0.2.9", 7, 12, 6 * SEC, &m), "two.test");
-	assert_int_equal(m.scope, DNS_SCOPE_NETNS);
-	assert_string_equal(match(t, "192.0.2.9", 9, 13, 6 * SEC, &m), "two.test");
-	assert_int_equal(m.scope, DNS_SCOPE_HOST);
-	dns_table_free(t);
-}
-
-/* Among answers of one scope the most recent, whatever order they came
- * in; a process's own answer beats a newer one of its netns
- */
-static void test_most_recent_wins(void **state)
-{
-	struct dns_table *t = dns_table_new(64);
-	struct dns_match m;
-
-	dns_table_add(t, answer("old.test", "192.0.2.1", 60, NULL, NULL), 100, 1, 1 * SEC);
-	dns_table_add(t, answer("new.test", "192.0.2.1", 60, NULL, NULL), 100, 1, 2 * SEC);
-	assert_string_equal(match(t, "192.0.2.1", 100, 1, 3 * SEC, &m), "new.test");
+	assert_non_null(t);
+	for (size_t i = 0; i < sizeof(add) / sizeof(add[0]); i++)
+		dns_table_add(t, answer(add[i].name, add[i].addr, 60, NULL, NULL),
+			      add[i].tgid, add[i].netns, add[i].at);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		expect(t, want[i].addr, want[i].tgid, want[i].netns, 10 * SEC, want[i].name,
+		       want[i].scope, &m);
+	/* the age is the newest answer's */
+	assert_non_null(match(t, "192.0.2.1", 100, 1, 3 * SEC, &m));
 	assert_int_equal(m.age_ns, SEC);
-	/* an older answer handed over late does not replace it */
-	dns_table_add(t, answer("late.test", "192.0.2.1", 60, NULL, NULL), 100, 1, 1 * SEC + 1);
-	assert_string_equal(match(t, "192.0.2.1", 100, 1, 3 * SEC, &m), "new.test");
-	assert_string_equal(match(t, "192.0.2.1", 5, 5, 3 * SEC, &m), "new.test");
-	assert_int_equal(m.scope, DNS_SCOPE_HOST);
-
-	dns_table_add(t, answer("mine.test", "192.0.2.2", 60, NULL, NULL), 100, 1, 1 * SEC);
-	dns_table_add(t, answer("theirs.test", "192.0.2.2", 60, NULL, NULL), 200, 1, 2 * SEC);
-	assert_string_equal(match(t, "192.0.2.2", 100, 1, 3 * SEC, &m), "mine.test");
-	assert_int_equal(m.scope, DNS_SCOPE_PROCESS);
-	assert_string_equal(match(t, "192.0.2.2", 300, 1, 3 * SEC, &m), "theirs.test");
-	assert_int_equal(m.scope, DNS_SCOPE_NETNS);
 	dns_table_free(t);
 }
 
@@ -236,10 +249,8 @@ static void test_lru_eviction(void **state)
 	assert_int_equal(m.chain_len, 1);
 	assert_string_equal(m.chain[0], "c.test");
 	assert_null(match(t, "192.0.2.1", 200, 1, 5 * SEC, &m));
-	assert_string_equal(match(t, "192.0.2.2", 100, 1, 5 * SEC, &m), "x2.test");
-	assert_int_equal(m.scope, DNS_SCOPE_NETNS);
-	assert_string_equal(match(t, "192.0.2.3", 100, 1, 5 * SEC, &m), "x3.test");
-	assert_int_equal(m.scope, DNS_SCOPE_PROCESS);
+	expect(t, "192.0.2.2", 100, 1, 5 * SEC, "x2.test", DNS_SCOPE_NETNS, &m);
+	expect(t, "192.0.2.3", 100, 1, 5 * SEC, "x3.test", DNS_SCOPE_PROCESS, &m);
 
 	/* many more than fit, with a table of one: always the last, and
 	 * every answer's names freed with its last entry (ASan, valgrind)
@@ -256,8 +267,7 @@ static void test_lru_eviction(void **state)
 	dns_table_stats(t, &st);
 	assert_int_equal(st.entries, 1);
 	assert_int_equal(st.evicted, 2999);
-	assert_string_equal(match(t, "10.0.3.231", 1, 2, 1000 * SEC, &m), "n999.test");
-	assert_int_equal(m.scope, DNS_SCOPE_HOST);
+	expect(t, "10.0.3.231", 1, 2, 1000 * SEC, "n999.test", DNS_SCOPE_HOST, &m);
 	assert_null(dns_table_new(0));
 	dns_table_free(t);
 }
@@ -294,8 +304,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loopback),
 		cmocka_unit_test(test_scopes),
-		cmocka_unit_test(test_one_address_two_names),
-		cmocka_unit_test(test_most_recent_wins),
+		cmocka_unit_test(test_which_answer),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_lru_eviction),
 		cmocka_unit_test(test_several_addresses),
