@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include "addr.h"
 #include "dns_table.h"
 #include "lru.h"
 #include "table.h"
@@ -198,17 +199,25 @@ void dns_table_add(struct dns_table *t, const struct dns_answer *a,
 static bool is_loopback(__u8 ip, const union tcl_addr *a)
 {
 	static const __u8 v6_lo[16] = { [15] = 1 };
-	static const __u8 v4mapped_lo[16] = { [10] = 0xff, [11] = 0xff, [12] = 127, [15] = 1 };
 
 	if (ip == 4)
 		return a->v4 == htonl(INADDR_LOOPBACK);
-	return ip == 6 && (!memcmp(a->v6, v6_lo, 16) || !memcmp(a->v6, v4mapped_lo, 16));
+	return ip == 6 && !memcmp(a->v6, v6_lo, sizeof(v6_lo));
 }
 
 bool dns_table_match(struct dns_table *t, __u8 ip, const union tcl_addr *daddr,
 		     __u32 tgid, __u32 netns, __u64 when_ns, struct dns_match *m)
 {
+	union tcl_addr v4;
+
 	memset(m, 0, sizeof(*m));
+	/* an IPv6 socket's IPv4 peer: named by an A record */
+	if (ip == 6 && addr_v4_mapped(daddr)) {
+		memset(&v4, 0, sizeof(v4));
+		memcpy(&v4.v4, &daddr->v6[12], sizeof(v4.v4));
+		ip = 4;
+		daddr = &v4;
+	}
 	if (is_loopback(ip, daddr)) {
 		m->name = "localhost";
 		m->scope = DNS_SCOPE_LOOPBACK;

@@ -117,7 +117,9 @@ static void test_scopes(void **state)
 	expect(t, "192.0.2.1", 300, 2, 11 * SEC, "www.example.com", DNS_SCOPE_HOST, &m);
 	/* another address, another family: nothing */
 	assert_null(match(t, "192.0.2.2", 100, 1, 11 * SEC, &m));
-	assert_null(match(t, "::ffff:192.0.2.1", 100, 1, 11 * SEC, &m));
+	assert_null(match(t, "::c000:201", 100, 1, 11 * SEC, &m));
+	/* an IPv6 socket's connect to the IPv4 address: the A record's name */
+	expect(t, "::ffff:192.0.2.1", 100, 1, 11 * SEC, "www.example.com", DNS_SCOPE_PROCESS, &m);
 	dns_table_stats(t, &st);
 	assert_int_equal(st.answers, 1);
 	assert_int_equal(st.addresses, 1);
