@@ -157,10 +157,17 @@ static void key_of(struct dns_key *k, enum dns_scope scope, __u8 ip,
 	memset(k, 0, sizeof(*k));
 	k->scope = (__u8)scope;
 	k->ip = ip;
-	if (ip == 4)
+	if (ip == 4) {
 		memcpy(k->addr, &addr->v4, sizeof(addr->v4));
-	else
+	} else if (addr_v4_mapped(addr)) {
+		/* ::ffff:a.b.c.d is a.b.c.d, whether an IPv6 socket connects
+		 * to it or an AAAA record holds it
+		 */
+		k->ip = 4;
+		memcpy(k->addr, &addr->v6[12], sizeof(addr->v4));
+	} else {
 		memcpy(k->addr, addr->v6, sizeof(addr->v6));
+	}
 	if (scope != DNS_SCOPE_HOST)
 		k->netns = netns;
 	if (scope == DNS_SCOPE_PROCESS)
@@ -199,25 +206,18 @@ void dns_table_add(struct dns_table *t, const struct dns_answer *a,
 static bool is_loopback(__u8 ip, const union tcl_addr *a)
 {
 	static const __u8 v6_lo[16] = { [15] = 1 };
+	__u32 v4 = htonl(INADDR_LOOPBACK);
 
 	if (ip == 4)
-		return a->v4 == htonl(INADDR_LOOPBACK);
-	return ip == 6 && !memcmp(a->v6, v6_lo, sizeof(v6_lo));
+		return a->v4 == v4;
+	return ip == 6 && (!memcmp(a->v6, v6_lo, sizeof(v6_lo)) ||
+			   (addr_v4_mapped(a) && !memcmp(&a->v6[12], &v4, sizeof(v4))));
 }
 
 bool dns_table_match(struct dns_table *t, __u8 ip, const union tcl_addr *daddr,
 		     __u32 tgid, __u32 netns, __u64 when_ns, struct dns_match *m)
 {
-	union tcl_addr v4;
-
 	memset(m, 0, sizeof(*m));
-	/* an IPv6 socket's IPv4 peer: named by an A record */
-	if (ip == 6 && addr_v4_mapped(daddr)) {
-		memset(&v4, 0, sizeof(v4));
-		memcpy(&v4.v4, &daddr->v6[12], sizeof(v4.v4));
-		ip = 4;
-		daddr = &v4;
-	}
 	if (is_loopback(ip, daddr)) {
 		m->name = "localhost";
 		m->scope = DNS_SCOPE_LOOPBACK;
