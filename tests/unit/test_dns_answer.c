@@ -101,6 +101,20 @@ static void test_a(void **state)
 	assert_v4(&ans.addrs[0], "192.0.2.1", 300);
 }
 
+/* a TTL over 2^31 - 1 counts as 0 */
+static void test_ttl_top_bit(void **state)
+{
+	struct dnsb m = { 0 };
+
+	assert_int_equal(b_response(&m, "example.com", ns_t_a), 0);
+	b_addr_rr(&m, QNAME_OFF, ns_t_a, 0x80000000u, v4_1);
+	b_addr_rr(&m, QNAME_OFF, ns_t_a, 0x7fffffffu, v4_2);
+	b_counts(&m, 1, 2, 0, 0);
+	assert_parsed(&m, "example.com", 0, 2);
+	assert_int_equal(ans.addrs[0].ttl, 0);
+	assert_int_equal(ans.addrs[1].ttl, 0x7fffffffu);
+}
+
 static void test_aaaa(void **state)
 {
 	struct dnsb m = { 0 };
@@ -473,6 +487,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a),
 		cmocka_unit_test(test_aaaa),
+		cmocka_unit_test(test_ttl_top_bit),
 		cmocka_unit_test(test_one_cname_edns),
 		cmocka_unit_test(test_chain_out_of_order),
 		cmocka_unit_test(test_long_chains),
