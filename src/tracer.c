@@ -328,6 +328,7 @@ static void init_format(struct session *s)
 		.lport = cfg->print_lport || cfg->accepts,
 		.events = cfg->lifecycle || cfg->accepts,
 		.lifecycle = cfg->lifecycle,
+		.rdns = cfg->resolve,
 		.addr_width = cfg->ip == 4 ? 15 : 39,
 		.start_ns = mono,
 		.mono_to_real_ns = mono_to_real_offset(),
