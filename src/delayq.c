@@ -35,6 +35,16 @@ void delayq_free(struct delayq *q)
 	q->items = NULL;
 }
 
+/* Where the i-th held record is (i < q->cap; no division: the analyser
+ * cannot see that cap is never 0)
+ */
+static size_t slot(const struct delayq *q, size_t i)
+{
+	size_t j = q->head + i;
+
+	return j >= q->cap ? j - q->cap : j;
+}
+
 /* The first held record out: with its name when known, else without
  * (late) if force or it is due. False when it must wait still.
  */
@@ -50,7 +60,7 @@ static bool release_head(struct delayq *q, __u64 now, bool force)
 	if (a == RDNS_WAIT || a == RDNS_BUSY)
 		q->late++;
 	q->print(q->ctx, &it->ev, name);
-	q->head = (q->head + 1) % q->cap;
+	q->head = slot(q, 1);
 	q->len--;
 	return true;
 }
@@ -70,7 +80,7 @@ static void make_room(struct delayq *q, __u64 now)
 		return;
 	}
 	for (size_t i = 0; i < q->len; i++)
-		bigger[i] = q->items[(q->head + i) % q->cap];
+		bigger[i] = q->items[slot(q, i)];
 	free(q->items);
 	q->items = bigger;
 	q->cap = cap;
@@ -91,7 +101,7 @@ void delayq_push(struct delayq *q, const struct tcl_event *ev, __u64 now)
 		return;
 	}
 	make_room(q, now);
-	q->items[(q->head + q->len) % q->cap] = (struct delayq_item){
+	q->items[slot(q, q->len)] = (struct delayq_item){
 		.ev = *ev,
 		.due_ns = now + q->bound_ns,
 	};

@@ -16,7 +16,7 @@
 /* How long rdns_free() waits for workers inside a lookup before leaving
  * them to finish on their own.
  */
-#define RDNS_EXIT_GRACE_NS 50000000ULL
+#define RDNS_EXIT_GRACE_NS 50000000L
 
 /* A finished lookup, on its way back to the owner. */
 struct answer {
@@ -63,14 +63,6 @@ struct rdns {
 	__u64 positive_ttl_ns, negative_ttl_ns;
 	struct rdns_counts counts;
 };
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static bool is_v4_mapped(const __u8 *a)
 {
@@ -134,6 +126,7 @@ static void *worker(void *p)
 	struct shared *sh = arg->sh;
 	unsigned int id = arg->id;
 	char buf[NI_MAXHOST];
+	size_t n;
 
 	free(arg);
 	pthread_mutex_lock(&sh->lock);
@@ -158,9 +151,11 @@ static void *worker(void *p)
 		pthread_mutex_unlock(&sh->lock);
 
 		/* a name too long to keep counts as none */
-		if (!sh->resolve(&a->key, buf, sizeof(buf)) && strlen(buf) <= TCL_RDNS_MAX) {
+		buf[sizeof(buf) - 1] = '\0';
+		if (!sh->resolve(&a->key, buf, sizeof(buf) - 1) &&
+		    (n = strlen(buf)) <= TCL_RDNS_MAX) {
 			a->named = true;
-			strcpy(a->name, buf);
+			memcpy(a->name, buf, n + 1);
 		}
 
 		pthread_mutex_lock(&sh->lock);
@@ -235,11 +230,16 @@ struct rdns *rdns_new(const struct rdns_opts *o)
 
 	if (!r)
 		return NULL;
+	if (!o->threads) {
+		free(r);
+		errno = EINVAL;
+		return NULL;
+	}
 	r->cache_max = o->cache_max ? o->cache_max : 1;
 	r->positive_ttl_ns = o->positive_ttl_ns;
 	r->negative_ttl_ns = o->negative_ttl_ns;
-	r->threads = calloc(o->threads ? o->threads : 1, sizeof(*r->threads));
-	r->done = calloc(o->threads ? o->threads : 1, sizeof(*r->done));
+	r->threads = calloc(o->threads, sizeof(*r->threads));
+	r->done = calloc(o->threads, sizeof(*r->done));
 	if (!r->threads || !r->done || table_init(&r->by_key, sizeof(struct rdns_key),
 				      sizeof(struct entry *), r->cache_max)) {
 		free(r->threads);
@@ -250,9 +250,9 @@ struct rdns *rdns_new(const struct rdns_opts *o)
 	}
 	r->sh = shared_new(o);
 	err = r->sh ? start_workers(r, o->threads) : ENOMEM;
-	if (err || !o->threads) {
+	if (err) {
 		rdns_free(r);
-		errno = err ? err : EINVAL;
+		errno = err;
 		return NULL;
 	}
 	return r;
@@ -289,10 +289,21 @@ static void drop_entry(struct rdns *r, struct entry *e)
 	free(e);
 }
 
+/* now + ns on CLOCK_REALTIME, a condition variable's clock */
+static struct timespec realtime_after(long ns)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ns += ts.tv_nsec;
+	ts.tv_sec += ns / 1000000000L;
+	ts.tv_nsec = ns % 1000000000L;
+	return ts;
+}
+
 void rdns_free(struct rdns *r)
 {
 	struct shared *sh;
-	__u64 until = mono_ns() + RDNS_EXIT_GRACE_NS;
 	struct timespec ts;
 
 	if (!r)
@@ -302,17 +313,13 @@ void rdns_free(struct rdns *r)
 		pthread_mutex_lock(&sh->lock);
 		sh->stop = true;
 		pthread_cond_broadcast(&sh->work);
-		/* the condition variable's clock is CLOCK_REALTIME */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += (ts.tv_nsec + RDNS_EXIT_GRACE_NS) / 1000000000L;
-		ts.tv_nsec = (ts.tv_nsec + RDNS_EXIT_GRACE_NS) % 1000000000L;
+		ts = realtime_after(RDNS_EXIT_GRACE_NS);
 		for (;;) {
 			unsigned int left = 0;
 
 			for (unsigned int i = 0; i < sh->workers; i++)
 				left += !sh->exited[i];
-			if (!left || mono_ns() >= until ||
-			    pthread_cond_timedwait(&sh->gone, &sh->lock, &ts) == ETIMEDOUT)
+			if (!left || pthread_cond_timedwait(&sh->gone, &sh->lock, &ts) == ETIMEDOUT)
 				break;
 		}
 		/* joined without the lock: a worker takes it once more to leave */

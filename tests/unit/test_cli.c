@@ -121,6 +121,7 @@ static void test_no_arguments_defaults(void **state)
 	assert_run(parse("", NULL));
 	memset(&want, 0, sizeof(want));
 	want.ringbuf_bytes = 4194304;
+	want.resolve_timeout_ms = 200;	/* used only with -r */
 	/* once attached, it becomes nobody */
 	strcpy(want.run_as, "nobody");
 	want.run_uid = 65534;
@@ -170,6 +171,28 @@ static void test_backend_bogus(void **state)
 		     MSG("unknown backend 'KPROBE': use auto, fentry, kprobe or tracepoint"));
 	assert_usage(PARSE("--backend=k"),
 		     MSG("unknown backend 'k': use auto, fentry, kprobe or tracepoint"));
+}
+
+static void test_resolve(void **state)
+{
+	(void)state;
+	assert_run(PARSE("-r"));
+	assert_true(cfg.resolve);
+	assert_true(cfg.resolve_timeout_ms == 200);
+	assert_run(PARSE("--resolve", "--resolve-timeout", "1"));
+	assert_true(cfg.resolve && cfg.resolve_timeout_ms == 1);
+	assert_run(PARSE("-rlA", "--resolve-timeout=60000"));
+	assert_true(cfg.resolve && cfg.resolve_timeout_ms == 60000);
+	assert_usage(PARSE("-r", "--resolve-timeout", "0"),
+		     MSG("invalid --resolve-timeout '0': milliseconds from 1 to 60000"));
+	assert_usage(PARSE("-r", "--resolve-timeout", "60001"),
+		     MSG("invalid --resolve-timeout '60001': milliseconds from 1 to 60000"));
+	assert_usage(PARSE("--resolve-timeout", "100"),
+		     MSG("--resolve-timeout bounds the wait of -r: give -r too"));
+	assert_usage(PARSE("-r", "-c"),
+		     MSG("-r names the addresses of records, and -c and --top print none"));
+	assert_usage(PARSE("-r", "--top"),
+		     MSG("-r names the addresses of records, and -c and --top print none"));
 }
 
 static void test_pid(void **state)
@@ -659,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_config_cleared_between_calls),
 		cmocka_unit_test(test_backend_names),
 		cmocka_unit_test(test_backend_bogus),
+		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_pid),
 		cmocka_unit_test(test_pid_bad_values),
 		cmocka_unit_test(test_uid_number_and_name),
