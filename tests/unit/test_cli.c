@@ -175,6 +175,21 @@ static void test_backend_bogus(void **state)
 
 static void test_resolve(void **state)
 {
+	static const struct {
+		const char *a, *b, *c, *msg;
+	} bad[] = {
+		{ "-r", "--resolve-timeout", "0",
+		  MSG("invalid --resolve-timeout '0': milliseconds from 1 to 60000") },
+		{ "-r", "--resolve-timeout", "60001",
+		  MSG("invalid --resolve-timeout '60001': milliseconds from 1 to 60000") },
+		{ "--resolve-timeout", "100", NULL,
+		  MSG("--resolve-timeout bounds the wait of -r: give -r too") },
+		{ "-r", "-c", NULL,
+		  MSG("-r names the addresses of records, and -c and --top print none") },
+		{ "-r", "--top", NULL,
+		  MSG("-r names the addresses of records, and -c and --top print none") },
+	};
+
 	(void)state;
 	assert_run(PARSE("-r"));
 	assert_true(cfg.resolve);
@@ -183,16 +198,9 @@ static void test_resolve(void **state)
 	assert_true(cfg.resolve && cfg.resolve_timeout_ms == 1);
 	assert_run(PARSE("-rlA", "--resolve-timeout=60000"));
 	assert_true(cfg.resolve && cfg.resolve_timeout_ms == 60000);
-	assert_usage(PARSE("-r", "--resolve-timeout", "0"),
-		     MSG("invalid --resolve-timeout '0': milliseconds from 1 to 60000"));
-	assert_usage(PARSE("-r", "--resolve-timeout", "60001"),
-		     MSG("invalid --resolve-timeout '60001': milliseconds from 1 to 60000"));
-	assert_usage(PARSE("--resolve-timeout", "100"),
-		     MSG("--resolve-timeout bounds the wait of -r: give -r too"));
-	assert_usage(PARSE("-r", "-c"),
-		     MSG("-r names the addresses of records, and -c and --top print none"));
-	assert_usage(PARSE("-r", "--top"),
-		     MSG("-r names the addresses of records, and -c and --top print none"));
+	/* wrong values, and -r where nothing is printed to name */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		assert_usage(parse("", bad[i].a, bad[i].b, bad[i].c, NULL), bad[i].msg);
 }
 
 static void test_pid(void **state)

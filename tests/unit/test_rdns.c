@@ -132,26 +132,47 @@ static enum rdns_answer settle(struct rdns *r, const struct rdns_key *key, __u64
 
 /* ---- the cache ---- */
 
+/* rdns_get() on 10.0.0.n at now answers want, with this name (NULL:
+ * none); settled: once its lookup finished
+ */
+static void expect(struct rdns *r, unsigned int n, __u64 now, bool settled,
+		   enum rdns_answer want, const char *name)
+{
+	struct rdns_key k = key4(n);
+	const char *got;
+	enum rdns_answer a = settled ? settle(r, &k, now, &got) : rdns_get(r, &k, now, &got);
+
+	assert_int_equal(a, want);
+	if (name)
+		assert_string_equal(got, name);
+	else
+		assert_null(got);
+}
+
+/* Until the fake was called n times in all (2 s at most). */
+static void wait_calls(unsigned int n)
+{
+	__u64 until = mono_ns() + 2000 * MS;
+
+	while (calls() < n && mono_ns() < until)
+		nanosleep(&(struct timespec){ .tv_nsec = MS }, NULL);
+	assert_int_equal(calls(), n);
+}
+
 static void test_cache_names_once(void **state)
 {
 	struct rdns_opts o = opts(2, 16, 16);
 	struct rdns *r = rdns_new(&o);
-	struct rdns_key k = key4(7), none = key4(150);
-	const char *name;
 
 	(void)state;
 	assert_non_null(r);
-	assert_int_equal(rdns_get(r, &k, 0, &name), RDNS_WAIT);
-	assert_null(name);
-	assert_int_equal(settle(r, &k, 0, &name), RDNS_NAME);
-	assert_string_equal(name, "h7.test");
+	expect(r, 7, 0, false, RDNS_WAIT, NULL);
+	expect(r, 7, 0, true, RDNS_NAME, "h7.test");
 	/* no name: cached as such */
-	assert_int_equal(settle(r, &none, 0, &name), RDNS_NONE);
-	assert_null(name);
+	expect(r, 150, 0, true, RDNS_NONE, NULL);
 	for (int i = 0; i < 5; i++) {
-		assert_int_equal(rdns_get(r, &k, 10 * MS, &name), RDNS_NAME);
-		assert_string_equal(name, "h7.test");
-		assert_int_equal(rdns_get(r, &none, 10 * MS, &name), RDNS_NONE);
+		expect(r, 7, 10 * MS, false, RDNS_NAME, "h7.test");
+		expect(r, 150, 10 * MS, false, RDNS_NONE, NULL);
 	}
 	assert_int_equal(calls(), 2);
 	assert_int_equal(rdns_counts(r).lookups, 2);
@@ -163,22 +184,19 @@ static void test_cache_ttls(void **state)
 {
 	struct rdns_opts o = opts(1, 16, 16);
 	struct rdns *r = rdns_new(&o);
-	struct rdns_key k = key4(7), none = key4(150);
-	const char *name;
 
 	(void)state;
-	assert_int_equal(settle(r, &k, 0, &name), RDNS_NAME);
-	assert_int_equal(settle(r, &none, 0, &name), RDNS_NONE);
-	assert_int_equal(rdns_get(r, &none, 99 * MS, &name), RDNS_NONE);
+	expect(r, 7, 0, true, RDNS_NAME, "h7.test");
+	expect(r, 150, 0, true, RDNS_NONE, NULL);
+	expect(r, 150, 99 * MS, false, RDNS_NONE, NULL);
 	assert_int_equal(calls(), 2);
-	assert_int_equal(rdns_get(r, &none, 100 * MS, &name), RDNS_WAIT);
-	assert_int_equal(settle(r, &none, 100 * MS, &name), RDNS_NONE);
+	expect(r, 150, 100 * MS, false, RDNS_WAIT, NULL);
+	expect(r, 150, 100 * MS, true, RDNS_NONE, NULL);
 	assert_int_equal(calls(), 3);
-	assert_int_equal(rdns_get(r, &k, 999 * MS, &name), RDNS_NAME);
+	expect(r, 7, 999 * MS, false, RDNS_NAME, "h7.test");
 	assert_int_equal(calls(), 3);
-	assert_int_equal(rdns_get(r, &k, 1000 * MS, &name), RDNS_WAIT);
-	assert_int_equal(settle(r, &k, 1000 * MS, &name), RDNS_NAME);
-	assert_string_equal(name, "h7.test");
+	expect(r, 7, 1000 * MS, false, RDNS_WAIT, NULL);
+	expect(r, 7, 1000 * MS, true, RDNS_NAME, "h7.test");
 	assert_int_equal(calls(), 4);
 	rdns_free(r);
 }
@@ -188,23 +206,19 @@ static void test_cache_lru_bound(void **state)
 {
 	struct rdns_opts o = opts(1, 2, 16);
 	struct rdns *r = rdns_new(&o);
-	struct rdns_key a = key4(1), b = key4(2), c = key4(3);
-	const char *name;
 
 	(void)state;
-	assert_int_equal(settle(r, &a, 0, &name), RDNS_NAME);
-	assert_int_equal(settle(r, &b, 0, &name), RDNS_NAME);
-	/* a used again: b is now the oldest */
-	assert_int_equal(rdns_get(r, &a, 0, &name), RDNS_NAME);
-	assert_int_equal(settle(r, &c, 0, &name), RDNS_NAME);
+	expect(r, 1, 0, true, RDNS_NAME, "h1.test");
+	expect(r, 2, 0, true, RDNS_NAME, "h2.test");
+	/* 1 used again: 2 is now the oldest, and goes for 3 */
+	expect(r, 1, 0, false, RDNS_NAME, "h1.test");
+	expect(r, 3, 0, true, RDNS_NAME, "h3.test");
 	assert_int_equal(rdns_counts(r).evictions, 1);
-	assert_int_equal(rdns_get(r, &a, 0, &name), RDNS_NAME);
-	assert_string_equal(name, "h1.test");
-	assert_int_equal(rdns_get(r, &c, 0, &name), RDNS_NAME);
+	expect(r, 1, 0, false, RDNS_NAME, "h1.test");
+	expect(r, 3, 0, false, RDNS_NAME, "h3.test");
 	assert_int_equal(calls(), 3);
-	assert_int_equal(rdns_get(r, &b, 0, &name), RDNS_WAIT);
-	assert_int_equal(settle(r, &b, 0, &name), RDNS_NAME);
-	assert_string_equal(name, "h2.test");
+	expect(r, 2, 0, false, RDNS_WAIT, NULL);
+	expect(r, 2, 0, true, RDNS_NAME, "h2.test");
 	assert_int_equal(calls(), 4);
 	rdns_free(r);
 }
@@ -214,26 +228,21 @@ static void test_busy_when_queue_full(void **state)
 {
 	struct rdns_opts o = opts(1, 16, 1);
 	struct rdns *r;
-	struct rdns_key k1 = key4(201), k2 = key4(202), k3 = key4(203);
-	const char *name;
-	__u64 until = mono_ns() + 2000 * MS;
 
 	(void)state;
 	gate(true);
 	r = rdns_new(&o);
-	assert_int_equal(rdns_get(r, &k1, 0, &name), RDNS_WAIT);
-	/* the worker has taken k1: the queue has room for one */
-	while (calls() < 1 && mono_ns() < until)
-		nanosleep(&(struct timespec){ .tv_nsec = MS }, NULL);
-	assert_int_equal(rdns_get(r, &k2, 0, &name), RDNS_WAIT);
-	assert_int_equal(rdns_get(r, &k3, 0, &name), RDNS_BUSY);
-	/* the same key is not asked twice */
-	assert_int_equal(rdns_get(r, &k1, 0, &name), RDNS_WAIT);
+	expect(r, 201, 0, false, RDNS_WAIT, NULL);
+	/* the worker has taken it: the queue has room for one */
+	wait_calls(1);
+	expect(r, 202, 0, false, RDNS_WAIT, NULL);
+	expect(r, 203, 0, false, RDNS_BUSY, NULL);
+	/* the same address is not asked twice */
+	expect(r, 201, 0, false, RDNS_WAIT, NULL);
 	gate(false);
-	assert_int_equal(settle(r, &k1, 0, &name), RDNS_NAME);
-	assert_int_equal(settle(r, &k2, 0, &name), RDNS_NAME);
-	assert_int_equal(settle(r, &k3, 0, &name), RDNS_NAME);
-	assert_string_equal(name, "h203.test");
+	expect(r, 201, 0, true, RDNS_NAME, "h201.test");
+	expect(r, 202, 0, true, RDNS_NAME, "h202.test");
+	expect(r, 203, 0, true, RDNS_NAME, "h203.test");
 	assert_int_equal(calls(), 3);
 	rdns_free(r);
 }
@@ -243,16 +252,13 @@ static void test_free_with_stuck_worker(void **state)
 {
 	struct rdns_opts o = opts(1, 16, 16);
 	struct rdns *r;
-	struct rdns_key k = key4(201);
-	const char *name;
 	__u64 t0;
 
 	(void)state;
 	gate(true);
 	r = rdns_new(&o);
-	assert_int_equal(rdns_get(r, &k, 0, &name), RDNS_WAIT);
-	while (calls() < 1)
-		nanosleep(&(struct timespec){ .tv_nsec = MS }, NULL);
+	expect(r, 201, 0, false, RDNS_WAIT, NULL);
+	wait_calls(1);
 	t0 = mono_ns();
 	rdns_free(r);
 	assert_true(mono_ns() - t0 < 500 * MS);
@@ -282,94 +288,111 @@ static void test_key_is_the_remote_address(void **state)
 
 #define PRINTED_MAX 256
 
-struct printed {
+/* A queue over its own cache, and what it printed. */
+static struct {
+	struct rdns *r;
+	struct delayq q;
 	__u64 id[PRINTED_MAX];
 	char name[PRINTED_MAX][32];
 	size_t n;
-};
+} t;
 
 static void record_print(void *ctx, const struct tcl_event *ev, const char *rdns)
 {
-	struct printed *p = ctx;
+	(void)ctx;
+	assert_true(t.n < PRINTED_MAX);
+	t.id[t.n] = ev->conn_id;
+	snprintf(t.name[t.n], sizeof(t.name[0]), "%s", rdns ? rdns : "-");
+	t.n++;
+}
 
-	assert_true(p->n < PRINTED_MAX);
-	p->id[p->n] = ev->conn_id;
-	snprintf(p->name[p->n], sizeof(p->name[0]), "%s", rdns ? rdns : "-");
-	p->n++;
+static void queue_start(unsigned int threads, __u64 bound_ns, size_t max)
+{
+	struct rdns_opts o = opts(threads, 16, 16);
+
+	memset(&t, 0, sizeof(t));
+	t.r = rdns_new(&o);
+	assert_non_null(t.r);
+	assert_int_equal(delayq_init(&t.q, t.r, bound_ns, max, record_print, NULL), 0);
+}
+
+static void queue_end(void)
+{
+	gate(false);
+	delayq_free(&t.q);
+	rdns_free(t.r);
+}
+
+static void push(unsigned int n, __u64 id, __u64 now)
+{
+	struct tcl_event ev = event4(n, id);
+
+	delayq_push(&t.q, &ev, now);
+}
+
+/* the i-th record printed was id, with this name ("-": none) */
+static void assert_printed(size_t i, __u64 id, const char *name)
+{
+	assert_true(i < t.n);
+	assert_int_equal(t.id[i], id);
+	assert_string_equal(t.name[i], name);
 }
 
 /* Waits until the cache has an answer for 10.0.0.n, taken at now. */
-static void warm(struct rdns *r, unsigned int n, __u64 now)
+static void warm(unsigned int n, __u64 now)
 {
 	struct rdns_key k = key4(n);
 	const char *name;
 
-	assert_int_not_equal(settle(r, &k, now, &name), RDNS_WAIT);
+	assert_int_not_equal(settle(t.r, &k, now, &name), RDNS_WAIT);
 }
 
 static void test_queue_cached_out_at_once(void **state)
 {
-	struct rdns_opts o = opts(1, 16, 16);
-	struct rdns *r = rdns_new(&o);
-	struct printed p = { 0 };
-	struct delayq q;
-	struct tcl_event e1 = event4(1, 1), e2 = event4(150, 2);
-
 	(void)state;
-	assert_int_equal(delayq_init(&q, r, 200 * MS, 16, record_print, &p), 0);
-	warm(r, 1, 0);
-	warm(r, 150, 0);
-	delayq_push(&q, &e1, 0);
-	delayq_push(&q, &e2, 0);
-	assert_int_equal(p.n, 2);
-	assert_string_equal(p.name[0], "h1.test");
-	assert_string_equal(p.name[1], "-");
-	assert_int_equal(q.late, 0);
-	assert_int_equal(delayq_wait_ns(&q, 0), -1);
-	delayq_free(&q);
-	rdns_free(r);
+	queue_start(1, 200 * MS, 16);
+	warm(1, 0);
+	warm(150, 0);
+	push(1, 1, 0);
+	push(150, 2, 0);
+	assert_int_equal(t.n, 2);
+	assert_printed(0, 1, "h1.test");
+	assert_printed(1, 2, "-");
+	assert_int_equal(t.q.late, 0);
+	assert_int_equal(delayq_wait_ns(&t.q, 0), -1);
+	queue_end();
 }
 
 /* a record waiting for its name holds back those after it, cached or not */
 static void test_queue_keeps_order(void **state)
 {
-	struct rdns_opts o = opts(2, 16, 16);
-	struct rdns *r = rdns_new(&o);
-	struct printed p = { 0 };
-	struct delayq q;
-	struct tcl_event slow = event4(201, 1), cached = event4(1, 2), fresh = event4(2, 3);
 	__u64 until = mono_ns() + 2000 * MS;
 
 	(void)state;
-	assert_int_equal(delayq_init(&q, r, 200 * MS, 16, record_print, &p), 0);
-	warm(r, 1, 0);
+	queue_start(2, 200 * MS, 16);
+	warm(1, 0);
 	gate(true);
-	delayq_push(&q, &slow, 0);
-	delayq_push(&q, &cached, 0);
-	delayq_push(&q, &fresh, 0);
-	assert_int_equal(p.n, 0);
-	assert_int_equal(delayq_wait_ns(&q, 50 * MS), 150 * MS);
-	/* fresh is answered meanwhile: still behind slow */
-	while (calls() < 3 && mono_ns() < until)
-		nanosleep(&(struct timespec){ .tv_nsec = MS }, NULL);
+	push(201, 1, 0);
+	push(1, 2, 0);
+	push(2, 3, 0);
+	assert_int_equal(t.n, 0);
+	assert_int_equal(delayq_wait_ns(&t.q, 50 * MS), 150 * MS);
+	/* 10.0.0.2 is answered meanwhile: still behind the first */
+	wait_calls(3);
 	nanosleep(&(struct timespec){ .tv_nsec = 20 * MS }, NULL);
-	delayq_release(&q, 50 * MS);
-	assert_int_equal(p.n, 0);
+	delayq_release(&t.q, 50 * MS);
+	assert_int_equal(t.n, 0);
 	gate(false);
-	while (p.n < 3 && mono_ns() < until) {
+	while (t.n < 3 && mono_ns() < until) {
 		nanosleep(&(struct timespec){ .tv_nsec = MS }, NULL);
-		delayq_release(&q, 60 * MS);
+		delayq_release(&t.q, 60 * MS);
 	}
-	assert_int_equal(p.n, 3);
-	assert_int_equal(p.id[0], 1);
-	assert_string_equal(p.name[0], "h201.test");
-	assert_int_equal(p.id[1], 2);
-	assert_string_equal(p.name[1], "h1.test");
-	assert_int_equal(p.id[2], 3);
-	assert_string_equal(p.name[2], "h2.test");
-	assert_int_equal(q.late, 0);
-	delayq_free(&q);
-	rdns_free(r);
+	assert_int_equal(t.n, 3);
+	assert_printed(0, 1, "h201.test");
+	assert_printed(1, 2, "h1.test");
+	assert_printed(2, 3, "h2.test");
+	assert_int_equal(t.q.late, 0);
+	queue_end();
 }
 
 /* at the bound the waiting record goes out unnamed, counted; those behind
@@ -377,166 +400,122 @@ static void test_queue_keeps_order(void **state)
  */
 static void test_queue_bound(void **state)
 {
-	struct rdns_opts o = opts(2, 16, 16);
-	struct rdns *r = rdns_new(&o);
-	struct printed p = { 0 };
-	struct delayq q;
-	struct tcl_event slow = event4(201, 1), cached = event4(1, 2), later = event4(1, 3);
-
 	(void)state;
-	assert_int_equal(delayq_init(&q, r, 200 * MS, 16, record_print, &p), 0);
-	warm(r, 1, 1000 * MS);
+	queue_start(2, 200 * MS, 16);
+	warm(1, 1000 * MS);
 	gate(true);
-	delayq_push(&q, &slow, 1000 * MS);
-	delayq_push(&q, &cached, 1100 * MS);
-	delayq_release(&q, 1199 * MS);
-	assert_int_equal(p.n, 0);
-	assert_int_equal(delayq_wait_ns(&q, 1199 * MS), 1 * MS);
-	delayq_release(&q, 1200 * MS);
-	assert_int_equal(p.n, 2);
-	assert_string_equal(p.name[0], "-");
-	assert_string_equal(p.name[1], "h1.test");
-	assert_int_equal(q.late, 1);
-	assert_int_equal(delayq_wait_ns(&q, 1200 * MS), -1);
+	push(201, 1, 1000 * MS);
+	push(1, 2, 1100 * MS);
+	delayq_release(&t.q, 1199 * MS);
+	assert_int_equal(t.n, 0);
+	assert_int_equal(delayq_wait_ns(&t.q, 1199 * MS), 1 * MS);
+	delayq_release(&t.q, 1200 * MS);
+	assert_int_equal(t.n, 2);
+	assert_printed(0, 1, "-");
+	assert_printed(1, 2, "h1.test");
+	assert_int_equal(t.q.late, 1);
+	assert_int_equal(delayq_wait_ns(&t.q, 1200 * MS), -1);
 	/* nothing waits now: a cached name goes out at once */
-	delayq_push(&q, &later, 1201 * MS);
-	assert_int_equal(p.n, 3);
-	assert_string_equal(p.name[2], "h1.test");
+	push(1, 3, 1201 * MS);
+	assert_int_equal(t.n, 3);
+	assert_printed(2, 3, "h1.test");
 	/* the same slow address again: still being looked up, waits again */
-	delayq_push(&q, &slow, 1300 * MS);
-	assert_int_equal(p.n, 3);
-	delayq_release(&q, 1500 * MS);
-	assert_int_equal(p.n, 4);
-	assert_int_equal(q.late, 2);
-	gate(false);
-	delayq_free(&q);
-	rdns_free(r);
+	push(201, 4, 1300 * MS);
+	assert_int_equal(t.n, 3);
+	delayq_release(&t.q, 1500 * MS);
+	assert_printed(3, 4, "-");
+	assert_int_equal(t.q.late, 2);
+	queue_end();
 }
 
 /* more records held than the queue takes: the oldest goes out early */
 static void test_queue_full_releases_oldest(void **state)
 {
-	struct rdns_opts o = opts(1, 16, 16);
-	struct rdns *r = rdns_new(&o);
-	struct printed p = { 0 };
-	struct delayq q;
-
 	(void)state;
-	assert_int_equal(delayq_init(&q, r, 200 * MS, 3, record_print, &p), 0);
+	queue_start(1, 1000 * MS, 3);
 	gate(true);
-	for (unsigned int i = 0; i < 5; i++) {
-		struct tcl_event ev = event4(201, i + 1);
-
-		delayq_push(&q, &ev, 0);
-	}
-	assert_int_equal(p.n, 2);
-	assert_int_equal(p.id[0], 1);
-	assert_int_equal(p.id[1], 2);
-	assert_int_equal(q.late, 2);
-	assert_int_equal(q.len, 3);
-	gate(false);
-	delayq_drain(&q);
-	assert_int_equal(p.n, 5);
+	/* on the real clock: the drain below waits on it */
 	for (unsigned int i = 0; i < 5; i++)
-		assert_int_equal(p.id[i], i + 1);
-	delayq_free(&q);
-	rdns_free(r);
+		push(201, i + 1, mono_ns());
+	assert_int_equal(t.n, 2);
+	assert_printed(0, 1, "-");
+	assert_printed(1, 2, "-");
+	assert_int_equal(t.q.late, 2);
+	assert_int_equal(t.q.len, 3);
+	gate(false);
+	delayq_drain(&t.q);
+	assert_int_equal(t.n, 5);
+	for (unsigned int i = 2; i < 5; i++)
+		assert_printed(i, i + 1, "h201.test");
+	queue_end();
 }
 
 /* the ring grows past its first size, wrapped, and keeps the order */
 static void test_queue_grows(void **state)
 {
-	struct rdns_opts o = opts(1, 16, 16);
-	struct rdns *r = rdns_new(&o);
-	static struct printed p;
-	struct delayq q;
 	unsigned int i;
 
 	(void)state;
-	memset(&p, 0, sizeof(p));
-	assert_int_equal(delayq_init(&q, r, 200 * MS, 1000, record_print, &p), 0);
-	warm(r, 1, 0);
+	queue_start(1, 200 * MS, 1000);
+	warm(1, 0);
 	gate(true);
 	/* 40 in and out: the ring's start moves on */
-	for (i = 0; i < 40; i++) {
-		struct tcl_event ev = event4(201, i + 1);
-
-		delayq_push(&q, &ev, 0);
-	}
-	delayq_release(&q, 200 * MS);
-	assert_int_equal(p.n, 40);
-	for (; i < 200; i++) {
-		struct tcl_event ev = event4(i % 2 ? 1 : 201, i + 1);
-
-		delayq_push(&q, &ev, 300 * MS);
-	}
-	assert_true(q.cap > 64);
-	delayq_release(&q, 500 * MS);
-	assert_int_equal(p.n, 200);
-	for (i = 0; i < 200; i++) {
-		assert_int_equal(p.id[i], i + 1);
-		assert_string_equal(p.name[i], i >= 40 && i % 2 ? "h1.test" : "-");
-	}
-	assert_int_equal(q.late, 40 + 80);
-	gate(false);
-	delayq_free(&q);
-	rdns_free(r);
+	for (i = 0; i < 40; i++)
+		push(201, i + 1, 0);
+	delayq_release(&t.q, 200 * MS);
+	assert_int_equal(t.n, 40);
+	for (; i < 200; i++)
+		push(i % 2 ? 1 : 201, i + 1, 300 * MS);
+	assert_true(t.q.cap > 64);
+	delayq_release(&t.q, 500 * MS);
+	assert_int_equal(t.n, 200);
+	for (i = 0; i < 200; i++)
+		assert_printed(i, i + 1, i >= 40 && i % 2 ? "h1.test" : "-");
+	assert_int_equal(t.q.late, 40 + 80);
+	queue_end();
 }
 
 /* at exit: a dead lookup costs at most the bound, then the record is out */
 static void test_drain_waits_at_most_the_bound(void **state)
 {
-	struct rdns_opts o = opts(1, 16, 16);
-	struct rdns *r = rdns_new(&o);
-	struct printed p = { 0 };
-	struct delayq q;
-	struct tcl_event slow = event4(201, 1), cached = event4(1, 2);
 	__u64 t0, took;
 
 	(void)state;
-	assert_int_equal(delayq_init(&q, r, 100 * MS, 16, record_print, &p), 0);
+	queue_start(1, 100 * MS, 16);
 	t0 = mono_ns();
-	warm(r, 1, t0);
+	warm(1, t0);
 	gate(true);
-	delayq_push(&q, &slow, t0);
-	delayq_push(&q, &cached, t0);
-	delayq_drain(&q);
+	push(201, 1, t0);
+	push(1, 2, t0);
+	delayq_drain(&t.q);
 	took = mono_ns() - t0;
-	assert_int_equal(p.n, 2);
-	assert_string_equal(p.name[0], "-");
-	assert_string_equal(p.name[1], "h1.test");
-	assert_int_equal(q.late, 1);
+	assert_int_equal(t.n, 2);
+	assert_printed(0, 1, "-");
+	assert_printed(1, 2, "h1.test");
+	assert_int_equal(t.q.late, 1);
 	assert_true(took >= 100 * MS);
 	assert_true(took < 400 * MS);
-	gate(false);
-	delayq_free(&q);
-	rdns_free(r);
+	queue_end();
 }
 
 /* at exit: an answer that comes in time is waited for, and no longer */
 static void test_drain_takes_late_answers(void **state)
 {
-	struct rdns_opts o = opts(1, 16, 16);
-	struct rdns *r = rdns_new(&o);
-	struct printed p = { 0 };
-	struct delayq q;
-	struct tcl_event ev = event4(5, 1);
 	__u64 t0, took;
 
 	(void)state;
 	fake_delay_ns = 30 * MS;
-	assert_int_equal(delayq_init(&q, r, 2000 * MS, 16, record_print, &p), 0);
+	queue_start(1, 2000 * MS, 16);
 	t0 = mono_ns();
-	delayq_push(&q, &ev, t0);
-	delayq_drain(&q);
+	push(5, 1, t0);
+	delayq_drain(&t.q);
 	took = mono_ns() - t0;
-	assert_int_equal(p.n, 1);
-	assert_string_equal(p.name[0], "h5.test");
-	assert_int_equal(q.late, 0);
+	assert_int_equal(t.n, 1);
+	assert_printed(0, 1, "h5.test");
+	assert_int_equal(t.q.late, 0);
 	assert_true(took >= 30 * MS);
 	assert_true(took < 1000 * MS);
-	delayq_free(&q);
-	rdns_free(r);
+	queue_end();
 }
 
 int main(void)
