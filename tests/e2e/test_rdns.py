@@ -161,6 +161,23 @@ def test_names_from_ptr_records(net, resolvers):
         assert row[0][-1] == (want[c["host"]] or "-"), (c, row)
 
 
+def test_max_events_counts_records_printed(net, resolvers):
+    """--max-events: the tool stops once N records are out, named, and not
+    before (held records are not printed yet)."""
+    named, nameless = "10.231.2.1", "10.231.2.2"
+    res = resolvers([named, nameless])
+    dnsmasq(res, ["--host-record=max.rdns.test," + named])
+    agent = net.agent(netns=res.ns)
+    t = start_in(res, "-r", "--max-events", 2, "-p", agent.pid)
+    clients = [refused(agent, named, tcltest.free_port()),
+               refused(agent, nameless, tcltest.free_port())]
+    out = t.wait_exit(10)
+    assert out.rc == 0, out
+    assert len(out.connects) == 2, out
+    for c, name in zip(clients, ("max.rdns.test", None)):
+        check(out, tcltest.only_record(out, c), c, name)
+
+
 ACCEPT_CLIENT = r"""
 import json, socket, sys
 server, client, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
