@@ -39,6 +39,7 @@ struct loss_report {
 	__u64 skipped;		/* probe runs the kernel skipped */
 	__u64 untracked_conns;	/* connections pushed out of the conns table (-l, -A) */
 	__u64 map_full;		/* kernel table updates that failed */
+	__u64 rdns_timeouts;	/* -r: records out without a name, its lookup not done */
 };
 
 /* The attempts by command and their latency histogram; with conns (-l)
