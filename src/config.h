@@ -41,6 +41,11 @@ struct tcl_config {
 	bool accepts;		/* -A: accept records */
 	unsigned long long top_interval_s;	/* --top: refresh period, 0 = off */
 
+	/* -r: remote addresses named by reverse DNS, waiting at most this */
+	bool resolve;
+	bool resolve_timeout_set;
+	unsigned long long resolve_timeout_ms;
+
 	/* when to stop; 0 means never */
 	unsigned long long duration_s;
 	unsigned long long max_events;
@@ -56,5 +61,6 @@ struct tcl_config {
 #define TCL_DEFAULT_USER "nobody"
 
 #define TCL_RINGBUF_DEFAULT (4ULL << 20)
+#define TCL_RESOLVE_TIMEOUT_DEFAULT_MS 200
 
 #endif

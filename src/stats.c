@@ -248,4 +248,7 @@ void stats_print(const struct stats *s, const struct connstats *conns,
 	if (loss->map_full)
 		fprintf(out, "Kernel table updates that failed: %llu\n",
 			(unsigned long long)loss->map_full);
+	if (loss->rdns_timeouts)
+		fprintf(out, "Records printed without a name, its reverse lookup not done in "
+			"time: %llu\n", (unsigned long long)loss->rdns_timeouts);
 }

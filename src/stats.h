@@ -51,6 +51,7 @@ struct loss_report {
 	__u64 skipped;		/* probe runs the kernel skipped */
 	__u64 untracked_conns;	/* connections pushed out of the conns table (-l, -A) */
 	__u64 map_full;		/* kernel table updates that failed */
+	__u64 rdns_timeouts;	/* -r: records out without a name, its lookup not done */
 };
 
 /* The attempts by command (or container) and their latency histogram,
