@@ -44,6 +44,20 @@ bool records_limit_reached(const struct records *r)
 	return r->cfg->max_events && r->printed >= r->cfg->max_events;
 }
 
+/* The record's cgroup path and container (cgroup.h) */
+static const char *cgroup_of(struct records *r, const struct tcl_event *ev,
+			     const char **container)
+{
+	return cgroups_path(&r->cgroups, ev->cgroup_id,
+			    ev->flags & TCL_F_NO_PROCESS ? 0 : ev->pid, ev->tid, container);
+}
+
+/* text without -C shows neither cgroup nor container: no need to look */
+static bool cgroup_shown(const struct records *r)
+{
+	return r->cfg->json || r->fmt.container;
+}
+
 /* What is known of the names of the record (recnames.h); each finder
  * fills its part here.
  */
@@ -51,11 +65,8 @@ static void record_names_of(struct records *r, const struct tcl_event *ev,
 			    struct record_names *names)
 {
 	memset(names, 0, sizeof(*names));
-	/* text without -C shows neither: no need to look */
-	if (r->cfg->json || r->fmt.container)
-		names->cgroup = cgroups_path(&r->cgroups, ev->cgroup_id,
-					     ev->flags & TCL_F_NO_PROCESS ? 0 : ev->pid, ev->tid,
-					     &names->container);
+	if (cgroup_shown(r))
+		names->cgroup = cgroup_of(r, ev, &names->container);
 }
 
 /* rdns: the name of the remote address (-r), NULL when none */
@@ -87,10 +98,16 @@ static void on_released(void *ctx, const struct tcl_event *ev, const char *rdns)
  */
 static void print_record(struct records *r, const struct tcl_event *ev)
 {
-	if (r->rdns && !records_limit_reached(r))
+	if (r->rdns && !records_limit_reached(r)) {
+		/* the cgroup now, while the process is there: cached for
+		 * when the record leaves the queue
+		 */
+		if (cgroup_shown(r))
+			cgroup_of(r, ev, NULL);
 		delayq_push(&r->held, ev, mono_ns());
-	else
+	} else {
 		format_record(r, ev, NULL);
+	}
 }
 
 int records_resolve_start(struct records *r)
@@ -156,8 +173,7 @@ void records_take(struct records *r, const struct tcl_event *ev)
 		const char *container = NULL;
 
 		if (cfg->by_container)
-			cgroups_path(&r->cgroups, ev->cgroup_id,
-				     ev->flags & TCL_F_NO_PROCESS ? 0 : ev->pid, ev->tid, &container);
+			cgroup_of(r, ev, &container);
 		stats_add(&r->stats, ev, container);
 		if (cfg->count)
 			counts_add(&r->counts, ev, container);

@@ -163,6 +163,23 @@ def test_plain_cgroups_and_namespaces(cgroups):
     assert rec["container"] is None, rec
 
 
+def test_cgroup_with_records_held_for_rdns(cgroups):
+    """-r holds records for their names: the cgroup is still theirs, also
+    of a process gone by the time the record is printed."""
+    listener = tcltest.Listener()
+    cg = cgroups("rdns")
+    t = tcltest.start("-r")
+    try:
+        c = client(listener.port, cg)
+    finally:
+        res = t.stop()
+        listener.close()
+    assert res.rc == 0, res
+    rec = record_of(res, c[0], c[1])
+    assert "rdns" in rec, rec
+    assert rec["cgroup_id"] == cg.id and rec["cgroup"] == cg.path, rec
+
+
 def test_text_container_column_dash_outside_containers(cgroups):
     """-C: a CONTAINER column, '-' for a process in no container."""
     listener = tcltest.Listener()
