@@ -24,11 +24,13 @@ import pytest
 
 import tcltest
 
-# A client: connects to 127.0.0.1:PORT (argv[1]), or, with "self", to a
-# listener of its own (in a network namespace of its own nothing else
-# listens); prints its pid, source port and namespaces' inodes.
+# A client named CLIENT_COMM: connects to 127.0.0.1:PORT (argv[1]), or,
+# with "self", to a listener of its own (in a network namespace of its own
+# nothing else listens); prints its pid, source port and namespaces' inodes.
+CLIENT_COMM = "tclcgclient"
 CLIENT_CODE = r"""
-import os, socket, sys
+import ctypes, os, socket, sys
+ctypes.CDLL(None).prctl(15, b"%s", 0, 0, 0)
 if sys.argv[1] == "self":
     l = socket.socket()
     l.bind(("127.0.0.1", 0))
@@ -39,7 +41,7 @@ else:
 s = socket.create_connection(("127.0.0.1", port), 5)
 print(os.getpid(), s.getsockname()[1], port,
       os.stat("/proc/self/ns/net").st_ino, os.stat("/proc/self/ns/mnt").st_ino, flush=True)
-"""
+""" % CLIENT_COMM
 
 
 def cgroup2_mount():
@@ -163,18 +165,24 @@ def test_plain_cgroups_and_namespaces(cgroups):
     assert rec["container"] is None, rec
 
 
-def test_cgroup_with_records_held_for_rdns(cgroups):
-    """-r holds records for their names: the cgroup is still theirs, also
-    of a process gone by the time the record is printed."""
+def traced_clients(cg, *args, n=1, json_mode=True):
+    """n clients in cgroup cg traced with args: (the run, the clients)."""
     listener = tcltest.Listener()
-    cg = cgroups("rdns")
-    t = tcltest.start("-r")
+    t = tcltest.start(*args, json_mode=json_mode)
     try:
-        c = client(listener.port, cg)
+        cs = [client(listener.port, cg) for _ in range(n)]
     finally:
         res = t.stop()
         listener.close()
     assert res.rc == 0, res
+    return res, cs
+
+
+def test_cgroup_with_records_held_for_rdns(cgroups):
+    """-r holds records for their names (their process may be gone when
+    they are printed): the cgroup is still theirs."""
+    cg = cgroups("rdns")
+    res, (c,) = traced_clients(cg, "-r")
     rec = record_of(res, c[0], c[1])
     assert "rdns" in rec, rec
     assert rec["cgroup_id"] == cg.id and rec["cgroup"] == cg.path, rec
@@ -182,15 +190,7 @@ def test_cgroup_with_records_held_for_rdns(cgroups):
 
 def test_text_container_column_dash_outside_containers(cgroups):
     """-C: a CONTAINER column, '-' for a process in no container."""
-    listener = tcltest.Listener()
-    cg = cgroups("text")
-    t = tcltest.start("-C", json_mode=False)
-    try:
-        c = client(listener.port, cg)
-    finally:
-        res = t.stop()
-        listener.close()
-    assert res.rc == 0, res
+    res, (c,) = traced_clients(cgroups("text"), "-C", json_mode=False)
     lines = res.stdout.splitlines()
     assert lines[0].split()[-1] == "CONTAINER", lines[0]
     mine = [l for l in lines[1:] if l.split()[0] == str(c[0])]
@@ -200,16 +200,8 @@ def test_text_container_column_dash_outside_containers(cgroups):
 
 def test_by_container_summary_outside_containers(cgroups):
     """--by container: one summary row for processes in no container."""
-    listener = tcltest.Listener()
-    cg = cgroups("by")
-    t = tcltest.start("--by", "container", "-n", "python3")
-    try:
-        for _ in range(3):
-            client(listener.port, cg)
-    finally:
-        res = t.stop()
-        listener.close()
-    assert res.rc == 0, res
+    res, _ = traced_clients(cgroups("by"), "--by", "container", "-n", CLIENT_COMM,
+                            n=3)
     lines = res.stderr.splitlines()
     head = [i for i, l in enumerate(lines) if l.split()[:2] == ["CONTAINER", "ATTEMPTS"]]
     assert len(head) == 1, res
