@@ -232,6 +232,7 @@ static void find_containers(const char *root, const char *prefix, struct contain
 static void describe_hits(const struct container_hits *h, const char *root,
 			  const char *prefix, char *why, size_t whylen)
 {
+	char text[128 + LISTED_MAX * (TCL_CONTAINER_ID_LEN + 2) + TCL_CONTAINER_ID_LEN];
 	struct strbuf sb;
 
 	if (!h->found) {
@@ -239,7 +240,8 @@ static void describe_hits(const struct container_hits *h, const char *root,
 			 "(looked in the cgroups under %s)", prefix, root);
 		return;
 	}
-	sb_init(&sb, why, whylen - 1);
+	/* large enough for it all: then cut to the caller's buffer */
+	sb_init(&sb, text, sizeof(text) - 1);
 	sb_str(&sb, "container id '");
 	sb_str(&sb, prefix);
 	sb_str(&sb, "' is ambiguous: ");
@@ -253,7 +255,8 @@ static void describe_hits(const struct container_hits *h, const char *root,
 		sb_str(&sb, " more");
 	}
 	sb_str(&sb, " start with it: give more of the id");
-	why[sb.len] = '\0';
+	text[sb.len] = '\0';
+	snprintf(why, whylen, "%s", text);
 }
 
 int container_cgroup(const char *root, const char *prefix, char *dir, size_t dirlen,
