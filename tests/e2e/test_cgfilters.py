@@ -188,6 +188,20 @@ def check_only(res, attempts):
         "\n".join(map(json.dumps, others)), res)
 
 
+def only_one_traced(tracer, args, wanted, others, **place):
+    """The tool started with args; wanted and each of others connect
+    (refused): only wanted's attempt is printed, and it ran at place."""
+    port = tcltest.free_port()
+    t = tracer(*args)
+    mine = refused(wanted, port)
+    theirs = [refused(o, port) for o in others]
+    res = t.stop()
+    assert res.rc == 0, res
+    check_wanted(res, [mine], **place)
+    check_absent(res, theirs)
+    check_only(res, [mine])
+
+
 @pytest.mark.parametrize("form", ["cgroup-path", "file-path"])
 def test_cgroup_directory_and_below(tracer, cgroups, agent, form):
     """--cgroup: a process in the directory and one in a directory below it
@@ -273,15 +287,8 @@ def test_netns(tracer, net, agent, form):
     there, here = agent(netns=ns), agent()
     ino = os.stat("/run/netns/" + ns.name).st_ino
     assert ns_inode(there.pid, "net") == ino != HOST_NETNS
-    port = tcltest.free_port()
-    t = tracer("--netns", "/run/netns/" + ns.name if form == "path" else ino)
-    mine = refused(there, port)
-    theirs = refused(here, port)
-    res = t.stop()
-    assert res.rc == 0, res
-    check_wanted(res, [mine], cgroup_id=cgroup_id_of(there.pid), netns=ino)
-    check_absent(res, [theirs])
-    check_only(res, [mine])
+    only_one_traced(tracer, ["--netns", "/run/netns/" + ns.name if form == "path" else ino],
+                    there, [here], cgroup_id=cgroup_id_of(there.pid), netns=ino)
 
 
 def test_cgroupmap(tracer, cgroups, agent, pinned):
@@ -319,36 +326,26 @@ def test_mntnsmap(tracer, agent, pinned):
     assert mnt != HOST_MNTNS and ns_inode(host.pid, "mnt") == HOST_MNTNS
     mntset = pinned.make(value_size=4)
     pinned.add(mntset, mnt, value_size=4)
-    port = tcltest.free_port()
-    t = tracer("--mntnsmap", mntset)
-    mine = refused(alone, port)
-    theirs = refused(host, port)
-    res = t.stop()
-    assert res.rc == 0, res
-    check_wanted(res, [mine], cgroup_id=cgroup_id_of(alone.pid), mntns=mnt)
-    check_absent(res, [theirs])
-    check_only(res, [mine])
+    only_one_traced(tracer, ["--mntnsmap", mntset], alone, [host],
+                    cgroup_id=cgroup_id_of(alone.pid), mntns=mnt)
 
 
 def test_filters_combine(tracer, cgroups, net, agent, pinned):
     """The place filters AND each other and the process filters."""
     ns = net.bare()
     d = cgroups.make()
-    both, cg_only, ns_only = agent(netns=ns), agent(), agent(netns=ns)
-    cgroups.move(both.pid, d)
-    cgroups.move(cg_only.pid, d)
+    # every filter fits both and twin, but -p only both; one place misses
+    # for each of the others
+    both, twin = agent(netns=ns), agent(netns=ns)
+    cg_only, ns_only = agent(), agent(netns=ns)
+    for a in (both, twin, cg_only):
+        cgroups.move(a.pid, d)
     ino = os.stat("/run/netns/" + ns.name).st_ino
     cgset = pinned.make()
     pinned.add(cgset, os.stat(d).st_ino)
-    port = tcltest.free_port()
-    t = tracer("--cgroup", d, "--netns", ino, "--cgroupmap", cgset, "-p", both.pid)
-    mine = refused(both, port)
-    theirs = [refused(cg_only, port), refused(ns_only, port)]
-    res = t.stop()
-    assert res.rc == 0, res
-    check_wanted(res, [mine], cgroup_id=os.stat(d).st_ino, netns=ino)
-    check_absent(res, theirs)
-    check_only(res, [mine])
+    only_one_traced(tracer, ["--cgroup", d, "--netns", ino, "--cgroupmap", cgset,
+                             "-p", both.pid],
+                    both, [twin, cg_only, ns_only], cgroup_id=os.stat(d).st_ino, netns=ino)
 
 
 # --- containers -------------------------------------------------------------
@@ -374,15 +371,8 @@ def test_container_by_cgroup_name(tracer, cgroups, agent):
     a, b, outside = agent(), agent(), agent()
     cgroups.move(a.pid, dirs[0])
     cgroups.move(b.pid, dirs[1])
-    port = tcltest.free_port()
-    t = tracer("--container", ids[0][:12])
-    mine = refused(a, port)
-    theirs = [refused(b, port), refused(outside, port)]
-    res = t.stop()
-    assert res.rc == 0, res
-    check_wanted(res, [mine], cgroup_id=os.stat(dirs[0]).st_ino)
-    check_absent(res, theirs)
-    check_only(res, [mine])
+    only_one_traced(tracer, ["--container", ids[0][:12]], a, [b, outside],
+                    cgroup_id=os.stat(dirs[0]).st_ino)
 
     r = tcltest.run_tool("--container", shared)
     assert r.returncode == 2 and r.stdout == "", r
