@@ -8,6 +8,7 @@
 #define TCL_RECORDS_H
 
 #include <stdbool.h>
+#include "cgroup.h"
 #include "config.h"
 #include "connstats.h"
 #include "counts.h"
@@ -23,6 +24,7 @@ struct records {
 	struct connstats conns;	/* -l: of the close records */
 	struct counts counts;
 	struct top *top;	/* --top: records feed the table, not stdout */
+	struct cgroups cgroups;	/* cgroup ids as paths and containers */
 	unsigned long long printed;
 	struct output out;	/* stdout; the owner flushes it */
 };
