@@ -22,6 +22,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "cgfilter.h"
+#include "cgroup.h"
 #include "container.h"
 #include "strbuf.h"
 
@@ -30,85 +31,15 @@
 /* candidates listed when a prefix is ambiguous */
 #define LISTED_MAX 4
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo */
-static void unescape_octal(char *s)
-{
-	char *out = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 3;
-		} else {
-			*out++ = *s;
-		}
-	}
-	*out = '\0';
-}
-
-/* One mountinfo line: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [TAGS...] -
- * FSTYPE SOURCE SUPEROPTS". True if it is a cgroup2 mount; root_is_top
- * says whether it shows the whole hierarchy.
- */
-static bool cgroup2_line(char *line, char **mountpoint, bool *root_is_top)
-{
-	char *fields[6], *save = NULL, *tok, *sep;
-	int n = 0;
-
-	sep = strstr(line, " - ");
-	if (!sep)
-		return false;
-	*sep = '\0';
-	tok = strtok_r(sep + 3, " \n", &save);
-	if (!tok || strcmp(tok, "cgroup2") != 0)
-		return false;
-	save = NULL;
-	for (tok = strtok_r(line, " ", &save); tok && n < 6; tok = strtok_r(NULL, " ", &save))
-		fields[n++] = tok;
-	if (n < 5)
-		return false;
-	*root_is_top = !strcmp(fields[3], "/");
-	*mountpoint = fields[4];
-	unescape_octal(*mountpoint);
-	return true;
-}
-
-int cgroup2_mount_in(FILE *mountinfo, char *path, size_t len)
-{
-	char line[4096], *mp;
-	bool top, found = false;
-
-	while (fgets(line, sizeof(line), mountinfo)) {
-		if (!cgroup2_line(line, &mp, &top) || strlen(mp) >= len)
-			continue;
-		if (top || !found)
-			snprintf(path, len, "%s", mp);
-		found = true;
-		if (top)
-			return 0;
-	}
-	return found ? 0 : -1;
-}
-
 static int cgroup2_mount(char *path, size_t len, char *why, size_t whylen)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	int err;
+	char root[PATH_MAX];
 
-	if (!f) {
-		snprintf(why, whylen, "cannot read /proc/self/mountinfo to find cgroup2: %s",
-			 strerror(errno));
-		return 1;
-	}
-	err = cgroup2_mount_in(f, path, len);
-	(void)fclose(f);	/* read only */
-	if (err) {
-		snprintf(why, whylen, "no cgroup2 file system is mounted: --cgroup and "
-			 "--container need one (mount -t cgroup2 none /sys/fs/cgroup)");
-		return 1;
-	}
-	return 0;
+	if (cgroups_find_mount(NULL, path, len, root, sizeof(root)))
+		return 0;
+	snprintf(why, whylen, "no cgroup2 file system is mounted: --cgroup and --container "
+		 "need one (mount -t cgroup2 none /sys/fs/cgroup)");
+	return 1;
 }
 
 /* dir, opened, if it is a directory of a cgroup2 file system */

@@ -7,7 +7,6 @@
 #define TCL_CGFILTER_H
 
 #include <stddef.h>
-#include <stdio.h>
 #include "config.h"
 
 struct bpf_map;
@@ -25,12 +24,6 @@ int cgfilter_open(struct tcl_config *cfg, char *why, size_t len);
  */
 int cgfilter_use_maps(const struct tcl_config *cfg, struct bpf_map *cgroup_array,
 		      struct bpf_map *cgroup_set, struct bpf_map *mntns_set);
-
-/* Where the cgroup2 file system is mounted, from a mountinfo file: the
- * first mount of its root, else the first of any part of it. 0, or -1 if
- * none is.
- */
-int cgroup2_mount_in(FILE *mountinfo, char *path, size_t len);
 
 /* The one running container (a cgroup below ROOT that has processes)
  * whose id starts with PREFIX: its cgroup directory (the topmost named

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Unit tests for cgfilter.c: the cgroup2 mount from mountinfo lines, and
-// a container's cgroup found by id prefix in a tree shaped like the
-// runtimes' (a temporary directory standing in for the cgroup2 mount).
+// Unit tests for cgfilter.c: a container's cgroup found by id prefix in a
+// tree shaped like the runtimes' (a temporary directory standing in for
+// the cgroup2 mount).
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -17,75 +17,6 @@
 #define ID1 "3f4e9c0b1a2d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7"
 #define ID2 "3f4e9c0b1a2d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e8"
 #define ID3 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-
-static int mount_of(const char *text, char *path, size_t len)
-{
-	FILE *f = fmemopen((void *)text, strlen(text), "r");
-	int err;
-
-	assert_non_null(f);
-	err = cgroup2_mount_in(f, path, len);
-	fclose(f);
-	return err;
-}
-
-static void test_mount_hybrid(void **state)
-{
-	char path[256] = "";
-
-	(void)state;
-	assert_int_equal(mount_of(
-		"25 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
-		"31 25 0:26 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755\n"
-		"41 31 0:38 / /sys/fs/cgroup/unified rw,relatime shared:9 - cgroup2 cgroup2 rw\n"
-		"42 31 0:39 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n",
-		path, sizeof(path)), 0);
-	assert_string_equal(path, "/sys/fs/cgroup/unified");
-}
-
-/* no optional fields; an escaped space in the mount point */
-static void test_mount_escaped(void **state)
-{
-	char path[256] = "";
-
-	(void)state;
-	assert_int_equal(mount_of(
-		"30 1 0:27 / /mnt/my\\040cgroups rw - cgroup2 none rw,nsdelegate\n",
-		path, sizeof(path)), 0);
-	assert_string_equal(path, "/mnt/my cgroups");
-}
-
-/* a bind mount of a part of the hierarchy (as a container has) comes
- * second to a mount of its root, whatever the order
- */
-static void test_mount_root_preferred(void **state)
-{
-	char path[256] = "";
-
-	(void)state;
-	assert_int_equal(mount_of(
-		"50 1 0:30 /libpod_parent/x /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"
-		"51 1 0:30 / /run/cg2 rw - cgroup2 cgroup2 rw\n",
-		path, sizeof(path)), 0);
-	assert_string_equal(path, "/run/cg2");
-	assert_int_equal(mount_of(
-		"50 1 0:30 /libpod_parent/x /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
-		path, sizeof(path)), 0);
-	assert_string_equal(path, "/sys/fs/cgroup");
-}
-
-static void test_mount_none(void **state)
-{
-	char path[256] = "unchanged";
-
-	(void)state;
-	assert_int_equal(mount_of(
-		"42 31 0:39 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n"
-		"43 31 0:40 / /x rw - cgroup2fake none rw\n"
-		"garbage without separator\n"
-		"44 31 0:41 - cgroup2 none rw\n", path, sizeof(path)), -1);
-	assert_string_equal(path, "unchanged");
-}
 
 /* --- a cgroup tree in a temporary directory --- */
 
@@ -201,10 +132,6 @@ static void test_container_many(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mount_hybrid),
-		cmocka_unit_test(test_mount_escaped),
-		cmocka_unit_test(test_mount_root_preferred),
-		cmocka_unit_test(test_mount_none),
 		cmocka_unit_test_setup_teardown(test_container_unique_prefix, setup_tree, teardown_tree),
 		cmocka_unit_test_setup_teardown(test_container_none, setup_tree, teardown_tree),
 		cmocka_unit_test_setup_teardown(test_container_ambiguous, setup_tree, teardown_tree),
