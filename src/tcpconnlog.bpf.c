@@ -114,7 +114,8 @@ struct {
 /* --cgroup, --container: the directory whose processes, and those of
  * the directories below it, are wanted (user space puts it at index 0).
  * bpf_current_task_under_cgroup() is the one subtree test that every
- * program type here may call on 5.10 (the ancestor-id helper is not).
+ * program type here may call on 5.10: tracing programs may call
+ * bpf_get_current_ancestor_cgroup_id() only from Linux 5.14.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
