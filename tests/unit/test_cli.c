@@ -508,24 +508,25 @@ static void test_place_filters(void **state)
 
 static void test_place_filters_bad_values(void **state)
 {
+	static const char *const bad_inodes[] = { "0", "4294967296", "12ab", "1 " };
+	/* upper case, empty, not hex, one digit too many */
+	static const char *const bad_ids[] = { "3F2A", "", "3f2a-",
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0" };
+	char want[256];
+
 	(void)state;
 	assert_usage(PARSE("--cgroup="), MSG("empty --cgroup: give a cgroup v2 directory"));
-	assert_usage(PARSE("--container", "3F2A"),
-		     MSG("invalid container id '3F2A': 1 to 64 of its lowercase hex digits"));
-	assert_usage(PARSE("--container", ""),
-		     MSG("invalid container id '': 1 to 64 of its lowercase hex digits"));
-	assert_usage(PARSE("--container", "3f2a-"),
-		     MSG("invalid container id '3f2a-': 1 to 64 of its lowercase hex digits"));
-	assert_usage(PARSE("--container",
-			   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0"),
-		     MSG("invalid container id '0123456789abcdef0123456789abcdef0123456789abcdef"
-			 "0123456789abcdef0': 1 to 64 of its lowercase hex digits"));
-	assert_usage(PARSE("--netns", "0"),
-		     MSG("invalid --netns inode '0': a number from 1 to 4294967295, or a path"));
-	assert_usage(PARSE("--netns", "4294967296"),
-		     MSG("invalid --netns inode '4294967296': a number from 1 to 4294967295, or a path"));
-	assert_usage(PARSE("--netns", "12ab"),
-		     MSG("invalid --netns inode '12ab': a number from 1 to 4294967295, or a path"));
+	for (size_t i = 0; i < sizeof(bad_ids) / sizeof(*bad_ids); i++) {
+		snprintf(want, sizeof(want), MSG("invalid container id '%s': 1 to 64 of its "
+						 "lowercase hex digits"), bad_ids[i]);
+		assert_usage(PARSE("--container", bad_ids[i]), want);
+	}
+	/* starting with a digit, it is a number */
+	for (size_t i = 0; i < sizeof(bad_inodes) / sizeof(*bad_inodes); i++) {
+		snprintf(want, sizeof(want), MSG("invalid --netns inode '%s': a number from 1 "
+						 "to 4294967295, or a path"), bad_inodes[i]);
+		assert_usage(PARSE("--netns", bad_inodes[i]), want);
+	}
 	assert_usage(PARSE("--netns="),
 		     MSG("empty --netns: give an inode number or a path such as /proc/PID/ns/net"));
 	assert_usage(PARSE("--cgroupmap", ""),
