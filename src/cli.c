@@ -27,6 +27,8 @@ enum {
 	OPT_NETNS,
 	OPT_CGROUPMAP,
 	OPT_MNTNSMAP,
+	OPT_BY,
+	OPT_RESOLVE_TIMEOUT,
 };
 
 static const char usage_text[] =
@@ -67,11 +69,19 @@ static const char usage_text[] =
 "  -T, --time             TIME column: wall clock HH:MM:SS\n"
 "  -U, --print-uid        UID column\n"
 "  -L, --lport            LPORT column: source port\n"
+"  -C, --show-container   CONTAINER column: the container's id (12 characters),\n"
+"                         - when none (JSON has \"container\" always)\n"
 "  -i, --immediate        print each attempt when its connect call returns\n"
 "                         (result pending or error), not at its outcome\n"
 "  -c, --count            no per-attempt lines: at exit, connects per source,\n"
 "                         destination and port\n"
 "      --no-summary       no per-command summary and histogram at exit\n"
+"      --by=WHAT          group the summary by command (default) or container;\n"
+"                         with container, -c counts per container too\n"
+"  -r, --resolve          RDNS column (JSON \"rdns\"): the remote address's name by\n"
+"                         reverse DNS, looked up aside; a record waits for it at\n"
+"                         most --resolve-timeout, then goes out without it (counted)\n"
+"      --resolve-timeout=MS  that wait, 1 to 60000 ms (default 200)\n"
 "Connections:\n"
 "  -l, --lifecycle        also a close record when a traced connection ends:\n"
 "                         duration, bytes each way, segments, RTT, retransmits\n"
@@ -120,8 +130,12 @@ static const struct option long_options[] = {
 	{ "time", no_argument, NULL, 'T' },
 	{ "print-uid", no_argument, NULL, 'U' },
 	{ "lport", no_argument, NULL, 'L' },
+	{ "show-container", no_argument, NULL, 'C' },
+	{ "by", required_argument, NULL, OPT_BY },
 	{ "immediate", no_argument, NULL, 'i' },
 	{ "count", no_argument, NULL, 'c' },
+	{ "resolve", no_argument, NULL, 'r' },
+	{ "resolve-timeout", required_argument, NULL, OPT_RESOLVE_TIMEOUT },
 	{ "duration", required_argument, NULL, 'D' },
 	{ "max-events", required_argument, NULL, OPT_MAX_EVENTS },
 	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
@@ -144,7 +158,7 @@ static const struct option long_options[] = {
 	{}
 };
 
-static const char short_options[] = ":b:p:u:P:n:46xjtTULicD:lAvVh";
+static const char short_options[] = ":b:p:u:P:n:46xjtTULCicrD:lAvVh";
 
 static const char *const backend_names[] = {
 	[BACKEND_AUTO] = "auto",
@@ -372,8 +386,20 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 	case 'T': cfg->wallclock = true; break;
 	case 'U': cfg->print_uid = true; break;
 	case 'L': cfg->print_lport = true; break;
+	case 'C': cfg->show_container = true; break;
+	case OPT_BY:
+		if (strcmp(optarg, "command") != 0 && strcmp(optarg, "container") != 0)
+			return usage_error("invalid --by '%s': command or container", optarg);
+		cfg->by_container = strcmp(optarg, "container") == 0;
+		break;
 	case 'i': cfg->immediate = true; break;
 	case 'c': cfg->count = true; break;
+	case 'r': cfg->resolve = true; break;
+	case OPT_RESOLVE_TIMEOUT:
+		if (parse_u64(optarg, 1, 60000, &cfg->resolve_timeout_ms))
+			return usage_error("invalid --resolve-timeout '%s': milliseconds from 1 to 60000", optarg);
+		cfg->resolve_timeout_set = true;
+		break;
 	case 'l': cfg->lifecycle = true; break;
 	case 'A': cfg->accepts = true; break;
 	case OPT_TOP:
@@ -443,6 +469,8 @@ static enum cli_status check_connection_options(struct tcl_config *cfg)
 		return usage_error("-x shows only attempts that failed, so -l and -A have nothing to follow");
 	if (following && cfg->count)
 		return usage_error("-c prints only a table of connects, so it cannot be combined with -l or -A");
+	if (cfg->resolve && (cfg->count || cfg->top_interval_s))
+		return usage_error("-r names the addresses of records, and -c and --top print none");
 	if (!cfg->top_interval_s)
 		return CLI_RUN;
 	if (cfg->count || cfg->immediate || cfg->failed_only || cfg->max_events)
@@ -458,6 +486,7 @@ enum cli_status cli_parse(int argc, char **argv, struct tcl_config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ringbuf_bytes = TCL_RINGBUF_DEFAULT;
+	cfg->resolve_timeout_ms = TCL_RESOLVE_TIMEOUT_DEFAULT_MS;
 	optind = 0;	/* 0: glibc resets its scanning state too */
 	opterr = 0;	/* our own one-line messages */
 	while ((opt = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
@@ -478,6 +507,8 @@ enum cli_status cli_parse(int argc, char **argv, struct tcl_config *cfg)
 	}
 	if (cfg->immediate && cfg->failed_only)
 		return usage_error("-i prints attempts before their outcome is known, so it cannot be combined with -x");
+	if (cfg->resolve_timeout_set && !cfg->resolve)
+		return usage_error("--resolve-timeout bounds the wait of -r: give -r too");
 	if (cfg->immediate && cfg->count)
 		return usage_error("-c prints no per-attempt lines, so -i has nothing to change");
 	return check_connection_options(cfg);

@@ -42,11 +42,18 @@ struct tcl_config {
 	/* output */
 	bool json, timestamp, wallclock, print_uid, print_lport;
 	bool immediate, count, no_summary;
+	bool show_container;	/* -C: CONTAINER column */
+	bool by_container;	/* --by container: summary and -c per container */
 
 	/* connections after the handshake */
 	bool lifecycle;		/* -l: close records */
 	bool accepts;		/* -A: accept records */
 	unsigned long long top_interval_s;	/* --top: refresh period, 0 = off */
+
+	/* -r: remote addresses named by reverse DNS, waiting at most this */
+	bool resolve;
+	bool resolve_timeout_set;
+	unsigned long long resolve_timeout_ms;
 
 	/* when to stop; 0 means never */
 	unsigned long long duration_s;
@@ -63,5 +70,6 @@ struct tcl_config {
 #define TCL_DEFAULT_USER "nobody"
 
 #define TCL_RINGBUF_DEFAULT (4ULL << 20)
+#define TCL_RESOLVE_TIMEOUT_DEFAULT_MS 200
 
 #endif

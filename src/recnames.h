@@ -13,6 +13,11 @@
 /* CNAMEs kept per answer; a longer chain is cut there */
 #define TCL_DNS_CHAIN_MAX 8
 
+/* The longest -r name kept, in bytes (a host name's presentation form);
+ * a longer answer counts as no name
+ */
+#define TCL_RDNS_MAX 253
+
 /* Whose DNS answer named the destination (-d). */
 enum dns_scope {
 	DNS_SCOPE_PROCESS = 0,	/* an answer the connecting process received */

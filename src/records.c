@@ -1,7 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "records.h"
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 int records_init(struct records *r, const struct tcl_config *cfg)
 {
@@ -14,6 +23,8 @@ int records_init(struct records *r, const struct tcl_config *cfg)
 		records_free(r);
 		return -1;
 	}
+	r->stats.by_container = cfg->by_container;
+	r->counts.by_container = cfg->by_container;
 	return 0;
 }
 
@@ -23,6 +34,9 @@ void records_free(struct records *r)
 	connstats_free(&r->conns);
 	counts_free(&r->counts);
 	cgroups_close(&r->cgroups);
+	delayq_free(&r->held);
+	rdns_free(r->rdns);
+	r->rdns = NULL;
 }
 
 bool records_limit_reached(const struct records *r)
@@ -44,7 +58,8 @@ static void record_names_of(struct records *r, const struct tcl_event *ev,
 					     &names->container);
 }
 
-static void print_record(struct records *r, const struct tcl_event *ev)
+/* rdns: the name of the remote address (-r), NULL when none */
+static void format_record(struct records *r, const struct tcl_event *ev, const char *rdns)
 {
 	struct record_names names;
 	struct strbuf sb;
@@ -52,6 +67,7 @@ static void print_record(struct records *r, const struct tcl_event *ev)
 	if (records_limit_reached(r))
 		return;
 	record_names_of(r, ev, &names);
+	names.rdns = rdns;
 	output_line_begin(&r->out, &sb);
 	if (r->cfg->json)
 		format_json_event(&r->fmt, ev, &names, &sb);
@@ -59,6 +75,65 @@ static void print_record(struct records *r, const struct tcl_event *ev)
 		format_text_event(&r->fmt, ev, &names, &sb);
 	output_line_end(&r->out, &sb);
 	r->printed++;
+}
+
+static void on_released(void *ctx, const struct tcl_event *ev, const char *rdns)
+{
+	format_record(ctx, ev, rdns);
+}
+
+/* With -r through the queue of records waiting for their names: one
+ * path to stdout, in the order records came
+ */
+static void print_record(struct records *r, const struct tcl_event *ev)
+{
+	if (r->rdns && !records_limit_reached(r))
+		delayq_push(&r->held, ev, mono_ns());
+	else
+		format_record(r, ev, NULL);
+}
+
+int records_resolve_start(struct records *r)
+{
+	struct rdns_opts o = RDNS_OPTS_DEFAULT;
+
+	r->rdns = rdns_new(&o);
+	if (!r->rdns)
+		return -1;
+	if (delayq_init(&r->held, r->rdns, r->cfg->resolve_timeout_ms * 1000000ULL, DELAYQ_MAX,
+			on_released, r)) {
+		rdns_free(r->rdns);
+		r->rdns = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void records_release(struct records *r)
+{
+	if (r->rdns)
+		delayq_release(&r->held, mono_ns());
+}
+
+void records_drain(struct records *r)
+{
+	/* past --max-events nothing held will be printed: no wait */
+	if (r->rdns && !records_limit_reached(r))
+		delayq_drain(&r->held);
+}
+
+int records_wait_ms(const struct records *r, int max_ms)
+{
+	__s64 ns = r->rdns ? delayq_wait_ns(&r->held, mono_ns()) : -1;
+
+	if (ns < 0 || ns >= max_ms * 1000000LL)
+		return max_ms;
+	return (int)((ns + 999999) / 1000000);
+}
+
+int records_wait_fd(const struct records *r)
+{
+	return r->rdns ? rdns_fd(r->rdns) : -1;
 }
 
 void records_take(struct records *r, const struct tcl_event *ev)
@@ -78,9 +153,14 @@ void records_take(struct records *r, const struct tcl_event *ev)
 	}
 
 	if (outcome) {
-		stats_add(&r->stats, ev);
+		const char *container = NULL;
+
+		if (cfg->by_container)
+			cgroups_path(&r->cgroups, ev->cgroup_id,
+				     ev->flags & TCL_F_NO_PROCESS ? 0 : ev->pid, ev->tid, &container);
+		stats_add(&r->stats, ev, container);
 		if (cfg->count)
-			counts_add(&r->counts, ev);
+			counts_add(&r->counts, ev, container);
 	}
 	if (cfg->count || r->top)
 		return;

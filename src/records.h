@@ -12,6 +12,7 @@
 #include "config.h"
 #include "connstats.h"
 #include "counts.h"
+#include "delayq.h"
 #include "format.h"
 #include "output.h"
 #include "stats.h"
@@ -27,6 +28,8 @@ struct records {
 	struct cgroups cgroups;	/* cgroup ids as paths and containers */
 	unsigned long long printed;
 	struct output out;	/* stdout; the owner flushes it */
+	struct rdns *rdns;	/* -r, once started */
+	struct delayq held;	/* -r: records waiting for their names */
 };
 
 /* 0, or -1 when out of memory. fmt is the caller's to fill. */
@@ -34,6 +37,19 @@ int records_init(struct records *r, const struct tcl_config *cfg);
 void records_free(struct records *r);
 /* One record: count it, and print it (to stdout) if it is due. */
 void records_take(struct records *r, const struct tcl_event *ev);
+/* -r: start the resolver's threads. After the privileges are dropped:
+ * capabilities belong to each thread. 0, or -1 with errno set.
+ */
+int records_resolve_start(struct records *r);
+/* -r: print the held records that may go now. */
+void records_release(struct records *r);
+/* -r: at exit, every held record out (within --resolve-timeout). */
+void records_drain(struct records *r);
+/* How long the reader may sleep before records_release() is due (at most
+ * max_ms), and a descriptor that wakes it when names arrive (-1: none).
+ */
+int records_wait_ms(const struct records *r, int max_ms);
+int records_wait_fd(const struct records *r);
 /* --max-events was reached: nothing more is printed. */
 bool records_limit_reached(const struct records *r);
 

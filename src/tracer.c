@@ -216,6 +216,10 @@ static void print_lost_json(struct session *s, const struct loss_report *loss)
 	sb_u64(&sb, loss->untracked_conns);
 	sb_str(&sb, ",\"map_full\":");
 	sb_u64(&sb, loss->map_full);
+	if (s->cfg->resolve) {
+		sb_str(&sb, ",\"rdns_timeouts\":");
+		sb_u64(&sb, loss->rdns_timeouts);
+	}
 	sb_str(&sb, "}\n");
 	output_line_end(&s->rec.out, &sb);
 }
@@ -234,6 +238,9 @@ static void finish(struct session *s)
 	struct loss_report loss = { 0 };
 	__u64 pending = report_pending(s), gone, open;
 
+	/* -r: the records still waiting for names, before any counter */
+	records_drain(&s->rec);
+	loss.rdns_timeouts = s->rec.held.late;
 	warn_about_loss(s, true);
 	c = read_counters(s);
 	/* entries neither concluded nor still present were evicted (LRU) */
@@ -257,7 +264,7 @@ static void finish(struct session *s)
 
 	if (s->cfg->count)
 		counts_print(&s->rec.counts, s->cfg->json, s->rec.fmt.addr_width, stdout);
-	if (s->cfg->json && (loss_counted(&loss) || loss.skipped))
+	if (s->cfg->json && (loss_counted(&loss) || loss.skipped || loss.rdns_timeouts))
 		print_lost_json(s, &loss);
 	flush_output(s);
 	if (!s->cfg->no_summary) {
@@ -321,6 +328,8 @@ static void init_format(struct session *s)
 		.lport = cfg->print_lport || cfg->accepts,
 		.events = cfg->lifecycle || cfg->accepts,
 		.lifecycle = cfg->lifecycle,
+		.container = cfg->show_container,
+		.rdns = cfg->resolve,
 		.addr_width = cfg->ip == 4 ? 15 : 39,
 		.start_ns = mono,
 		.mono_to_real_ns = mono_to_real_offset(),
@@ -393,12 +402,27 @@ static int watch_ring(int map_fd)
 	return fd;
 }
 
-static void wait_for_batch(int wake_fd)
+static void wait_for_batch(int wake_fd, int ms)
 {
 	struct epoll_event e;
 
 	/* a signal (EINTR) ends the wait too: the loop then looks at why */
-	epoll_wait(wake_fd, &e, 1, POLL_MS);
+	epoll_wait(wake_fd, &e, 1, ms);
+}
+
+/* -r: resolver threads, and their answers wake the reader (which also
+ * wakes when the first held record is due: records_wait_ms())
+ */
+static int start_resolver(struct session *s, int wake_fd)
+{
+	struct epoll_event e = { .events = EPOLLIN };
+
+	if (records_resolve_start(&s->rec) ||
+	    epoll_ctl(wake_fd, EPOLL_CTL_ADD, records_wait_fd(&s->rec), &e)) {
+		fprintf(stderr, "tcpconnlog: cannot start the -r resolver: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static bool should_stop(const struct session *s, __u64 deadline)
@@ -460,6 +484,8 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	 */
 	if (!cfg->keep_privileges && drop_privileges(cfg))
 		goto cleanup;
+	if (cfg->resolve && start_resolver(&s, wake_fd))
+		goto cleanup;
 	init_format(&s);
 	if (cfg->duration_s)
 		deadline = s.rec.fmt.start_ns + cfg->duration_s * 1000000000ULL;
@@ -473,13 +499,14 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	flush_output(&s);
 
 	while (!should_stop(&s, deadline)) {
-		wait_for_batch(wake_fd);
+		wait_for_batch(wake_fd, records_wait_ms(&s.rec, POLL_MS));
 		refresh_wall_clock(&s);
 		err = ring_buffer__consume(rb);
 		if (err < 0) {
 			fprintf(stderr, "tcpconnlog: reading the ring buffer: %s\n", strerror(-err));
 			goto cleanup;
 		}
+		records_release(&s.rec);
 		if (s.rec.top && run_top(&s))
 			break;
 		flush_output(&s);

@@ -437,7 +437,7 @@ def podman():
         p.close()
 
 
-@pytest.mark.host
+@pytest.mark.podman
 def test_container_podman(tracer, podman, listeners, agent):
     """--container with a real runtime: of two podman containers (host
     network, each waiting for a go file before connecting to a listener

@@ -186,9 +186,9 @@ def as_bytes(hexes):
     return bytes(int(h, 16) for h in hexes)
 
 
-# struct tcl_attempt: the 160-byte record, start_ns, calls, state
-ATTEMPT_SIZE = 176
-CALLS_AT = 168
+# struct tcl_attempt: the 176-byte record, start_ns, calls, state
+ATTEMPT_SIZE = 192
+CALLS_AT = 184
 TCL_AS_CLOSED_IN_CALL = 3
 
 

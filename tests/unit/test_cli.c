@@ -121,6 +121,7 @@ static void test_no_arguments_defaults(void **state)
 	assert_run(parse("", NULL));
 	memset(&want, 0, sizeof(want));
 	want.ringbuf_bytes = 4194304;
+	want.resolve_timeout_ms = 200;	/* used only with -r */
 	/* once attached, it becomes nobody */
 	strcpy(want.run_as, "nobody");
 	want.run_uid = 65534;
@@ -170,6 +171,36 @@ static void test_backend_bogus(void **state)
 		     MSG("unknown backend 'KPROBE': use auto, fentry, kprobe or tracepoint"));
 	assert_usage(PARSE("--backend=k"),
 		     MSG("unknown backend 'k': use auto, fentry, kprobe or tracepoint"));
+}
+
+static void test_resolve(void **state)
+{
+	static const struct {
+		const char *a, *b, *c, *msg;
+	} bad[] = {
+		{ "-r", "--resolve-timeout", "0",
+		  MSG("invalid --resolve-timeout '0': milliseconds from 1 to 60000") },
+		{ "-r", "--resolve-timeout", "60001",
+		  MSG("invalid --resolve-timeout '60001': milliseconds from 1 to 60000") },
+		{ "--resolve-timeout", "100", NULL,
+		  MSG("--resolve-timeout bounds the wait of -r: give -r too") },
+		{ "-r", "-c", NULL,
+		  MSG("-r names the addresses of records, and -c and --top print none") },
+		{ "-r", "--top", NULL,
+		  MSG("-r names the addresses of records, and -c and --top print none") },
+	};
+
+	(void)state;
+	assert_run(PARSE("-r"));
+	assert_true(cfg.resolve);
+	assert_true(cfg.resolve_timeout_ms == 200);
+	assert_run(PARSE("--resolve", "--resolve-timeout", "1"));
+	assert_true(cfg.resolve && cfg.resolve_timeout_ms == 1);
+	assert_run(PARSE("-rlA", "--resolve-timeout=60000"));
+	assert_true(cfg.resolve && cfg.resolve_timeout_ms == 60000);
+	/* wrong values, and -r where nothing is printed to name */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		assert_usage(parse("", bad[i].a, bad[i].b, bad[i].c, NULL), bad[i].msg);
 }
 
 static void test_pid(void **state)
@@ -727,6 +758,7 @@ int main(void)
 		cmocka_unit_test(test_config_cleared_between_calls),
 		cmocka_unit_test(test_backend_names),
 		cmocka_unit_test(test_backend_bogus),
+		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_pid),
 		cmocka_unit_test(test_pid_bad_values),
 		cmocka_unit_test(test_uid_number_and_name),

@@ -664,8 +664,7 @@ def suite_command(key, backends, tests):
     (tests marked crosscheck). The tests of user space (marked view) run
     in the fentry pass of VIEW_KERNEL only: the records that feed them are
     checked in every pass. Those of the kretprobes (marked kretprobe) run
-    in the kprobe pass only; those marked host (a container runtime) not
-    at all."""
+    in the kprobe pass only."""
     lines = []
     for b in backends:
         xml = (RESULTS_DIR / ("%s-%s.xml" % (key, b))).relative_to(REPO)
@@ -675,7 +674,8 @@ def suite_command(key, backends, tests):
         else:
             env = "TCPCONNLOG_BACKEND=%s TCPCONNLOG_EXPECT_AUTO=fentry" % b
             view = b == "fentry" and key == VIEW_KERNEL
-            select = "-m 'not crosscheck and not host%s%s'" % (
+            # podman is not set up in the guest (test_containers.py)
+            select = "-m 'not crosscheck and not podman%s%s'" % (
                 "" if view else " and not view", "" if b == "kprobe" else " and not kretprobe")
         lines.append("%s /usr/bin/python3 -m pytest -q -p no:cacheprovider %s %s "
                      "--junitxml=%s" % (env, select, shlex.quote(tests), xml))
