@@ -20,7 +20,7 @@ LIB_SRCS := src/cli.c src/parse.c src/names.c src/addr.c src/table.c \
 	src/hist.c src/stats.c src/counts.c src/format_text.c src/format_json.c \
 	src/sockdiag.c src/top.c src/connstats.c src/records.c src/output.c src/kbtf.c \
 	src/wallclock.c src/lru.c src/dns_answer.c src/dns_table.c src/dns_tcp.c \
-	src/container.c src/rdns.c src/delayq.c src/cgroup.c
+	src/container.c src/rdns.c src/delayq.c src/cgroup.c src/cgfilter.c
 APP_SRCS := src/main.c src/backend.c src/kretprobe.c src/preflight.c src/privs.c \
 	src/tracer.c
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))

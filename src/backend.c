@@ -4,6 +4,7 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "backend.h"
+#include "cgfilter.h"
 #include "cli.h"
 #include "kretprobe.h"
 #include "preflight.h"
@@ -60,6 +61,10 @@ static void set_filters(struct tcpconnlog_bpf *skel, const struct tcl_config *cf
 	memcpy((void *)ro->filter_ports, cfg->ports, sizeof(cfg->ports));
 	ro->filter_comm_set = cfg->comm_set;
 	memcpy((void *)ro->filter_comm, cfg->comm, sizeof(cfg->comm));
+	ro->filter_cgroup_set = cfg->cgroup || cfg->container;
+	ro->filter_netns = cfg->netns;
+	ro->filter_cgroupmap_set = cfg->cgroupmap;
+	ro->filter_mntnsmap_set = cfg->mntnsmap;
 	ro->failed_only = cfg->failed_only;
 	ro->immediate = cfg->immediate;
 	ro->measure_call = b != BACKEND_TRACEPOINT;
@@ -131,7 +136,10 @@ static struct tcpconnlog_bpf *load(const struct tcl_config *cfg, enum tcl_backen
 	bpf_map__set_max_entries(skel->maps.attempts, ATTEMPTS_MAX);
 	if (cfg->lifecycle || cfg->accepts)
 		bpf_map__set_max_entries(skel->maps.conns, CONNS_MAX);
-	err = tcpconnlog_bpf__load(skel);
+	err = cgfilter_use_maps(cfg, skel->maps.filter_cgroup, skel->maps.cgroup_set,
+				skel->maps.mntns_set);
+	if (!err)
+		err = tcpconnlog_bpf__load(skel);
 	if (err) {
 		*f = (struct failure){ "load", -err };
 		tcpconnlog_bpf__destroy(skel);

@@ -22,6 +22,11 @@ enum {
 	OPT_USER,
 	OPT_NO_DROP_PRIVILEGES,
 	OPT_BTF,
+	OPT_CGROUP,
+	OPT_CONTAINER,
+	OPT_NETNS,
+	OPT_CGROUPMAP,
+	OPT_MNTNSMAP,
 	OPT_BY,
 	OPT_RESOLVE_TIMEOUT,
 };
@@ -48,6 +53,16 @@ static const char usage_text[] =
 "  -4, --ipv4             only IPv4\n"
 "  -6, --ipv6             only IPv6 (including IPv4-mapped ::ffff:a.b.c.d)\n"
 "  -x, --failed           only attempts that did not establish\n"
+"      --cgroup=PATH      only processes in this cgroup v2 directory or below it\n"
+"                         (a path under the cgroup2 mount, or relative to it)\n"
+"      --container=ID     only processes of the running container whose id\n"
+"                         starts with ID (Docker, containerd, CRI-O, Podman)\n"
+"      --netns=NS         only processes in this network namespace: an inode\n"
+"                         number or a path (/proc/PID/ns/net, /run/netns/NAME)\n"
+"      --cgroupmap=MAP    only processes whose cgroup id is a key of this pinned\n"
+"                         BPF hash map (as bcc's tools take it)\n"
+"      --mntnsmap=MAP     only processes whose mount namespace inode is a key\n"
+"                         of this pinned BPF hash map (as bcc's tools take it)\n"
 "Output:\n"
 "  -j, --json             one JSON object per line, no header\n"
 "  -t, --timestamp        TIME(s) column: seconds since start\n"
@@ -95,6 +110,7 @@ static const char usage_text[] =
 "  tcpconnlog -x                    # only failures: refused, timeout, ...\n"
 "  tcpconnlog -p 181 -P 80,443      # process 181, ports 80 and 443\n"
 "  tcpconnlog -n curl -6            # IPv6 connects by commands named curl\n"
+"  tcpconnlog --container 3f2a      # connects made in that container\n"
 "  tcpconnlog -c -D 10              # count destinations for 10 seconds\n"
 "  tcpconnlog -lA -j                # connects, accepts and closes as JSON\n"
 "  tcpconnlog --top                 # the open connections, live\n"
@@ -126,6 +142,11 @@ static const struct option long_options[] = {
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "btf", required_argument, NULL, OPT_BTF },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "container", required_argument, NULL, OPT_CONTAINER },
+	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "cgroupmap", required_argument, NULL, OPT_CGROUPMAP },
+	{ "mntnsmap", required_argument, NULL, OPT_MNTNSMAP },
 	{ "lifecycle", no_argument, NULL, 'l' },
 	{ "accept", no_argument, NULL, 'A' },
 	{ "top", optional_argument, NULL, OPT_TOP },
@@ -256,6 +277,58 @@ static enum cli_status long_option_error(const char *text)
 	return usage_error("unknown option '%s'", text);
 }
 
+static bool is_id_prefix(const char *s)
+{
+	size_t n = strspn(s, "0123456789abcdef");
+
+	return n && n <= 64 && !s[n];
+}
+
+/* The filters on where the process runs; what they name is opened by
+ * cgfilter_open().
+ */
+static enum cli_status parse_place(int opt, struct tcl_config *cfg)
+{
+	unsigned long long v;
+
+	switch (opt) {
+	case OPT_CGROUP:
+		if (!*optarg)
+			return usage_error("empty --cgroup: give a cgroup v2 directory");
+		cfg->cgroup = optarg;
+		break;
+	case OPT_CONTAINER:
+		if (!is_id_prefix(optarg))
+			return usage_error("invalid container id '%s': 1 to 64 of its lowercase hex digits", optarg);
+		cfg->container = optarg;
+		break;
+	case OPT_NETNS:
+		/* a number is an inode; anything else a path to one */
+		cfg->netns = 0;
+		cfg->netns_path = NULL;
+		if (*optarg >= '0' && *optarg <= '9') {
+			if (parse_u64(optarg, 1, 0xffffffffULL, &v))
+				return usage_error("invalid --netns inode '%s': a number from 1 to 4294967295, or a path", optarg);
+			cfg->netns = v;
+		} else if (*optarg) {
+			cfg->netns_path = optarg;
+		} else {
+			return usage_error("empty --netns: give an inode number or a path such as /proc/PID/ns/net");
+		}
+		break;
+	case OPT_CGROUPMAP:
+	case OPT_MNTNSMAP:
+		if (!*optarg)
+			return usage_error("empty --%s: give the path of a pinned BPF map",
+					   opt == OPT_CGROUPMAP ? "cgroupmap" : "mntnsmap");
+		*(opt == OPT_CGROUPMAP ? &cfg->cgroupmap : &cfg->mntnsmap) = optarg;
+		break;
+	}
+	if (cfg->cgroup && cfg->container)
+		return usage_error("--cgroup and --container both choose the cgroup: give one of them");
+	return CLI_RUN;
+}
+
 static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 {
 	unsigned long long v;
@@ -301,6 +374,12 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 			return usage_error("-4 and -6 exclude each other: give neither to see both");
 		cfg->ip = opt - '0';
 		break;
+	case OPT_CGROUP:
+	case OPT_CONTAINER:
+	case OPT_NETNS:
+	case OPT_CGROUPMAP:
+	case OPT_MNTNSMAP:
+		return parse_place(opt, cfg);
 	case 'x': cfg->failed_only = true; break;
 	case 'j': cfg->json = true; break;
 	case 't': cfg->timestamp = true; break;

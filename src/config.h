@@ -29,6 +29,15 @@ struct tcl_config {
 	__u8 ip;		/* 0 (both), 4 or 6 */
 	bool failed_only;
 	__u64 ports[TCL_PORT_WORDS];
+	/* where the process runs: as given, then opened by cgfilter_open() */
+	const char *cgroup;	/* --cgroup PATH */
+	const char *container;	/* --container: a prefix of a container's id */
+	const char *netns_path;	/* --netns PATH */
+	__u32 netns;		/* --netns INODE, or PATH's inode once opened */
+	const char *cgroupmap;	/* --cgroupmap: a pinned map (bcc's) */
+	const char *mntnsmap;	/* --mntnsmap: a pinned map (bcc's) */
+	/* the maps the kernel side looks them up in, once opened */
+	int cgroup_array_fd, cgroupmap_fd, mntnsmap_fd;
 
 	/* output */
 	bool json, timestamp, wallclock, print_uid, print_lport;

@@ -89,7 +89,7 @@ static __always_inline bool report_accept(struct tcl_conn *c)
 	bool unknown = c->ev.flags & TCL_F_NO_PROCESS;
 
 	c->accept_pending = 0;
-	if (unknown && (filter_pid || filter_uid_set || filter_comm_set))
+	if (unknown && process_filtered())
 		return false;
 	emit(&c->ev);
 	return true;
@@ -121,7 +121,7 @@ static __always_inline void accept_returned(int fd)
 	c = bpf_map_lookup_elem(&conns, &skid);
 	if (!c || !c->accept_pending)
 		return;
-	if (caller_filtered_out()) {
+	if (caller_filtered_out(&c->ev)) {
 		/* not a process the filters want: nothing more of it */
 		if (bpf_map_delete_elem(&conns, &skid) == 0)
 			COUNT(conns_closed);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <bpf/libbpf.h>
 #include "backend.h"
+#include "cgfilter.h"
 #include "cli.h"
 #include "output.h"
 #include "preflight.h"
@@ -70,7 +71,7 @@ int main(int argc, char **argv)
 	struct tcpconnlog_bpf *skel = NULL;
 	struct tcl_config cfg;
 	enum tcl_backend chosen;
-	char why[256];
+	char why[256], place_why[512];
 	int status;
 
 	/* libbpf parses the kernel's BTF (several MB) for each object it
@@ -100,6 +101,11 @@ int main(int argc, char **argv)
 	if (preflight_check(cfg.btf_path, why, sizeof(why))) {
 		fprintf(stderr, "tcpconnlog: %s\n", why);
 		return 1;
+	}
+	status = cgfilter_open(&cfg, place_why, sizeof(place_why));
+	if (status) {
+		fprintf(stderr, "tcpconnlog: %s\n", place_why);
+		return status;
 	}
 	if (cfg.check_only)
 		return backend_check(&cfg) ? 1 : 0;

@@ -33,6 +33,11 @@ const volatile bool filter_ports_set;
 const volatile __u64 filter_ports[65536 / 64];
 const volatile bool filter_comm_set;
 const volatile char filter_comm[TCL_COMM_LEN];
+/* --cgroup/--container, --netns, --cgroupmap, --mntnsmap */
+const volatile bool filter_cgroup_set;
+const volatile __u32 filter_netns;
+const volatile bool filter_cgroupmap_set;
+const volatile bool filter_mntnsmap_set;
 const volatile bool failed_only;
 const volatile bool immediate;
 const volatile bool measure_call;
@@ -105,6 +110,37 @@ struct {
 	__type(key, __u64);		/* struct sock * */
 	__type(value, struct tcl_conn);
 } conns SEC(".maps");
+
+/* --cgroup, --container: the directory whose processes, and those of
+ * the directories below it, are wanted (user space puts it at index 0).
+ * bpf_current_task_under_cgroup() is the one subtree test that every
+ * program type here may call on 5.10: tracing programs may call
+ * bpf_get_current_ancestor_cgroup_id() only from Linux 5.14.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} filter_cgroup SEC(".maps");
+
+/* bcc's --cgroupmap and --mntnsmap: the user's pinned hash maps replace
+ * these (bpf_map__reuse_fd()); a process whose cgroup id, or mount
+ * namespace inode, is not a key is not wanted. The values are never read.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, __u64);
+} cgroup_set SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, __u32);
+} mntns_set SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -270,21 +306,38 @@ static __always_inline void read_sock_source(const struct sock *sk,
 	ev->sport = read_sock_sport(sk);
 }
 
+static __always_inline __u32 current_netns(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+}
+
+static __always_inline __u32 current_mntns(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+}
+
 /* The calling thread's identity, into ev: who it is, and where (its
- * cgroup and namespaces, which name its container).
+ * cgroup and namespaces, which name its container). What the filters
+ * read already (caller_filtered_out()) is in ev: not read twice.
  */
 static __always_inline void take_caller(struct tcl_event *ev)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
 	ev->pid = pid_tgid >> 32;
 	ev->tid = (__u32)pid_tgid;
 	ev->uid = (__u32)bpf_get_current_uid_gid();
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
-	ev->cgroup_id = bpf_get_current_cgroup_id();
-	ev->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
-	ev->mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	if (!filter_cgroupmap_set)
+		ev->cgroup_id = bpf_get_current_cgroup_id();
+	if (!filter_netns)
+		ev->netns = current_netns();
+	if (!filter_mntnsmap_set)
+		ev->mntns = current_mntns();
 }
 
 /* A per-CPU counter with the CPU number in the low bits. Its increment
@@ -318,10 +371,48 @@ static __always_inline __u64 new_conn_id(void)
 	return id;
 }
 
-/* The process filters alone (-p, -u, -n), checked before anything of the
- * socket is read: an attempt they drop costs little more than this.
+/* Whether any filter asks about the process: an accept whose process is
+ * unknown cannot satisfy it.
  */
-static __always_inline bool caller_filtered_out(void)
+static __always_inline bool process_filtered(void)
+{
+	return filter_pid || filter_uid_set || filter_comm_set || filter_cgroup_set ||
+	       filter_netns || filter_cgroupmap_set || filter_mntnsmap_set;
+}
+
+/* The filters on where the process runs: its cgroup, its namespaces. The
+ * ids they read go into ev, the record being made, for take_caller().
+ * Cheapest first: a helper call, a map lookup, pointer reads, the walk
+ * up the cgroup tree.
+ */
+static __always_inline bool place_filtered_out(struct tcl_event *ev)
+{
+	__u64 key;
+
+	if (filter_cgroupmap_set) {
+		key = ev->cgroup_id = bpf_get_current_cgroup_id();
+		if (!bpf_map_lookup_elem(&cgroup_set, &key))
+			return true;
+	}
+	if (filter_netns) {
+		ev->netns = current_netns();
+		if (ev->netns != filter_netns)
+			return true;
+	}
+	if (filter_mntnsmap_set) {
+		key = ev->mntns = current_mntns();
+		if (!bpf_map_lookup_elem(&mntns_set, &key))
+			return true;
+	}
+	/* 1: under it; 0: not; negative: no directory set (never here) */
+	return filter_cgroup_set && bpf_current_task_under_cgroup(&filter_cgroup, 0) != 1;
+}
+
+/* The process filters (-p, -u, -n, then the place filters), checked
+ * before anything of the socket is read: an attempt they drop costs
+ * little more than this. ev is the record to be, if they pass.
+ */
+static __always_inline bool caller_filtered_out(struct tcl_event *ev)
 {
 	char comm[TCL_COMM_LEN];
 
@@ -329,10 +420,12 @@ static __always_inline bool caller_filtered_out(void)
 		return true;
 	if (filter_uid_set && (__u32)bpf_get_current_uid_gid() != filter_uid)
 		return true;
-	if (!filter_comm_set)
-		return false;
-	bpf_get_current_comm(comm, sizeof(comm));
-	return !wanted_comm(comm);
+	if (filter_comm_set) {
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (!wanted_comm(comm))
+			return true;
+	}
+	return place_filtered_out(ev);
 }
 
 /* Enter an attempt whose destination is already in *proto, if the address
@@ -512,7 +605,7 @@ static __always_inline void syn_sent(const struct sock *sk)
 	if (!a || a->ev.tid != current_tid()) {
 		struct tcl_attempt proto = { .calls = measure_call };
 
-		if (caller_filtered_out() || !read_sock_dest(sk, &proto.ev))
+		if (caller_filtered_out(&proto.ev) || !read_sock_dest(sk, &proto.ev))
 			return;
 		a = begin_attempt(skid, &proto);
 		if (!a)
@@ -689,7 +782,7 @@ static __always_inline struct tcl_attempt *function_entered(struct sock *sk,
 	__u64 skid = (__u64)sk;
 	struct tcl_attempt proto = {};
 
-	if (caller_filtered_out() || !read_sockaddr(uaddr, false, &proto.ev))
+	if (caller_filtered_out(&proto.ev) || !read_sockaddr(uaddr, false, &proto.ev))
 		return NULL;
 	if (proto.ev.ip == 4 && BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET6)
 		return nested_call_entered(skid);
@@ -781,7 +874,7 @@ int tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	struct sock *sk;
 	__u64 skid;
 
-	if (caller_filtered_out())
+	if (caller_filtered_out(&proto.ev))
 		return 0;
 	sk = sock_of_fd((int)ctx->args[0]);
 	skid = (__u64)sk;

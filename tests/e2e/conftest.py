@@ -85,8 +85,8 @@ class Net:
         self.namespaces.append(ns)
         return ns
 
-    def agent(self, netns=None, comm=None, uid=None):
-        a = tcltest.AgentProc(netns=netns, comm=comm, uid=uid)
+    def agent(self, netns=None, comm=None, uid=None, wrap=()):
+        a = tcltest.AgentProc(netns=netns, comm=comm, uid=uid, wrap=wrap)
         self.agents.append(a)
         return a
 
@@ -109,7 +109,8 @@ def net():
 
 @pytest.fixture
 def agent(net):
-    """agent(netns=None, comm=None, uid=None): a client child process."""
+    """agent(netns=None, comm=None, uid=None, wrap=()): a client child process
+    (wrap: a command that execs it, such as unshare -m)."""
     return net.agent
 
 

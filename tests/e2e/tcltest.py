@@ -643,10 +643,16 @@ class AgentProc:
     """A client child process (tclclient.py's agent); pid known, commands
     over pipes."""
 
-    def __init__(self, netns=None, comm=None, uid=None):
+    def __init__(self, netns=None, comm=None, uid=None, wrap=()):
         self.err_file = tempfile.TemporaryFile()
         netns = netns.name if hasattr(netns, "name") else netns
-        self.proc = spawner().spawn(netns, comm, uid, self.err_file.fileno())
+        if wrap:
+            # a command that execs the agent (unshare -m): started, not forked
+            self.proc = subprocess.Popen(list(wrap) + [PYTHON, "-S", CLIENT],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=self.err_file, bufsize=0)
+        else:
+            self.proc = spawner().spawn(netns, comm, uid, self.err_file.fileno())
         LIVE.append(self.proc)
         self.buf = b""
         hello = self.read(20)

@@ -503,6 +503,74 @@ static void test_btf(void **state)
 	assert_usage(PARSE("--btf"), MSG("option '--btf' needs a value"));
 }
 
+/* --cgroup, --container, --netns, --cgroupmap, --mntnsmap: kept as given
+ * (opened at run time, cgfilter.c); --netns a number or a path
+ */
+static void test_place_filters(void **state)
+{
+	(void)state;
+	assert_run(PARSE("--cgroup", "/sys/fs/cgroup/unified/a b", "--netns", "4026531840",
+			 "--cgroupmap=/sys/fs/bpf/cg", "--mntnsmap", "/sys/fs/bpf/mnt"));
+	assert_string_equal(cfg.cgroup, "/sys/fs/cgroup/unified/a b");
+	assert_null(cfg.container);
+	assert_true(cfg.netns == 4026531840U);
+	assert_null(cfg.netns_path);
+	assert_string_equal(cfg.cgroupmap, "/sys/fs/bpf/cg");
+	assert_string_equal(cfg.mntnsmap, "/sys/fs/bpf/mnt");
+	assert_run(PARSE("--container", "3f2a", "--netns", "/proc/1/ns/net"));
+	assert_string_equal(cfg.container, "3f2a");
+	assert_null(cfg.cgroup);
+	assert_true(cfg.netns == 0);
+	assert_string_equal(cfg.netns_path, "/proc/1/ns/net");
+	assert_null(cfg.cgroupmap);
+	assert_null(cfg.mntnsmap);
+	/* a later --netns replaces an earlier one, number or path */
+	assert_run(PARSE("--netns", "/run/netns/x", "--netns=4294967295"));
+	assert_true(cfg.netns == 4294967295U);
+	assert_null(cfg.netns_path);
+	assert_run(PARSE("--netns", "5", "--netns", "net"));
+	assert_true(cfg.netns == 0);
+	assert_string_equal(cfg.netns_path, "net");
+	assert_run(PARSE("--container=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
+	assert_string_equal(cfg.container,
+			    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	assert_usage(PARSE("--cgroup"), MSG("option '--cgroup' needs a value"));
+}
+
+static void test_place_filters_bad_values(void **state)
+{
+	static const char *const bad_inodes[] = { "0", "4294967296", "12ab", "1 " };
+	/* upper case, empty, not hex, one digit too many */
+	static const char *const bad_ids[] = { "3F2A", "", "3f2a-",
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0" };
+	char want[256];
+
+	(void)state;
+	assert_usage(PARSE("--cgroup="), MSG("empty --cgroup: give a cgroup v2 directory"));
+	for (size_t i = 0; i < sizeof(bad_ids) / sizeof(*bad_ids); i++) {
+		snprintf(want, sizeof(want), MSG("invalid container id '%s': 1 to 64 of its "
+						 "lowercase hex digits"), bad_ids[i]);
+		assert_usage(PARSE("--container", bad_ids[i]), want);
+	}
+	/* starting with a digit, it is a number */
+	for (size_t i = 0; i < sizeof(bad_inodes) / sizeof(*bad_inodes); i++) {
+		snprintf(want, sizeof(want), MSG("invalid --netns inode '%s': a number from 1 "
+						 "to 4294967295, or a path"), bad_inodes[i]);
+		assert_usage(PARSE("--netns", bad_inodes[i]), want);
+	}
+	assert_usage(PARSE("--netns="),
+		     MSG("empty --netns: give an inode number or a path such as /proc/PID/ns/net"));
+	assert_usage(PARSE("--cgroupmap", ""),
+		     MSG("empty --cgroupmap: give the path of a pinned BPF map"));
+	assert_usage(PARSE("--mntnsmap="), MSG("empty --mntnsmap: give the path of a pinned BPF map"));
+	assert_usage(PARSE("--cgroup", "/a", "--container", "3f"),
+		     MSG("--cgroup and --container both choose the cgroup: give one of them"));
+	assert_usage(PARSE("--container", "3f", "--cgroup", "a"),
+		     MSG("--cgroup and --container both choose the cgroup: give one of them"));
+	/* the exact name wins; a shorter prefix is ambiguous */
+	assert_usage(PARSE("--cg", "x"), MSG("option '--cg' is ambiguous: --cgroup, --cgroupmap"));
+}
+
 static void test_immediate_excludes_failed_and_count(void **state)
 {
 	(void)state;
@@ -712,6 +780,8 @@ int main(void)
 		cmocka_unit_test(test_ringbuf_size),
 		cmocka_unit_test(test_ringbuf_size_bad_values),
 		cmocka_unit_test(test_btf),
+		cmocka_unit_test(test_place_filters),
+		cmocka_unit_test(test_place_filters_bad_values),
 		cmocka_unit_test(test_immediate_excludes_failed_and_count),
 		cmocka_unit_test(test_unknown_options),
 		cmocka_unit_test(test_long_option_errors_named_as_typed),
