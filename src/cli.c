@@ -22,6 +22,7 @@ enum {
 	OPT_USER,
 	OPT_NO_DROP_PRIVILEGES,
 	OPT_BTF,
+	OPT_DNS_TABLE,
 };
 
 static const char usage_text[] =
@@ -112,6 +113,8 @@ static const struct option long_options[] = {
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "btf", required_argument, NULL, OPT_BTF },
+	{ "dns", no_argument, NULL, 'd' },
+	{ "dns-table", required_argument, NULL, OPT_DNS_TABLE },
 	{ "lifecycle", no_argument, NULL, 'l' },
 	{ "accept", no_argument, NULL, 'A' },
 	{ "top", optional_argument, NULL, OPT_TOP },
@@ -123,7 +126,7 @@ static const struct option long_options[] = {
 	{}
 };
 
-static const char short_options[] = ":b:p:u:P:n:46xjtTULicD:lAvVh";
+static const char short_options[] = ":b:p:u:P:n:46xjtTULicD:dlAvVh";
 
 static const char *const backend_names[] = {
 	[BACKEND_AUTO] = "auto",
@@ -297,6 +300,11 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 	case 'c': cfg->count = true; break;
 	case 'l': cfg->lifecycle = true; break;
 	case 'A': cfg->accepts = true; break;
+	case 'd': cfg->dns = true; break;
+	case OPT_DNS_TABLE:
+		if (parse_u64(optarg, 1, 1ULL << 24, &cfg->dns_table_size))
+			return usage_error("invalid --dns-table '%s': a count of addresses from 1 to 16777216", optarg);
+		break;
 	case OPT_TOP:
 		/* also "--top 5", as a user would write it */
 		if (!optarg && argv[optind] && argv[optind][0] >= '0' && argv[optind][0] <= '9')
@@ -379,6 +387,7 @@ enum cli_status cli_parse(int argc, char **argv, struct tcl_config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ringbuf_bytes = TCL_RINGBUF_DEFAULT;
+	cfg->dns_table_size = TCL_DNS_TABLE_DEFAULT;
 	optind = 0;	/* 0: glibc resets its scanning state too */
 	opterr = 0;	/* our own one-line messages */
 	while ((opt = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
@@ -397,6 +406,8 @@ enum cli_status cli_parse(int argc, char **argv, struct tcl_config *cfg)
 					   "once attached: name one with --user, or give --no-drop-privileges");
 		memcpy(cfg->run_as, TCL_DEFAULT_USER, sizeof(TCL_DEFAULT_USER));
 	}
+	if (!cfg->dns && cfg->dns_table_size != TCL_DNS_TABLE_DEFAULT)
+		return usage_error("--dns-table sizes the table of -d: give -d too");
 	if (cfg->immediate && cfg->failed_only)
 		return usage_error("-i prints attempts before their outcome is known, so it cannot be combined with -x");
 	if (cfg->immediate && cfg->count)

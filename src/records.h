@@ -16,6 +16,8 @@
 #include "stats.h"
 #include "top.h"
 
+struct dnscap;
+
 struct records {
 	const struct tcl_config *cfg;
 	struct format_opts fmt;
@@ -23,6 +25,7 @@ struct records {
 	struct connstats conns;	/* -l: of the close records */
 	struct counts counts;
 	struct top *top;	/* --top: records feed the table, not stdout */
+	struct dnscap *dns;	/* -d: names destinations; the owner's */
 	unsigned long long printed;
 	struct output out;	/* stdout; the owner flushes it */
 };
