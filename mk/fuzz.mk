@@ -11,7 +11,8 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 15
 FUZZ_CFLAGS ?= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_LIBS ?=
+# the DNS parser's (fuzz_dns)
+FUZZ_LIBS ?= -lresolv
 # -timeout: one input running 10 s is a hang, report it
 FUZZ_FLAGS ?= -timeout=10 -print_final_stats=1
 

@@ -22,7 +22,8 @@ struct dns_addr {
 };
 
 /* Names are in presentation form (ns_name_ntop's: printable ASCII,
- * odd bytes escaped), lower-cased, without the trailing dot.
+ * odd bytes escaped), in the case the message has them, without the
+ * trailing dot; compare them with strcasecmp.
  */
 struct dns_answer {
 	char name[NS_MAXDNAME];				/* the question's */

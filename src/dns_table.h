@@ -21,7 +21,10 @@ struct dns_table_stats {
 	size_t entries;		/* entries now */
 };
 
-/* NULL when out of memory or max_entries is 0. */
+/* At most max_entries entries: an answered address takes up to three
+ * (for its process, its netns and the host; processes of one netns share
+ * the last two). NULL when out of memory or max_entries is 0.
+ */
 struct dns_table *dns_table_new(size_t max_entries);
 void dns_table_free(struct dns_table *t);
 

@@ -13,17 +13,25 @@
 
 struct dns_tcp;
 
+/* Bytes of partial messages kept across all streams (dns_tcp_new) */
+#define DNS_TCP_BYTES_MAX (4u << 20)
+
 typedef void (*dns_tcp_msg_fn)(void *ctx, const __u8 *msg, size_t len);
 
 struct dns_tcp_stats {
 	__u64 messages;		/* whole messages passed to the callback */
 	__u64 resets;		/* streams dropped: gap, duplicate, out of order */
-	__u64 evicted;		/* streams dropped to stay within the bound */
+	__u64 evicted;		/* streams dropped to stay within the bounds */
+	__u64 skipped;		/* messages passed over: larger than the byte bound */
 	size_t streams;		/* streams now */
 };
 
-/* NULL when out of memory or max_streams is 0. */
+/* At most max_streams streams and DNS_TCP_BYTES_MAX bytes buffered.
+ * NULL when out of memory or max_streams is 0.
+ */
 struct dns_tcp *dns_tcp_new(size_t max_streams);
+/* The same with max_bytes in place of DNS_TCP_BYTES_MAX */
+struct dns_tcp *dns_tcp_new_bounded(size_t max_streams, size_t max_bytes);
 void dns_tcp_free(struct dns_tcp *d);
 
 /* Data of stream key starting at TCP sequence number seq. on_msg gets
