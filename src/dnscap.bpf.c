@@ -182,9 +182,11 @@ static __always_inline __u32 receiver_netns(struct __sk_buff *skb)
 
 /* One record of up to DNSCAP_CHUNK payload bytes from off. */
 static __always_inline void emit(struct __sk_buff *skb, struct scratch *s, __u32 off,
-				 __u32 len)
+				 __u64 len)
 {
-	/* keep the bound where the verifier sees it */
+	/* the bound on the whole register the helper gets, where the
+	 * verifier sees it
+	 */
 	asm volatile("" : "+r"(len));
 	if (len > DNSCAP_CHUNK)
 		return;
