@@ -9,7 +9,7 @@
 /* DNS payload bytes per record: a larger UDP answer is dropped (counted
  * in too_big); a larger TCP segment is cut into records of this size
  */
-#define DNSCAP_CHUNK		8192
+#define DNSCAP_CHUNK		8192	/* a power of two */
 /* records per TCP segment: 64 KiB, the largest DNS message, and more */
 #define DNSCAP_TCP_CHUNKS	8
 

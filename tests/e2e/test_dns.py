@@ -20,6 +20,8 @@ import pytest
 
 import tcltest
 
+pytestmark = pytest.mark.dns
+
 PORT = 8053
 DNSMASQ = "/usr/sbin/dnsmasq"
 # 32 A records (16 bytes each): an answer of 542 bytes, over the 512 of
