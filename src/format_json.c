@@ -175,13 +175,82 @@ static void json_close_tail(const struct tcl_event *ev, struct strbuf *sb)
 	json_name_or_null(sb, closer_name(ev->closer));
 }
 
+/* a number, null when 0 (unknown) */
+static void json_id(struct strbuf *sb, const char *key, __u64 v)
+{
+	sb_str(sb, key);
+	if (v)
+		sb_u64(sb, v);
+	else
+		sb_str(sb, "null");
+}
+
+/* a name of at most max bytes (cut there), null when unknown */
+static void json_name(struct strbuf *sb, const char *key, const char *name, size_t max)
+{
+	sb_str(sb, key);
+	if (name)
+		json_string(sb, name, max);
+	else
+		sb_str(sb, "null");
+}
+
+/* Where the process runs: every record has these keys. */
+static void json_process_names(const struct tcl_event *ev, const struct record_names *names,
+			       struct strbuf *sb)
+{
+	json_id(sb, ",\"cgroup_id\":", ev->cgroup_id);
+	json_name(sb, ",\"cgroup\":", names ? names->cgroup : NULL, TCL_PATH_MAX);
+	json_name(sb, ",\"container\":", names ? names->container : NULL, TCL_CONTAINER_MAX);
+	json_id(sb, ",\"netns\":", ev->netns);
+	json_id(sb, ",\"mntns\":", ev->mntns);
+}
+
+static const char *const scope_names[] = {
+	[DNS_SCOPE_PROCESS] = "process",
+	[DNS_SCOPE_NETNS] = "netns",
+	[DNS_SCOPE_HOST] = "host",
+	[DNS_SCOPE_LOOPBACK] = "loopback",
+};
+
+/* -d: the DNS answer that named the destination, all null without one */
+static void json_dns(const struct dns_match *m, struct strbuf *sb)
+{
+	if (!m || !m->name) {
+		sb_str(sb, ",\"dns\":null,\"dns_chain\":null,\"dns_age_ms\":null,"
+			   "\"dns_scope\":null,\"dns_expired\":null");
+		return;
+	}
+	json_name(sb, ",\"dns\":", m->name, TCL_NAME_MAX);
+	sb_str(sb, ",\"dns_chain\":[");
+	for (unsigned int i = 0; i < m->chain_len && i < TCL_DNS_CHAIN_MAX; i++) {
+		if (i)
+			sb_char(sb, ',');
+		json_string(sb, m->chain[i] ? m->chain[i] : "", TCL_NAME_MAX);
+	}
+	sb_str(sb, "],\"dns_age_ms\":");
+	if (m->scope == DNS_SCOPE_LOOPBACK)
+		sb_str(sb, "null");
+	else
+		sb_milli(sb, m->age_ns / 1000);
+	sb_str(sb, ",\"dns_scope\":");
+	json_name_or_null(sb, (unsigned int)m->scope < sizeof(scope_names) / sizeof(scope_names[0])
+				      ? scope_names[m->scope] : NULL);
+	sb_str(sb, m->expired ? ",\"dns_expired\":true" : ",\"dns_expired\":false");
+}
+
 void format_json_event(const struct format_opts *o, const struct tcl_event *ev,
-		       struct strbuf *sb)
+		       const struct record_names *names, struct strbuf *sb)
 {
 	json_head(o, ev, sb);
 	if (ev->kind == TCL_KIND_CONNECT)
 		json_connect_tail(ev, sb);
 	else if (ev->kind == TCL_KIND_CLOSE)
 		json_close_tail(ev, sb);
+	json_process_names(ev, names, sb);
+	if (o->rdns)
+		json_name(sb, ",\"rdns\":", names ? names->rdns : NULL, TCL_NAME_MAX);
+	if (o->dns)
+		json_dns(names ? names->dns : NULL, sb);
 	sb_str(sb, "}\n");
 }

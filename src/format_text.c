@@ -7,7 +7,47 @@
 enum { W_TIMESTAMP = 9, W_CLOCK = 8, W_UID = 6, W_PID = 7, W_COMM = 16,
        W_IP = 2, W_PORT = 5, W_EVENT = 7, W_MS = 10, W_BYTES = 12,
        /* "error:" and the longest errno name (15) */
-       W_RESULT = 21 };
+       W_RESULT = 21, W_CONTAINER = TCL_CONTAINER_SHORT, W_RDNS = 30 };
+
+/* DNS answers older than this show their age in QUERY (as bcc's -d) */
+#define QUERY_AGE_SHOWN_NS 100000000ULL
+
+static bool has_trailing(const struct format_opts *o)
+{
+	return o->container || o->rdns || o->dns;
+}
+
+/* The end of a column that began at start: padded and a space, or the
+ * newline when it is the last one.
+ */
+static void column_end(struct strbuf *sb, size_t start, size_t width, bool last)
+{
+	if (last) {
+		sb_char(sb, '\n');
+		return;
+	}
+	sb_pad(sb, start, width);
+	sb_char(sb, ' ');
+}
+
+static void word_column(struct strbuf *sb, const char *name, size_t width, bool last)
+{
+	size_t start = sb->len;
+
+	sb_str(sb, name);
+	column_end(sb, start, width, last);
+}
+
+/* CONTAINER RDNS QUERY, in that order, as the options ask */
+static void trailing_header(const struct format_opts *o, struct strbuf *sb)
+{
+	if (o->container)
+		word_column(sb, "CONTAINER", W_CONTAINER, !o->rdns && !o->dns);
+	if (o->rdns)
+		word_column(sb, "RDNS", W_RDNS, !o->dns);
+	if (o->dns)
+		word_column(sb, "QUERY", 0, true);
+}
 
 void format_text_header(const struct format_opts *o, struct strbuf *sb)
 {
@@ -28,15 +68,14 @@ void format_text_header(const struct format_opts *o, struct strbuf *sb)
 	sb_column(sb, "DADDR", o->addr_width);
 	sb_column(sb, "DPORT", W_PORT);
 	sb_column(sb, "RESULT", W_RESULT);
-	if (!o->lifecycle) {
-		sb_str(sb, "LAT(ms)\n");
-		return;
+	if (o->lifecycle) {
+		sb_column(sb, "LAT(ms)", W_MS);
+		sb_column(sb, "DUR(ms)", W_MS);
+		sb_column(sb, "TX", W_BYTES);
+		sb_column(sb, "RX", W_BYTES);
 	}
-	sb_column(sb, "LAT(ms)", W_MS);
-	sb_column(sb, "DUR(ms)", W_MS);
-	sb_column(sb, "TX", W_BYTES);
-	sb_column(sb, "RX", W_BYTES);
-	sb_str(sb, "RTT(ms)\n");
+	word_column(sb, o->lifecycle ? "RTT(ms)" : "LAT(ms)", W_MS, !has_trailing(o));
+	trailing_header(o, sb);
 }
 
 void text_column(struct strbuf *sb, const char *s, size_t width)
@@ -102,12 +141,14 @@ static void figures(const struct format_opts *o, const struct tcl_event *ev,
 	bool closed = ev->kind == TCL_KIND_CLOSE;
 	size_t start = sb->len;
 
+	bool last = !has_trailing(o);
+
 	if (has_latency)
 		sb_milli(sb, ev->latency_ns / 1000);
 	else
 		sb_char(sb, '-');
 	if (!o->lifecycle) {
-		sb_char(sb, '\n');
+		column_end(sb, start, W_MS, last);
 		return;
 	}
 	sb_pad(sb, start, W_MS);
@@ -116,7 +157,7 @@ static void figures(const struct format_opts *o, const struct tcl_event *ev,
 		sb_column(sb, "-", W_MS);
 		sb_column(sb, "-", W_BYTES);
 		sb_column(sb, "-", W_BYTES);
-		sb_str(sb, "-\n");
+		word_column(sb, "-", W_MS, last);
 		return;
 	}
 	start = sb->len;
@@ -125,12 +166,60 @@ static void figures(const struct format_opts *o, const struct tcl_event *ev,
 	sb_char(sb, ' ');
 	sb_column_u64(sb, ev->bytes_sent, W_BYTES);
 	sb_column_u64(sb, ev->bytes_received, W_BYTES);
+	start = sb->len;
 	sb_milli(sb, ev->srtt_us);
+	column_end(sb, start, W_MS, last);
+}
+
+/* A name column: the name as one printable field (names.c's rules), cut
+ * at max bytes; "-" when unknown
+ */
+static void name_column(struct strbuf *sb, const char *name, size_t max, size_t width,
+			bool last)
+{
+	char buf[4 * TCL_NAME_MAX + 1];
+	const char *s = name ? name_printable(name, max, buf, sizeof(buf)) : "-";
+
+	if (last) {
+		sb_str(sb, s);
+		sb_char(sb, '\n');
+	} else {
+		text_column(sb, s, width);
+	}
+}
+
+/* QUERY: the name asked, with the answer's age when it is not fresh */
+static void query_column(const struct dns_match *m, struct strbuf *sb)
+{
+	char buf[4 * TCL_NAME_MAX + 1];
+
+	if (!m || !m->name) {
+		sb_str(sb, "-\n");
+		return;
+	}
+	sb_str(sb, name_printable(m->name, TCL_NAME_MAX, buf, sizeof(buf)));
+	if (m->scope != DNS_SCOPE_LOOPBACK && (m->expired || m->age_ns > QUERY_AGE_SHOWN_NS)) {
+		sb_str(sb, " (");
+		sb_milli(sb, m->age_ns / 1000000);
+		sb_str(sb, m->expired ? "s, expired)" : "s)");
+	}
 	sb_char(sb, '\n');
 }
 
+static void trailing(const struct format_opts *o, const struct record_names *names,
+		     struct strbuf *sb)
+{
+	if (o->container)
+		name_column(sb, names ? names->container : NULL, TCL_CONTAINER_SHORT,
+			    W_CONTAINER, !o->rdns && !o->dns);
+	if (o->rdns)
+		name_column(sb, names ? names->rdns : NULL, TCL_NAME_MAX, W_RDNS, !o->dns);
+	if (o->dns)
+		query_column(names ? names->dns : NULL, sb);
+}
+
 void format_text_event(const struct format_opts *o, const struct tcl_event *ev,
-		       struct strbuf *sb)
+		       const struct record_names *names, struct strbuf *sb)
 {
 	char addr[TCL_ADDR_STRLEN];
 	bool unknown = ev->flags & TCL_F_NO_PROCESS;
@@ -170,4 +259,5 @@ void format_text_event(const struct format_opts *o, const struct tcl_event *ev,
 	sb_column_u64(sb, ev->dport, W_PORT);
 	result_column(ev, sb);
 	figures(o, ev, sb);
+	trailing(o, names, sb);
 }

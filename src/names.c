@@ -110,9 +110,14 @@ bool cp_is_space(unsigned int cp)
 
 const char *comm_printable(const char *comm, char *out, size_t len)
 {
+	return name_printable(comm, TCL_COMM_LEN, out, len);
+}
+
+const char *name_printable(const char *name, size_t max, char *out, size_t len)
+{
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)comm;
-	size_t n = strnlen(comm, TCL_COMM_LEN), o = 0;
+	const unsigned char *s = (const unsigned char *)name;
+	size_t n = strnlen(name, max), o = 0;
 
 	if (n == 0 || (n == 1 && s[0] == '-')) {
 		/* "-" stands for the empty name, so a real "-" is escaped */

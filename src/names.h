@@ -44,6 +44,10 @@ bool cp_is_space(unsigned int cp);
  * fits every name; a smaller one cuts between characters).
  */
 const char *comm_printable(const char *comm, char *out, size_t len);
+/* The same for any name of at most max bytes (a host name, a container
+ * id): out needs 4 * max + 1 bytes for every name to fit.
+ */
+const char *name_printable(const char *name, size_t max, char *out, size_t len);
 /* Columns that text takes on a terminal, counted as one per code point. */
 size_t text_width(const char *s);
 /* printf width for s (from comm_printable) to fill `width` columns */

@@ -13,7 +13,8 @@
 #include <stddef.h>
 #include "strbuf.h"
 
-#define OUTPUT_BUF_SIZE (1 << 16)
+/* two of the longest lines (TCL_LINE_MAX, ~90 KB with every name) */
+#define OUTPUT_BUF_SIZE (1 << 18)
 
 /* Set (from a signal handler) to give up on a stdout that does not take
  * what is owed: a blocked write stops, and every line not written is

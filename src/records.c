@@ -27,17 +27,30 @@ bool records_limit_reached(const struct records *r)
 	return r->cfg->max_events && r->printed >= r->cfg->max_events;
 }
 
+/* What is known of the names of the record (recnames.h); each finder
+ * fills its part here.
+ */
+static void record_names_of(struct records *r, const struct tcl_event *ev,
+			    struct record_names *names)
+{
+	memset(names, 0, sizeof(*names));
+	if (r->dns && ev->kind == TCL_KIND_CONNECT)
+		names->dns = r->dns_name(r->dns, ev);
+}
+
 static void print_record(struct records *r, const struct tcl_event *ev)
 {
+	struct record_names names;
 	struct strbuf sb;
 
 	if (records_limit_reached(r))
 		return;
+	record_names_of(r, ev, &names);
 	output_line_begin(&r->out, &sb);
 	if (r->cfg->json)
-		format_json_event(&r->fmt, ev, &sb);
+		format_json_event(&r->fmt, ev, &names, &sb);
 	else
-		format_text_event(&r->fmt, ev, &sb);
+		format_text_event(&r->fmt, ev, &names, &sb);
 	output_line_end(&r->out, &sb);
 	r->printed++;
 }

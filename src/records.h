@@ -13,6 +13,7 @@
 #include "counts.h"
 #include "format.h"
 #include "output.h"
+#include "recnames.h"
 #include "stats.h"
 #include "top.h"
 
@@ -25,7 +26,12 @@ struct records {
 	struct connstats conns;	/* -l: of the close records */
 	struct counts counts;
 	struct top *top;	/* --top: records feed the table, not stdout */
-	struct dnscap *dns;	/* -d: names destinations; the owner's */
+	/* -d: the answer that named a connect's destination, or NULL:
+	 * dnscap_name(dns, ev), called through a pointer since unit tests
+	 * and benchmarks link records without the BPF side
+	 */
+	struct dnscap *dns;	/* the owner's */
+	const struct dns_match *(*dns_name)(struct dnscap *dns, const struct tcl_event *ev);
 	unsigned long long printed;
 	struct output out;	/* stdout; the owner flushes it */
 };

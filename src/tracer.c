@@ -344,6 +344,7 @@ static void init_format(struct session *s)
 		.lport = cfg->print_lport || cfg->accepts,
 		.events = cfg->lifecycle || cfg->accepts,
 		.lifecycle = cfg->lifecycle,
+		.dns = cfg->dns,
 		.addr_width = cfg->ip == 4 ? 15 : 39,
 		.start_ns = mono,
 		.mono_to_real_ns = mono_to_real_offset(),
@@ -480,6 +481,7 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	}
 	if (cfg->dns && !(s.rec.dns = dnscap_start(cfg->dns_table_size)))
 		goto cleanup;
+	s.rec.dns_name = dnscap_name;
 	/* the ring buffer is mapped (Linux 5.10 refuses that afterwards) and
 	 * every descriptor is held: from here on, no privileges
 	 */

@@ -25,8 +25,10 @@ PYTHON = "/usr/bin/python3"
 CLIENT = os.path.join(HERE, "tclclient.py")
 
 READY_RE = re.compile(r"^Tracing TCP connects \((\S+) backend\)\.\.\. Ctrl-C to stop\.$")
+# where the process runs: the last keys of every record (-r, -d add theirs after)
+PROCESS_KEYS = ["cgroup_id", "cgroup", "container", "netns", "mntns"]
 RECORD_KEYS = ["event", "time", "id", "pid", "tid", "uid", "comm", "ip", "saddr", "sport",
-               "daddr", "dport", "result", "errno", "latency_us", "call_us"]
+               "daddr", "dport", "result", "errno", "latency_us", "call_us"] + PROCESS_KEYS
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 SUMMARY_HEADER = ["COMM", "ATTEMPTS", "ESTAB", "FAILED", "PENDING",
                   "AVG(ms)", "P50(ms)", "P99(ms)"]

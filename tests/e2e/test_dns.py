@@ -49,7 +49,7 @@ HOSTS_B = "10.53.3.2 same.dns.test\n"
 # of CLOCK_MONOTONIC (bpf_ktime_get_ns's clock)
 CLIENT = r"""
 import json, os, socket, sys, time
-mode, what, port, pause = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+mode, what, port, pause = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 t0 = time.monotonic()
 if mode == "resolve":
     addrs = []
@@ -59,7 +59,13 @@ if mode == "resolve":
 else:
     addrs = what.split(",")
 t1 = time.monotonic()
-time.sleep(pause)
+if pause.startswith("/"):
+    # a directory: say "resolved" there, wait for "go"
+    open(pause + "/resolved", "w").close()
+    while not os.path.exists(pause + "/go"):
+        time.sleep(0.01)
+else:
+    time.sleep(float(pause))
 conns = []
 for a in addrs:
     s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET)
@@ -282,10 +288,16 @@ def test_shared_address_named_per_process(nets, dns_tracer):
     """one and two are both 10.53.1.5: the process that asked for one
     and connects after two was asked for still gets one."""
     a = nets[0]
-    slow = a.client("resolve", "one.dns.test", pause=1.0, background=True)
-    time.sleep(0.3)
-    fast = a.client("resolve", "two.dns.test")
-    slow = report(slow)
+    steps = tempfile.mkdtemp(prefix="tcl-dns-")
+    try:
+        slow = a.client("resolve", "one.dns.test", pause=steps, background=True)
+        tcltest.wait_until(lambda: os.path.exists(steps + "/resolved"), 30,
+                           "the first client's lookup")
+        fast = a.client("resolve", "two.dns.test")
+        open(steps + "/go", "w").close()
+        slow = report(slow)
+    finally:
+        shutil.rmtree(steps, ignore_errors=True)
     for rep, name in ((slow, "one.dns.test"), (fast, "two.dns.test")):
         conn = rep["conns"][0]
         check_named(record_of(dns_tracer, rep["pid"], conn), name, "process",
@@ -352,7 +364,12 @@ def test_text_query_column(nets):
     conn = rep["conns"][0]
     assert (conn["t"][0] - rep["resolved"][1]) - 0.002 <= float(m.group(1)) <= \
         (conn["t"][1] - rep["resolved"][0]) + 0.002
-    assert line_of(fresh).endswith(" multi.dns.test"), line_of(fresh)
+    # no age under 100 ms (unless this machine was too slow to be that fast)
+    conn = fresh["conns"][0]
+    if conn["t"][1] - fresh["resolved"][0] < 0.1:
+        assert line_of(fresh).endswith(" multi.dns.test"), line_of(fresh)
+    else:
+        assert re.search(r" multi\.dns\.test( \(\d+\.\d{3}s\))?$", line_of(fresh))
     assert line_of(none).endswith(" -"), line_of(none)
 
 

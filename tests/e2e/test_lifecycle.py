@@ -14,11 +14,12 @@ import pytest
 import tclconn
 import tcltest
 
-ACCEPT_KEYS = ["event", "time", "id", "pid", "tid", "uid", "comm", "ip", "saddr", "sport",
-               "daddr", "dport"]
-CLOSE_KEYS = ACCEPT_KEYS + ["direction", "duration_ms", "bytes_sent", "bytes_received",
-                            "segs_out", "segs_in", "srtt_us", "min_rtt_us", "retransmits",
-                            "closed_by"]
+HEAD_KEYS = ["event", "time", "id", "pid", "tid", "uid", "comm", "ip", "saddr", "sport",
+             "daddr", "dport"]
+ACCEPT_KEYS = HEAD_KEYS + tcltest.PROCESS_KEYS
+CLOSE_KEYS = HEAD_KEYS + ["direction", "duration_ms", "bytes_sent", "bytes_received",
+                          "segs_out", "segs_in", "srtt_us", "min_rtt_us", "retransmits",
+                          "closed_by"] + tcltest.PROCESS_KEYS
 # bytes each way: several segments, not a multiple of anything
 TO_SERVER = 70001
 TO_CLIENT = 123457

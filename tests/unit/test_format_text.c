@@ -54,7 +54,7 @@ static const char *line_of(const struct format_opts *o, const struct tcl_event *
 	struct strbuf sb;
 
 	sb_init(&sb, line, sizeof(line) - 1);
-	format_text_event(o, ev, &sb);
+	format_text_event(o, ev, NULL, &sb);
 	assert_false(sb.overflow);
 	line[sb.len] = '\0';
 	return line;
@@ -677,7 +677,7 @@ static void fill_small_line(void)
 	struct strbuf sb;
 
 	sb_init(&sb, small, sizeof(small));
-	format_text_event(&o, &ev, &sb);
+	format_text_event(&o, &ev, NULL, &sb);
 	if (!sb.overflow || sb.len > sizeof(small))
 		_exit(3);
 }
@@ -853,7 +853,7 @@ static size_t fields_of(const char *line, size_t len)
 }
 
 /* Every column on and every part at its widest: the line fits
- * TCL_LINE_MAX whole, with all 17 fields, and so does the header.
+ * TCL_LINE_MAX whole, with all 20 columns, and so does the header.
  */
 static void test_widest_records_fit(void **state)
 {
@@ -869,12 +869,14 @@ static void test_widest_records_fit(void **state)
 	for (__u8 kind = TCL_KIND_CONNECT; kind <= TCL_KIND_CLOSE; kind++) {
 		for (size_t i = 0; i < sizeof(widest_errnos) / sizeof(*widest_errnos); i++) {
 			struct tcl_event ev = widest_event(kind, widest_errnos[i]);
+			struct record_names names = widest_names();
 
 			sb_init(&sb, buf, sizeof(buf));
-			format_text_event(&widest_opts, &ev, &sb);
+			format_text_event(&widest_opts, &ev, &names, &sb);
 			assert_false(sb.overflow);
 			assert_ptr_equal(memchr(buf, '\n', sb.len), buf + sb.len - 1);
-			assert_int_equal(fields_of(buf, sb.len), TCL_TEXT_COLUMNS);
+			/* QUERY's " (n.nnns, expired)" is two fields more */
+			assert_int_equal(fields_of(buf, sb.len), TCL_TEXT_COLUMNS + 2);
 			if (sb.len > longest)
 				longest = sb.len;
 		}
@@ -911,6 +913,188 @@ static void test_comm_hostile_names_one_field(void **state)
 				 text_width(strstr(line, " 4  127.0.0.1")),
 				 hostile[i].width > 16 ? hostile[i].width : 16);
 	}
+}
+
+/* ---- -C, -r, -d: CONTAINER RDNS QUERY, always last and in that order ---- */
+
+#define CID "3f4e9c0b1a2d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7"
+
+static struct format_opts names_opts(bool C, bool r, bool d, bool lifecycle)
+{
+	struct format_opts o = opts(false, false, false, false, 15);
+
+	o.container = C;
+	o.rdns = r;
+	o.dns = d;
+	o.lifecycle = lifecycle;
+	o.events = lifecycle;
+	return o;
+}
+
+static const char *names_line_of(const struct format_opts *o, const struct tcl_event *ev,
+				 const struct record_names *n)
+{
+	struct strbuf sb;
+
+	sb_init(&sb, line, sizeof(line) - 1);
+	format_text_event(o, ev, n, &sb);
+	assert_false(sb.overflow);
+	line[sb.len] = '\0';
+	return line;
+}
+
+/* the part of the line after its LAT(ms) value "0.275" */
+static const char *after_latency(const char *l)
+{
+	const char *p = strstr(l, "0.275");
+
+	assert_non_null(p);
+	p += strlen("0.275");
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+static void test_names_header_order(void **state)
+{
+	(void)state;
+	for (int m = 0; m < 16; m++) {
+		struct format_opts o = names_opts(m & 1, m & 2, m & 4, m & 8);
+		const char *h = header_of(&o), *c = strstr(h, "CONTAINER"),
+			   *r = strstr(h, "RDNS"), *q = strstr(h, "QUERY"),
+			   *last = strstr(h, m & 8 ? "RTT(ms)" : "LAT(ms)");
+
+		assert_true(!c == !(m & 1));
+		assert_true(!r == !(m & 2));
+		assert_true(!q == !(m & 4));
+		assert_non_null(last);
+		assert_true(!c || c > last);
+		assert_true(!r || r > (c ? c : last));
+		/* QUERY is the last column */
+		assert_true(!q || strcmp(q, "QUERY\n") == 0);
+	}
+	{
+		struct format_opts o = names_opts(true, true, true, false);
+
+		assert_string_equal(strstr(header_of(&o), "LAT(ms)"),
+			"LAT(ms)    CONTAINER    RDNS                           QUERY\n");
+	}
+}
+
+static void test_container_column(void **state)
+{
+	struct format_opts o = names_opts(true, false, false, false);
+	struct tcl_event ev = base_event();
+	struct record_names n = { .container = CID, .cgroup = "/docker/" CID };
+
+	(void)state;
+	/* the first 12 characters, as docker ps shows them */
+	assert_string_equal(after_latency(names_line_of(&o, &ev, &n)), "3f4e9c0b1a2d\n");
+	assert_aligned(header_of(&o), line);
+	n.container = NULL;
+	assert_string_equal(after_latency(names_line_of(&o, &ev, &n)), "-\n");
+	assert_aligned(header_of(&o), line);
+	assert_string_equal(after_latency(names_line_of(&o, &ev, NULL)), "-\n");
+	/* a short or hostile id stays one field */
+	n.container = "a b\x1b";
+	assert_string_equal(after_latency(names_line_of(&o, &ev, &n)), "a\\x20b\\x1b\n");
+	/* without -C no column, whatever is known */
+	o.container = false;
+	n.container = CID;
+	assert_null(strstr(names_line_of(&o, &ev, &n), "3f4e9c0b1a2d"));
+}
+
+static void test_rdns_column(void **state)
+{
+	struct format_opts o = names_opts(false, true, false, false);
+	struct tcl_event ev = base_event();
+	struct record_names n = { .rdns = "localhost" };
+
+	(void)state;
+	assert_string_equal(after_latency(names_line_of(&o, &ev, &n)), "localhost\n");
+	n.rdns = NULL;
+	assert_string_equal(after_latency(names_line_of(&o, &ev, &n)), "-\n");
+	/* a name that is "-" is not mistaken for none */
+	n.rdns = "-";
+	assert_string_equal(after_latency(names_line_of(&o, &ev, &n)), "\\x2d\n");
+	/* followed by QUERY: padded, the columns aligned */
+	o.dns = true;
+	n.rdns = "h.example";
+	assert_string_equal(after_latency(names_line_of(&o, &ev, &n)),
+			    "h.example                      -\n");
+	assert_aligned(header_of(&o), line);
+}
+
+static void test_query_column(void **state)
+{
+	struct format_opts o = names_opts(false, false, true, false);
+	struct tcl_event ev = base_event();
+	struct dns_match m = { .name = "www.example.test", .age_ns = 100000000,
+			       .scope = DNS_SCOPE_PROCESS };
+	struct record_names n = { .dns = &m };
+
+	(void)state;
+	assert_string_equal(after_latency(names_line_of(&o, &ev, NULL)), "-\n");
+	/* 100 ms old: fresh, no age */
+	assert_string_equal(after_latency(names_line_of(&o, &ev, &n)), "www.example.test\n");
+	m.age_ns = 1234567890;
+	assert_string_equal(after_latency(names_line_of(&o, &ev, &n)),
+			    "www.example.test (1.234s)\n");
+	m.age_ns = 95000000000ULL;
+	m.expired = true;
+	assert_string_equal(after_latency(names_line_of(&o, &ev, &n)),
+			    "www.example.test (95.000s, expired)\n");
+	/* expired says so even when young (a TTL of 0) */
+	m.age_ns = 5000000;
+	assert_string_equal(after_latency(names_line_of(&o, &ev, &n)),
+			    "www.example.test (0.005s, expired)\n");
+	m = (struct dns_match){ .name = "localhost", .scope = DNS_SCOPE_LOOPBACK };
+	assert_string_equal(after_latency(names_line_of(&o, &ev, &n)), "localhost\n");
+	/* a match without a name is none */
+	m.name = NULL;
+	assert_string_equal(after_latency(names_line_of(&o, &ev, &n)), "-\n");
+}
+
+/* Every name through names.c's rules: one field, no control bytes */
+static void test_names_hostile_one_field(void **state)
+{
+	struct format_opts o = names_opts(true, true, true, true);
+	struct tcl_event ev = base_event();
+	struct dns_match m = { .scope = DNS_SCOPE_HOST };
+	struct record_names n = { .dns = &m };
+
+	(void)state;
+	for (size_t i = 0; i < HOSTILE_COUNT; i++) {
+		char want[256];
+
+		n.container = hostile[i].name;
+		n.rdns = hostile[i].name;
+		m.name = hostile[i].name;
+		header_of(&o);
+		names_line_of(&o, &ev, &n);
+		assert_no_control_bytes(line);
+		/* one field each (a wider name pushes the next, as a comm does) */
+		assert_int_equal(fields_of(line, strlen(line)), fields_of(hdr, strlen(hdr)));
+		/* the QUERY field is the last one, the name as comm_printable() has it */
+		snprintf(want, sizeof(want), " %s\n", hostile[i].text);
+		assert_string_equal(line + strlen(line) - strlen(want), want);
+	}
+}
+
+/* the lifecycle columns before the names: padded now, and aligned */
+static void test_names_after_lifecycle(void **state)
+{
+	struct format_opts o = names_opts(true, true, true, true);
+	struct tcl_event ev = close_event();
+	struct record_names n = { .container = CID, .rdns = "r", };
+
+	(void)state;
+	names_line_of(&o, &ev, &n);
+	assert_aligned(header_of(&o), line);
+	ev = base_event();
+	names_line_of(&o, &ev, &n);
+	assert_aligned(header_of(&o), line);
+	assert_non_null(strstr(line, " 3f4e9c0b1a2d r "));
 }
 
 int main(void)
@@ -950,6 +1134,12 @@ int main(void)
 		cmocka_unit_test(test_connect_line_with_lifecycle_columns),
 		cmocka_unit_test(test_accept_line_unknown_process),
 		cmocka_unit_test(test_accept_only_has_event_column),
+		cmocka_unit_test(test_names_header_order),
+		cmocka_unit_test(test_container_column),
+		cmocka_unit_test(test_rdns_column),
+		cmocka_unit_test(test_query_column),
+		cmocka_unit_test(test_names_hostile_one_field),
+		cmocka_unit_test(test_names_after_lifecycle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -220,6 +220,10 @@ static void test_time_same_and_other_seconds(void **state)
 
 /* ---- format_json_event ---- */
 
+/* the keys of where a process runs, with nothing known of it */
+#define NO_NAMES ",\"cgroup_id\":null,\"cgroup\":null,\"container\":null," \
+		 "\"netns\":null,\"mntns\":null"
+
 /* ts_ns 5.123456789 s on the monotonic clock is 1700000000.123456789 real */
 static const struct format_opts json_opts = {
 	.addr_width = 39,
@@ -232,7 +236,7 @@ static const char *event_line(const struct tcl_event *ev)
 	struct strbuf sb;
 
 	sb_init(&sb, out, sizeof(out) - 1);
-	format_json_event(&json_opts, ev, &sb);
+	format_json_event(&json_opts, ev, NULL, &sb);
 	assert_false(sb.overflow);
 	out[sb.len] = '\0';
 	return out;
@@ -279,7 +283,7 @@ static void test_event_established_v4(void **state)
 		"\"pid\":1234,\"tid\":1235,\"uid\":1000,\"comm\":\"curl\",\"ip\":4,"
 		"\"saddr\":\"10.0.0.1\",\"sport\":54321,\"daddr\":\"93.184.216.34\","
 		"\"dport\":443,\"result\":\"established\",\"errno\":null,"
-		"\"latency_us\":1234.567,\"call_us\":null}\n");
+		"\"latency_us\":1234.567,\"call_us\":null" NO_NAMES "}\n");
 }
 
 static void test_event_refused_v6(void **state)
@@ -311,7 +315,7 @@ static void test_event_refused_v6(void **state)
 		"\"saddr\":\"2001:db8::1\",\"sport\":40000,"
 		"\"daddr\":\"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff\","
 		"\"dport\":8080,\"result\":\"refused\",\"errno\":\"ECONNREFUSED\","
-		"\"latency_us\":0.250,\"call_us\":null}\n");
+		"\"latency_us\":0.250,\"call_us\":null" NO_NAMES "}\n");
 }
 
 static void test_event_pending(void **state)
@@ -342,7 +346,7 @@ static void test_event_pending(void **state)
 		"\"pid\":77,\"tid\":78,\"uid\":65534,\"comm\":\"ssh\",\"ip\":6,"
 		"\"saddr\":\"::ffff:192.168.1.2\",\"sport\":0,\"daddr\":\"::1\","
 		"\"dport\":22,\"result\":\"pending\",\"errno\":null,"
-		"\"latency_us\":null,\"call_us\":null}\n");
+		"\"latency_us\":null,\"call_us\":null" NO_NAMES "}\n");
 }
 
 static void test_event_error_call_measured(void **state)
@@ -376,7 +380,7 @@ static void test_event_error_call_measured(void **state)
 		"\"comm\":\"my\\\"app\\\\x\\u0009yz123\",\"ip\":4,"
 		"\"saddr\":\"0.0.0.0\",\"sport\":0,\"daddr\":\"255.255.255.255\","
 		"\"dport\":65535,\"result\":\"error\",\"errno\":\"EADDRNOTAVAIL\","
-		"\"latency_us\":16.000,\"call_us\":15.001}\n");
+		"\"latency_us\":16.000,\"call_us\":15.001" NO_NAMES "}\n");
 }
 
 static void test_event_full_comm_no_nul(void **state)
@@ -406,7 +410,7 @@ static void test_event_full_comm_no_nul(void **state)
 		"\"pid\":10,\"tid\":10,\"uid\":10,\"comm\":\"0123456789abcdef\",\"ip\":4,"
 		"\"saddr\":\"127.0.0.1\",\"sport\":0,\"daddr\":\"127.0.0.1\","
 		"\"dport\":80,\"result\":\"timeout\",\"errno\":\"ETIMEDOUT\","
-		"\"latency_us\":1.000,\"call_us\":0.000}\n");
+		"\"latency_us\":1.000,\"call_us\":0.000" NO_NAMES "}\n");
 }
 
 static void test_accept_with_and_without_process(void **state)
@@ -433,13 +437,13 @@ static void test_accept_with_and_without_process(void **state)
 		"{\"event\":\"accept\",\"time\":\"2023-11-14T22:13:20.000000Z\","
 		"\"id\":42,\"pid\":300,\"tid\":301,\"uid\":33,\"comm\":\"nginx\",\"ip\":4,"
 		"\"saddr\":\"10.1.0.1\",\"sport\":8080,\"daddr\":\"10.1.0.2\","
-		"\"dport\":51000}\n");
+		"\"dport\":51000" NO_NAMES "}\n");
 	ev.flags |= TCL_F_NO_PROCESS;
 	assert_string_equal(event_line(&ev),
 		"{\"event\":\"accept\",\"time\":\"2023-11-14T22:13:20.000000Z\","
 		"\"id\":42,\"pid\":null,\"tid\":null,\"uid\":null,\"comm\":null,\"ip\":4,"
 		"\"saddr\":\"10.1.0.1\",\"sport\":8080,\"daddr\":\"10.1.0.2\","
-		"\"dport\":51000}\n");
+		"\"dport\":51000" NO_NAMES "}\n");
 }
 
 static void test_close_record(void **state)
@@ -476,14 +480,237 @@ static void test_close_record(void **state)
 		"\"direction\":\"out\",\"duration_ms\":1500.250,"
 		"\"bytes_sent\":1099511627776,\"bytes_received\":0,"
 		"\"segs_out\":4294967295,\"segs_in\":3,\"srtt_us\":48,\"min_rtt_us\":null,"
-		"\"retransmits\":2,\"closed_by\":\"remote\"}\n");
+		"\"retransmits\":2,\"closed_by\":\"remote\"" NO_NAMES "}\n");
 	ev.closer = TCL_CLOSER_UNKNOWN;
 	ev.flags = TCL_F_INBOUND;
 	ev.min_rtt_us = 20;
 	assert_non_null(strstr(event_line(&ev),
 		"\"direction\":\"in\",\"duration_ms\":1500.250,"));
 	assert_non_null(strstr(event_line(&ev),
-		"\"min_rtt_us\":20,\"retransmits\":2,\"closed_by\":null}\n"));
+		"\"min_rtt_us\":20,\"retransmits\":2,\"closed_by\":null" NO_NAMES "}\n"));
+}
+
+/* ---- where the process runs, and the names (recnames.h) ---- */
+
+#define CID "3f4e9c0b1a2d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7"
+
+static const char *names_line(bool rdns, bool dns, const struct tcl_event *ev,
+			      const struct record_names *names)
+{
+	static char big[TCL_LINE_MAX + 1];
+	struct format_opts o = json_opts;
+	struct strbuf sb;
+
+	o.rdns = rdns;
+	o.dns = dns;
+	sb_init(&sb, big, sizeof(big) - 1);
+	format_json_event(&o, ev, names, &sb);
+	assert_false(sb.overflow);
+	big[sb.len] = '\0';
+	assert_ptr_equal(strchr(big, '\n'), big + sb.len - 1);
+	return big;
+}
+
+static struct tcl_event plain_connect(void)
+{
+	struct tcl_event ev = {
+		.ts_ns = 5123456789ULL, .conn_id = 7, .pid = 10, .tid = 10, .ip = 4,
+		.sport = 1, .dport = 2, .result = TCL_ESTABLISHED,
+		.stage = TCL_STAGE_OUTCOME, .comm = "c",
+		.cgroup_id = 18446744073709551615ULL, .netns = 4026531840U, .mntns = 4294967295U,
+	};
+
+	set_v4(&ev.saddr, "127.0.0.1");
+	set_v4(&ev.daddr, "127.0.0.1");
+	return ev;
+}
+
+/* the keys and values key_value are in line, in that order */
+static void assert_key(const char *line, const char *key_value)
+{
+	if (!strstr(line, key_value))
+		fail_msg("%s not in %s", key_value, line);
+}
+
+static void test_process_names_known(void **state)
+{
+	struct tcl_event ev = plain_connect();
+	struct record_names n = { .cgroup = "/libpod_parent/libpod-" CID, .container = CID };
+
+	(void)state;
+	assert_key(names_line(false, false, &ev, &n),
+		   "\"call_us\":null,\"cgroup_id\":18446744073709551615,"
+		   "\"cgroup\":\"/libpod_parent/libpod-" CID "\",\"container\":\"" CID "\","
+		   "\"netns\":4026531840,\"mntns\":4294967295}\n");
+	/* every kind of record has them, the close too */
+	ev.kind = TCL_KIND_CLOSE;
+	assert_key(names_line(false, false, &ev, &n), ",\"cgroup_id\":18446744073709551615,");
+	ev.kind = TCL_KIND_ACCEPT;
+	assert_key(names_line(false, false, &ev, &n), ",\"mntns\":4294967295}\n");
+}
+
+static void test_process_names_unknown_are_null(void **state)
+{
+	struct tcl_event ev = plain_connect();
+	struct record_names none = { 0 };
+
+	(void)state;
+	ev.cgroup_id = 0;
+	ev.netns = 0;
+	ev.mntns = 0;
+	assert_key(names_line(false, false, &ev, NULL), "\"call_us\":null" NO_NAMES "}\n");
+	assert_key(names_line(false, false, &ev, &none), "\"call_us\":null" NO_NAMES "}\n");
+	/* a cgroup known without a container (the root, a plain directory) */
+	ev.cgroup_id = 1;
+	none.cgroup = "/";
+	assert_key(names_line(false, false, &ev, &none),
+		   ",\"cgroup_id\":1,\"cgroup\":\"/\",\"container\":null,");
+	/* no -r, no -d: none of their keys */
+	assert_null(strstr(names_line(false, false, &ev, &none), "dns"));
+}
+
+/* a directory name can hold any byte but '/' and NUL */
+static void test_cgroup_path_hostile(void **state)
+{
+	struct tcl_event ev = plain_connect();
+	struct record_names n = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < HOSTILE_COUNT; i++) {
+		char path[64], want[128];
+
+		snprintf(path, sizeof(path), "/x/%s", hostile[i].name);
+		/* "/x/" then the name's literal without its opening quote */
+		snprintf(want, sizeof(want), ",\"cgroup\":\"/x/%s,", hostile[i].json + 1);
+		n.cgroup = path;
+		assert_key(names_line(false, false, &ev, &n), want);
+	}
+	n.cgroup = "/a\"b\\c";
+	assert_key(names_line(false, false, &ev, &n), ",\"cgroup\":\"/a\\\"b\\\\c\",");
+	n.container = "\x1b[2J";
+	assert_key(names_line(false, false, &ev, &n), ",\"container\":\"\\u001b[2J\",");
+}
+
+/* names longer than any real one are cut at the bound, never past it */
+static void test_names_cut_at_bounds(void **state)
+{
+	static char long_name[TCL_PATH_MAX + 50];
+	struct tcl_event ev = plain_connect();
+	struct dns_match m = { .name = long_name };
+	struct record_names n = { .cgroup = long_name, .rdns = long_name, .dns = &m };
+	const char *line, *v;
+
+	(void)state;
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	line = names_line(true, true, &ev, &n);
+	v = strstr(line, ",\"cgroup\":\"");
+	assert_non_null(v);
+	v += strlen(",\"cgroup\":\"");
+	assert_int_equal(strcspn(v, "\""), TCL_PATH_MAX);
+	v = strstr(line, ",\"rdns\":\"");
+	assert_non_null(v);
+	v += strlen(",\"rdns\":\"");
+	assert_int_equal(strcspn(v, "\""), TCL_NAME_MAX);
+	v = strstr(line, ",\"dns\":\"");
+	assert_non_null(v);
+	v += strlen(",\"dns\":\"");
+	assert_int_equal(strcspn(v, "\""), TCL_NAME_MAX);
+}
+
+static void test_rdns(void **state)
+{
+	struct tcl_event ev = plain_connect();
+	struct record_names n = { .rdns = "host.example." };
+
+	(void)state;
+	assert_key(names_line(true, false, &ev, &n), ",\"rdns\":\"host.example.\"}\n");
+	assert_null(strstr(names_line(false, false, &ev, &n), "rdns"));
+	n.rdns = NULL;
+	assert_key(names_line(true, false, &ev, &n), ",\"rdns\":null}\n");
+	assert_key(names_line(true, false, &ev, NULL), ",\"rdns\":null}\n");
+	n.rdns = "a\tb\xff";
+	assert_key(names_line(true, false, &ev, &n), ",\"rdns\":\"a\\u0009b\\u00ff\"}\n");
+	/* both: rdns first, the dns keys last */
+	assert_key(names_line(true, true, &ev, &n), ",\"rdns\":\"a\\u0009b\\u00ff\",\"dns\":null,");
+}
+
+static void test_dns_no_match_all_null(void **state)
+{
+	struct tcl_event ev = plain_connect();
+	struct record_names n = { 0 };
+
+	(void)state;
+	assert_key(names_line(false, true, &ev, &n),
+		   ",\"dns\":null,\"dns_chain\":null,\"dns_age_ms\":null,\"dns_scope\":null,"
+		   "\"dns_expired\":null}\n");
+	assert_key(names_line(false, true, &ev, NULL),
+		   ",\"dns\":null,\"dns_chain\":null,\"dns_age_ms\":null,\"dns_scope\":null,"
+		   "\"dns_expired\":null}\n");
+}
+
+static void test_dns_match(void **state)
+{
+	struct tcl_event ev = plain_connect();
+	struct dns_match m = {
+		.name = "www.example.test", .chain = { "edge.example.test", "a.cdn.test" },
+		.chain_len = 2, .age_ns = 1234567890, .expired = false,
+		.scope = DNS_SCOPE_NETNS,
+	};
+	struct record_names n = { .dns = &m };
+
+	(void)state;
+	assert_key(names_line(false, true, &ev, &n),
+		   ",\"dns\":\"www.example.test\",\"dns_chain\":[\"edge.example.test\","
+		   "\"a.cdn.test\"],\"dns_age_ms\":1234.567,\"dns_scope\":\"netns\","
+		   "\"dns_expired\":false}\n");
+	m.chain_len = 0;
+	m.age_ns = 999;
+	m.expired = true;
+	m.scope = DNS_SCOPE_PROCESS;
+	assert_key(names_line(false, true, &ev, &n),
+		   ",\"dns_chain\":[],\"dns_age_ms\":0.000,\"dns_scope\":\"process\","
+		   "\"dns_expired\":true}\n");
+	m.scope = DNS_SCOPE_HOST;
+	assert_key(names_line(false, true, &ev, &n), ",\"dns_scope\":\"host\",");
+	/* the longest chain; a count past it prints what is held */
+	for (int i = 0; i < TCL_DNS_CHAIN_MAX; i++)
+		m.chain[i] = "c";
+	m.chain_len = TCL_DNS_CHAIN_MAX + 5;
+	assert_key(names_line(false, true, &ev, &n),
+		   ",\"dns_chain\":[\"c\",\"c\",\"c\",\"c\",\"c\",\"c\",\"c\",\"c\"],");
+	/* an out-of-range scope is no scope, not a read past the table */
+	m.scope = (enum dns_scope)77;
+	assert_key(names_line(false, true, &ev, &n), ",\"dns_scope\":null,");
+}
+
+static void test_dns_loopback_no_age(void **state)
+{
+	struct tcl_event ev = plain_connect();
+	struct dns_match m = { .name = "localhost", .scope = DNS_SCOPE_LOOPBACK };
+	struct record_names n = { .dns = &m };
+
+	(void)state;
+	assert_key(names_line(false, true, &ev, &n),
+		   ",\"dns\":\"localhost\",\"dns_chain\":[],\"dns_age_ms\":null,"
+		   "\"dns_scope\":\"loopback\",\"dns_expired\":false}\n");
+}
+
+static void test_dns_hostile_names(void **state)
+{
+	struct tcl_event ev = plain_connect();
+	struct dns_match m = { .chain_len = 1, .scope = DNS_SCOPE_HOST };
+	struct record_names n = { .dns = &m };
+
+	(void)state;
+	for (size_t i = 0; i < HOSTILE_COUNT; i++) {
+		char want[256];
+
+		m.name = hostile[i].name;
+		m.chain[0] = hostile[i].name;
+		snprintf(want, sizeof(want), ",\"dns\":%s,\"dns_chain\":[%s],", hostile[i].json,
+			 hostile[i].json);
+		assert_key(names_line(false, true, &ev, &n), want);
+	}
 }
 
 /* ---- the longest line ---- */
@@ -501,10 +728,11 @@ static void test_widest_records_fit(void **state)
 	for (__u8 kind = TCL_KIND_CONNECT; kind <= TCL_KIND_CLOSE; kind++) {
 		for (size_t i = 0; i < sizeof(widest_errnos) / sizeof(*widest_errnos); i++) {
 			struct tcl_event ev = widest_event(kind, widest_errnos[i]);
+			struct record_names names = widest_names();
 			struct strbuf sb;
 
 			sb_init(&sb, line, sizeof(line));
-			format_json_event(&widest_opts, &ev, &sb);
+			format_json_event(&widest_opts, &ev, &names, &sb);
 			assert_false(sb.overflow);
 			/* one line, whole: its only newline at the end */
 			assert_ptr_equal(memchr(line, '\n', sb.len), line + sb.len - 1);
@@ -554,6 +782,15 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_plain_ascii),
+		cmocka_unit_test(test_process_names_known),
+		cmocka_unit_test(test_process_names_unknown_are_null),
+		cmocka_unit_test(test_cgroup_path_hostile),
+		cmocka_unit_test(test_names_cut_at_bounds),
+		cmocka_unit_test(test_rdns),
+		cmocka_unit_test(test_dns_no_match_all_null),
+		cmocka_unit_test(test_dns_match),
+		cmocka_unit_test(test_dns_loopback_no_age),
+		cmocka_unit_test(test_dns_hostile_names),
 		cmocka_unit_test(test_json_quote_backslash),
 		cmocka_unit_test(test_json_control_chars),
 		cmocka_unit_test(test_json_every_control_byte),

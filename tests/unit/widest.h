@@ -36,11 +36,39 @@ static inline struct tcl_event widest_event(__u8 kind, int err)
 	return ev;
 }
 
-/* every column on: -tTUL with -l */
+/* every column on: -tTUL with -l, -C, -r, -d */
 static const struct format_opts widest_opts = {
 	.timestamp = true, .wallclock = true, .uid = true, .lport = true,
-	.events = true, .lifecycle = true, .addr_width = 39,
-	.start_ns = 0, .mono_to_real_ns = 0,
+	.events = true, .lifecycle = true, .container = true, .rdns = true, .dns = true,
+	.addr_width = 39, .start_ns = 0, .mono_to_real_ns = 0,
 };
+
+/* bytes of 0xff past every bound the formatters cut names at: each byte
+ * printed becomes an escape
+ */
+#define WIDEST_NAME_LEN (TCL_PATH_MAX + 100)
+static char widest_name_bytes[WIDEST_NAME_LEN + 1];
+
+/* every name known and longer than printed, the oldest expired answer
+ * with the longest chain (and a chain_len past what it holds)
+ */
+static inline struct record_names widest_names(void)
+{
+	static struct dns_match m;
+
+	memset(widest_name_bytes, 0xff, WIDEST_NAME_LEN);
+	widest_name_bytes[WIDEST_NAME_LEN] = '\0';
+	m.name = widest_name_bytes;
+	for (int i = 0; i < TCL_DNS_CHAIN_MAX; i++)
+		m.chain[i] = widest_name_bytes;
+	m.chain_len = UINT_MAX;
+	m.age_ns = ULLONG_MAX;
+	m.expired = true;
+	m.scope = DNS_SCOPE_PROCESS;
+	return (struct record_names){
+		.cgroup = widest_name_bytes, .container = widest_name_bytes,
+		.dns = &m, .rdns = widest_name_bytes,
+	};
+}
 
 #endif
