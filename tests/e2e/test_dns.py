@@ -91,6 +91,22 @@ flags, _, answers = struct.unpack(">3H", r[2:8])
 print(len(r), bool(flags & 0x200), answers)
 """
 
+# from 127.0.0.2:53 to a socket of its own: a truncated answer (one
+# question and one answer announced, the answer missing) and a datagram
+# over the 8 KiB the capture takes
+BAD_ANSWERS = r"""
+import socket, struct
+rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+rx.bind(("127.0.0.1", 0))
+tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+tx.bind(("127.0.0.2", 53))
+truncated = struct.pack(">6H", 0x4321, 0x8180, 1, 1, 0, 0) + b"\x03bad\x00" + struct.pack(">2H", 1, 1)
+big = struct.pack(">6H", 0x4322, 0x8180, 0, 0, 0, 0) + bytes(9000)
+for m in (truncated, big):
+    tx.sendto(m, rx.getsockname())
+    assert len(rx.recv(65536)) == len(m)
+"""
+
 LISTENER = r"""
 import socket, sys
 s = socket.socket(socket.AF_INET6)
@@ -338,6 +354,30 @@ def test_loopback_and_unnamed(nets, dns_tracer):
         else:
             assert rec["dns"] == "localhost" and rec["dns_scope"] == "loopback", rec
             assert rec["dns_chain"] == [] and rec["dns_age_ms"] is None, rec
+
+
+def test_what_it_could_not_keep_is_counted(nets):
+    """A malformed answer, one too big for the capture, addresses pushed
+    out of a table of one: counted in the JSON lost line and the summary."""
+    t = tcltest.start("-d", "--dns-table", 1)
+    nets[1].ns.exec(tcltest.PYTHON, "-c", BAD_ANSWERS)
+    assert nets[0].getent("multi.dns.test")[0] == ["10.53.1.2", "10.53.1.3"]
+    time.sleep(0.3)
+    res = t.stop()
+    assert res.rc == 0, res
+    lost = [r for r in res.records if r.get("event") == "lost"]
+    assert len(lost) == 1, res
+    # other tests on this host may resolve meanwhile: at least ours
+    assert lost[0]["dns_malformed"] >= 1 and lost[0]["dns_dropped"] >= 1, lost
+    assert lost[0]["dns_evicted"] >= 1, lost
+    m = re.search(r"^DNS answer addresses evicted from the full table \(a larger "
+                  r"--dns-table helps\): (\d+)$", res.stderr, re.M)
+    assert m and int(m.group(1)) == lost[0]["dns_evicted"], res.stderr
+    m = re.search(r"^DNS messages malformed: (\d+)$", res.stderr, re.M)
+    assert m and int(m.group(1)) == lost[0]["dns_malformed"], res.stderr
+    m = re.search(r"^DNS answers not captured \(ring buffer full, too big, TCP stream "
+                  r"broken\): (\d+)$", res.stderr, re.M)
+    assert m and int(m.group(1)) == lost[0]["dns_dropped"], res.stderr
 
 
 def test_text_query_column(nets):
