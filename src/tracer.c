@@ -502,7 +502,9 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	while (!should_stop(&s, deadline)) {
 		wait_for_batch(wake_fd);
 		refresh_wall_clock(&s);
-		/* answers are read before the connects that may follow them */
+		/* each connect reads the answers before it (dnscap_name);
+		 * this keeps their ring from filling while none comes
+		 */
 		if (s.rec.dns && (err = dnscap_drain(s.rec.dns)) < 0) {
 			fprintf(stderr, "tcpconnlog: reading the DNS ring buffer: %s\n",
 				strerror(-err));
