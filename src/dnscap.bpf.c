@@ -172,12 +172,12 @@ int dns_query(struct __sk_buff *skb)
 static __always_inline __u32 receiver_netns(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
-	struct sock *ksk = NULL;
+	__u64 addr = 0;
 
 	if (!sk)
 		return 0;
-	bpf_probe_read_kernel(&ksk, sizeof(ksk), &sk);
-	return BPF_CORE_READ(ksk, __sk_common.skc_net.net, ns.inum);
+	bpf_probe_read_kernel(&addr, sizeof(addr), &sk);
+	return BPF_CORE_READ((struct sock *)addr, __sk_common.skc_net.net, ns.inum);
 }
 
 /* One record of up to DNSCAP_CHUNK payload bytes from off. */
