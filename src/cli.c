@@ -58,6 +58,12 @@ static const char usage_text[] =
 "  -c, --count            no per-attempt lines: at exit, connects per source,\n"
 "                         destination and port\n"
 "      --no-summary       no per-command summary and histogram at exit\n"
+"Names:\n"
+"  -d, --dns              QUERY column: the name each destination was looked up\n"
+"                         as, from the DNS answers (UDP and TCP port 53) this\n"
+"                         host's sockets receive while tracing\n"
+"      --dns-table=N      DNS answer addresses kept for -d (least recently used\n"
+"                         go first; default 8192)\n"
 "Connections:\n"
 "  -l, --lifecycle        also a close record when a traced connection ends:\n"
 "                         duration, bytes each way, segments, RTT, retransmits\n"
@@ -88,6 +94,7 @@ static const char usage_text[] =
 "  tcpconnlog -n curl -6            # IPv6 connects by commands named curl\n"
 "  tcpconnlog -c -D 10              # count destinations for 10 seconds\n"
 "  tcpconnlog -lA -j                # connects, accepts and closes as JSON\n"
+"  tcpconnlog -d                    # with the DNS name of each destination\n"
 "  tcpconnlog --top                 # the open connections, live\n"
 "  tcpconnlog -b kprobe -v          # force the kprobe backend\n";
 

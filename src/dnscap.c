@@ -53,7 +53,7 @@ static int cgroup2_root(char *path, size_t size)
 			found = 0;
 		}
 	}
-	fclose(f);
+	(void)fclose(f);	/* read only */
 	return found;
 }
 
