@@ -413,6 +413,39 @@ def test_text_query_column(nets):
     assert line_of(none).endswith(" -"), line_of(none)
 
 
+def cgroup2_root():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            if " - cgroup2 " in line and fields[3] == "/":
+                return fields[4]
+    raise AssertionError("no cgroup2 mount in /proc/self/mountinfo")
+
+
+def capture_progs():
+    """Ids of the DNS capture programs attached to the cgroup v2 root."""
+    out = tcltest.run(["bpftool", "-j", "cgroup", "show", cgroup2_root()]).stdout
+    return {p["id"] for p in json.loads(out.strip() or "[]")
+            if p["name"] in ("dns_query", "dns_answer")}
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGKILL"])
+def test_capture_detached_at_exit(how):
+    """Attached at the root while it runs; gone once it exits, even
+    killed (other tracers with -d may run meanwhile: only its own)."""
+    before = capture_progs()
+    t = tcltest.start("-d")
+    mine = capture_progs() - before
+    assert len(mine) == 2, "expected its two programs on the cgroup v2 root: %s" % mine
+    if how == "SIGKILL":
+        t.send_signal(9)
+        t.proc.wait(10)
+    else:
+        assert t.stop().rc == 0
+    tcltest.wait_until(lambda: not capture_progs() & mine, 5,
+                       "the programs of the ended tracer to be detached")
+
+
 def test_dns_table_flag_needs_d():
     r = tcltest.run_tool("--dns-table", "10")
     assert r.returncode == 2 and "give -d too" in r.stderr, r
