@@ -387,6 +387,7 @@ def test_text_query_column(nets):
     rep = a.client("resolve", "a.dns.test", pause=0.5)
     fresh = a.client("resolve", "multi.dns.test")
     none = a.client("connect", "10.53.9.8")
+    expired = a.client("resolve", "short.dns.test", pause=1.5)
     time.sleep(0.5)
     res = t.stop()
     assert res.rc == 0, res
@@ -411,6 +412,8 @@ def test_text_query_column(nets):
     else:
         assert re.search(r" multi\.dns\.test( \(\d+\.\d{3}s\))?$", line_of(fresh))
     assert line_of(none).endswith(" -"), line_of(none)
+    m = re.search(r" short\.dns\.test \((\d+\.\d{3})s, expired\)$", line_of(expired))
+    assert m and float(m.group(1)) >= 1.5, line_of(expired)
 
 
 def cgroup2_root():
