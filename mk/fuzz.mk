@@ -16,7 +16,8 @@ FUZZ_LIBS ?= -lresolv
 # -timeout: one input running 10 s is a hang, report it
 FUZZ_FLAGS ?= -timeout=10 -print_final_stats=1
 
-# tests/fuzz/fuzz_NAME.c -> $(OUTPUT)/fuzz/fuzz_NAME, seeds in tests/fuzz/corpus/fuzz_NAME
+# tests/fuzz/fuzz_NAME.c -> $(OUTPUT)/fuzz/fuzz_NAME, seeds in tests/fuzz/corpus/fuzz_NAME,
+# a libFuzzer dictionary in tests/fuzz/fuzz_NAME.dict if there is one
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_NAMES))
 
@@ -52,6 +53,7 @@ $(FUZZ_BINS): $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 define fuzz_run
 	@log=$(OUTPUT)/fuzz/fuzz_$(1).log; echo "== fuzz_$(1): $(2) s, log in $$log"; \
 	if ! $(OUTPUT)/fuzz/fuzz_$(1) $(FUZZ_FLAGS) -max_total_time=$(2) \
+		$(if $(wildcard tests/fuzz/fuzz_$(1).dict),-dict=tests/fuzz/fuzz_$(1).dict) \
 		-artifact_prefix=$(OUTPUT)/fuzz/artifacts/fuzz_$(1)- $(3) >$$log 2>&1; then \
 		tail -n 60 $$log; echo "fuzz_$(1): FAILED (input saved in $(OUTPUT)/fuzz/artifacts/)"; exit 1; \
 	fi; \

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
+#include <string.h>
 #include "addr.h"
 
 /* Dotted quad without glibc's inet_ntop, which formats with sprintf: that
@@ -27,4 +28,11 @@ const char *addr_to_str(__u8 ip, const union tcl_addr *addr, char *buf)
 	else if (!inet_ntop(AF_INET6, addr, buf, TCL_ADDR_STRLEN))
 		buf[0] = '\0';
 	return buf;
+}
+
+bool addr_v4_mapped(const union tcl_addr *addr)
+{
+	static const __u8 prefix[12] = { [10] = 0xff, [11] = 0xff };
+
+	return !memcmp(addr->v6, prefix, sizeof(prefix));
 }

@@ -2,13 +2,19 @@
 /* DNS answers read with libresolv's ns_* parser, which checks every count,
  * length and compression pointer against the message's end.
  */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <resolv.h>
 #include "dns_answer.h"
 
-/* class IN; ns_c_in is an enum constant of <arpa/nameser.h> */
-#define DNS_CLASS_IN ns_c_in
+/* DNS names are equal without regard to ASCII case (RFC 4343) */
+static bool same_name(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}
 
 /* The CNAME that rr (of the answer section) holds, when its owner is
  * name: 1 and the target in presentation form in target, 0 when rr is
@@ -19,8 +25,8 @@ static int cname_of(ns_msg *h, const ns_rr *rr, const char *name,
 {
 	int n;
 
-	if (ns_rr_type(*rr) != ns_t_cname || ns_rr_class(*rr) != DNS_CLASS_IN ||
-	    strcasecmp(ns_rr_name(*rr), name))
+	if (ns_rr_type(*rr) != ns_t_cname || ns_rr_class(*rr) != ns_c_in ||
+	    !same_name(ns_rr_name(*rr), name))
 		return 0;
 	n = ns_name_uncompress(ns_msg_base(*h), ns_msg_end(*h), ns_rr_rdata(*rr),
 			       target, NS_MAXDNAME);
@@ -54,10 +60,10 @@ static enum dns_parse_result follow_chain(ns_msg *h, struct dns_answer *out,
 		if (!found)
 			return DNS_OK;
 		/* a name met before: a loop, which no resolver answers NOERROR */
-		if (!strcasecmp(target, out->name))
+		if (same_name(target, out->name))
 			return DNS_MALFORMED;
 		for (unsigned int c = 0; c < out->chain_len; c++) {
-			if (!strcasecmp(target, out->chain[c]))
+			if (same_name(target, out->chain[c]))
 				return DNS_MALFORMED;
 		}
 		/* longer than we keep: cut there (its addresses are not kept) */
@@ -76,27 +82,28 @@ static enum dns_parse_result take_addrs(ns_msg *h, struct dns_answer *out,
 	ns_rr rr;
 
 	for (int i = 0; i < count; i++) {
-		struct dns_addr *a = &out->addrs[out->n_addrs];
+		struct dns_addr *a;
 		size_t size;
 
 		if (ns_parserr(h, ns_s_an, i, &rr) < 0)
 			return DNS_MALFORMED;
 		if (ns_rr_type(rr) == ns_t_a)
-			size = sizeof(a->addr.v4);
+			size = 4;
 		else if (ns_rr_type(rr) == ns_t_aaaa)
-			size = sizeof(a->addr.v6);
+			size = 16;
 		else
 			continue;
 		if (ns_rr_rdlen(rr) != size)
 			return DNS_MALFORMED;
-		if (ns_rr_class(rr) != DNS_CLASS_IN || out->n_addrs == DNS_ADDRS_MAX ||
-		    (strcasecmp(ns_rr_name(rr), out->name) && strcasecmp(ns_rr_name(rr), last)))
+		if (ns_rr_class(rr) != ns_c_in || out->n_addrs == DNS_ADDRS_MAX ||
+		    (!same_name(ns_rr_name(rr), out->name) && !same_name(ns_rr_name(rr), last)))
 			continue;
+		a = &out->addrs[out->n_addrs++];
 		memset(a, 0, sizeof(*a));
 		a->ip = size == 4 ? 4 : 6;
 		memcpy(&a->addr, ns_rr_rdata(rr), size);
-		a->ttl = ns_rr_ttl(rr);
-		out->n_addrs++;
+		/* a TTL with the top bit set is 0 (RFC 2181 8) */
+		a->ttl = ns_rr_ttl(rr) > INT32_MAX ? 0 : ns_rr_ttl(rr);
 	}
 	return out->n_addrs ? DNS_OK : DNS_NOT_ANSWER;
 }
@@ -123,9 +130,10 @@ enum dns_parse_result dns_parse(const __u8 *msg, size_t len, struct dns_answer *
 	/* ns_parserr expands the owner name, checking each pointer */
 	if (ns_parserr(&h, ns_s_qd, 0, &q) < 0)
 		return DNS_MALFORMED;
-	if (ns_rr_class(q) != DNS_CLASS_IN)
+	if (ns_rr_class(q) != ns_c_in)
 		return DNS_NOT_ANSWER;
-	memcpy(out->name, ns_rr_name(q), sizeof(out->name));
+	/* ns_rr_name is "." (a 2-byte literal) for the root: copy the string */
+	snprintf(out->name, sizeof(out->name), "%s", ns_rr_name(q));
 	r = follow_chain(&h, out, &last);
 	if (r != DNS_OK)
 		return r;

@@ -9,11 +9,12 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include "addr.h"
 #include "dns_table.h"
 #include "lru.h"
 #include "table.h"
 
-/* One answer's names: the question's, then the chain's, each ending in a NUL */
+/* One answer's names, one reference per entry: the question's, then the chain's, each ending in a NUL */
 struct dns_names {
 	unsigned int refs;
 	unsigned int chain_len;
@@ -47,16 +48,19 @@ struct dns_table {
 static struct dns_names *names_new(const struct dns_answer *a)
 {
 	size_t size = strlen(a->name) + 1;
-	unsigned int n = a->chain_len < TCL_DNS_CHAIN_MAX ? a->chain_len : TCL_DNS_CHAIN_MAX;
+	unsigned int n = a->chain_len;
 	struct dns_names *d;
 	char *p;
+
+	if (n > TCL_DNS_CHAIN_MAX)
+		n = TCL_DNS_CHAIN_MAX;
 
 	for (unsigned int i = 0; i < n; i++)
 		size += strlen(a->chain[i]) + 1;
 	d = malloc(sizeof(*d) + size);
 	if (!d)
 		return NULL;
-	d->refs = 1;
+	d->refs = 1;	/* dns_table_add's, while entries take theirs */
 	d->chain_len = n;
 	p = stpcpy(d->name, a->name) + 1;
 	for (unsigned int i = 0; i < n; i++) {
@@ -68,7 +72,10 @@ static struct dns_names *names_new(const struct dns_answer *a)
 
 static void names_put(struct dns_names *d)
 {
-	if (d && !--d->refs)
+	if (!d)
+		return;
+	d->refs--;
+	if (d->refs == 0)
 		free(d);
 }
 
@@ -150,10 +157,17 @@ static void key_of(struct dns_key *k, enum dns_scope scope, __u8 ip,
 	memset(k, 0, sizeof(*k));
 	k->scope = (__u8)scope;
 	k->ip = ip;
-	if (ip == 4)
+	if (ip == 4) {
 		memcpy(k->addr, &addr->v4, sizeof(addr->v4));
-	else
+	} else if (addr_v4_mapped(addr)) {
+		/* ::ffff:a.b.c.d is a.b.c.d, whether an IPv6 socket connects
+		 * to it or an AAAA record holds it
+		 */
+		k->ip = 4;
+		memcpy(k->addr, &addr->v6[12], sizeof(addr->v4));
+	} else {
 		memcpy(k->addr, addr->v6, sizeof(addr->v6));
+	}
 	if (scope != DNS_SCOPE_HOST)
 		k->netns = netns;
 	if (scope == DNS_SCOPE_PROCESS)
@@ -164,8 +178,10 @@ void dns_table_add(struct dns_table *t, const struct dns_answer *a,
 		   __u32 tgid, __u32 netns, __u64 now_ns)
 {
 	struct dns_names *names;
-	unsigned int n = a->n_addrs < DNS_ADDRS_MAX ? a->n_addrs : DNS_ADDRS_MAX;
+	unsigned int n = a->n_addrs;
 
+	if (n > DNS_ADDRS_MAX)
+		n = DNS_ADDRS_MAX;
 	t->stats.answers++;
 	names = names_new(a);
 	if (!names)
@@ -184,16 +200,18 @@ void dns_table_add(struct dns_table *t, const struct dns_answer *a,
 		}
 	}
 	names_put(names);
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): names_put just dropped the last reference unless an entry holds one; the analyzer does not follow the count */
 }
 
 static bool is_loopback(__u8 ip, const union tcl_addr *a)
 {
 	static const __u8 v6_lo[16] = { [15] = 1 };
-	static const __u8 v4mapped_lo[16] = { [10] = 0xff, [11] = 0xff, [12] = 127, [15] = 1 };
+	__u32 v4 = htonl(INADDR_LOOPBACK);
 
 	if (ip == 4)
-		return a->v4 == htonl(INADDR_LOOPBACK);
-	return ip == 6 && (!memcmp(a->v6, v6_lo, 16) || !memcmp(a->v6, v4mapped_lo, 16));
+		return a->v4 == v4;
+	return ip == 6 && (!memcmp(a->v6, v6_lo, sizeof(v6_lo)) ||
+			   (addr_v4_mapped(a) && !memcmp(&a->v6[12], &v4, sizeof(v4))));
 }
 
 bool dns_table_match(struct dns_table *t, __u8 ip, const union tcl_addr *daddr,

@@ -36,7 +36,8 @@ void dns_table_add(struct dns_table *t, const struct dns_answer *a,
 
 /* The answer that named daddr (ip 4 or 6) for a connect by tgid in netns
  * at when_ns: the same process's first, then the same netns's, then
- * anyone's; the most recent among those. 127.0.0.1 and ::1 are
+ * anyone's; the most recent among those. An IPv4-mapped daddr
+ * (::ffff:a.b.c.d) is looked up as a.b.c.d. 127.0.0.1 and ::1 are
  * "localhost". The strings in *m stay valid until the next dns_table_add
  * or dns_table_free. False when nothing matched.
  */

@@ -16,7 +16,7 @@ struct stream {
 	__u32 next_seq;		/* of the next byte expected */
 	__u8 prefix[2];		/* the length prefix, big endian */
 	__u8 prefix_len;	/* bytes of it read */
-	__u8 *buf;		/* the message read so far, NULL between messages */
+	__u8 *buf;		/* the message read so far, NULL outside one */
 	size_t want;		/* its length, from the prefix */
 	size_t have;		/* bytes of it in buf */
 	size_t skip;		/* bytes of a message too large to keep, to pass over */
@@ -129,31 +129,31 @@ static __u32 stream_of(struct dns_tcp *d, __u64 key, __u32 seq)
 	return i;
 }
 
-/* Room for a message of want bytes in stream i: older streams go while
- * the total is over the bound. False when it cannot fit (the bound is
- * smaller than the message, or out of memory).
+/* A buffer for a message of want bytes in stream i: older streams go
+ * while the total is over the bound. NULL when it cannot fit (the bound
+ * is smaller than the message, or out of memory).
  */
-static bool make_room(struct dns_tcp *d, __u32 i, size_t want)
+static __u8 *make_room(struct dns_tcp *d, __u32 i, size_t want)
 {
 	struct stream *s;
 
 	if (want > d->max_bytes)
-		return false;
+		return NULL;
 	while (d->bytes + want > d->max_bytes) {
 		__u32 old = lru_oldest(&d->lru);
 
 		if (old == i)
-			return false;	/* i is the most recent: nothing else is left */
+			return NULL;	/* i is the most recent: nothing else is left */
 		remove_stream(d, old);
 		d->stats.evicted++;
 	}
 	s = lru_elem(&d->lru, i);
 	s->buf = malloc(want);
 	if (!s->buf)
-		return false;
+		return NULL;
 	s->want = want;
 	d->bytes += want;
-	return true;
+	return s->buf;
 }
 
 void dns_tcp_feed(struct dns_tcp *d, __u64 key, __u32 seq, const __u8 *data,
@@ -176,7 +176,11 @@ void dns_tcp_feed(struct dns_tcp *d, __u64 key, __u32 seq, const __u8 *data,
 		d->stats.resets++;
 	}
 	s->next_seq = seq + (__u32)len;
+	/* a stream is passing over a message (skip), filling one (buf) or
+	 * reading a length prefix (neither)
+	 */
 	while (len) {
+		__u8 *buf = s->buf;
 		size_t n;
 
 		if (s->skip) {
@@ -184,15 +188,14 @@ void dns_tcp_feed(struct dns_tcp *d, __u64 key, __u32 seq, const __u8 *data,
 			s->skip -= n;
 			data += n;
 			len -= n;
-			if (!s->skip)
-				s->prefix_len = 0;
 			continue;
 		}
-		if (s->prefix_len < 2) {
+		if (!buf) {
 			s->prefix[s->prefix_len++] = *data++;
 			len--;
 			if (s->prefix_len < 2)
 				continue;
+			s->prefix_len = 0;
 			n = (size_t)s->prefix[0] << 8 | s->prefix[1];
 			/* whole in this segment: hand it over in place */
 			if (len >= n) {
@@ -200,10 +203,10 @@ void dns_tcp_feed(struct dns_tcp *d, __u64 key, __u32 seq, const __u8 *data,
 				on_msg(ctx, data, n);
 				data += n;
 				len -= n;
-				s->prefix_len = 0;
 				continue;
 			}
-			if (!make_room(d, i, n)) {
+			buf = make_room(d, i, n);
+			if (!buf) {
 				/* no room: pass over it, keep the framing */
 				d->stats.skipped++;
 				s->skip = n;
@@ -211,13 +214,13 @@ void dns_tcp_feed(struct dns_tcp *d, __u64 key, __u32 seq, const __u8 *data,
 			}
 		}
 		n = s->want - s->have < len ? s->want - s->have : len;
-		memcpy(s->buf + s->have, data, n);
+		memcpy(buf + s->have, data, n);
 		s->have += n;
 		data += n;
 		len -= n;
 		if (s->have == s->want) {
 			d->stats.messages++;
-			on_msg(ctx, s->buf, s->want);
+			on_msg(ctx, buf, s->want);
 			drop_buf(d, s);
 		}
 	}

@@ -23,13 +23,13 @@ int lru_init(struct lru *l, size_t elem_size, size_t max)
 	const size_t a = _Alignof(max_align_t);
 
 	memset(l, 0, sizeof(*l));
+	l->newest = l->oldest = l->free = LRU_NONE;	/* empty, also on failure */
 	if (!max || max >= LRU_NONE)
 		return -1;
 	l->elem_size = elem_size;
 	/* elements aligned for any type; struct lru_links is 8 bytes */
 	l->node_size = (sizeof(struct lru_links) + elem_size + a - 1) / a * a;
 	l->max = max;
-	l->newest = l->oldest = l->free = LRU_NONE;
 	return 0;
 }
 

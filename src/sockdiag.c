@@ -11,6 +11,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
+#include "addr.h"
 #include "sockdiag.h"
 
 /* TCP states as the kernel numbers them (include/net/tcp_states.h) */
@@ -32,20 +33,13 @@ enum {
 /* tcpi_bytes_received came last of what we read (Linux 4.1) */
 #define TCP_INFO_NEEDED	(offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(__u64))
 
-static const __u8 v4_mapped_prefix[12] = { [10] = 0xff, [11] = 0xff };
-
-static bool v4_mapped(const union tcl_addr *a)
-{
-	return !memcmp(a->v6, v4_mapped_prefix, sizeof(v4_mapped_prefix));
-}
-
 void diag_key_make(struct diag_key *k, __u8 ip, const union tcl_addr *saddr,
 		   __u16 sport, const union tcl_addr *daddr, __u16 dport)
 {
 	memset(k, 0, sizeof(*k));
 	k->sport = sport;
 	k->dport = dport;
-	if (ip == 6 && v4_mapped(saddr) && v4_mapped(daddr)) {
+	if (ip == 6 && addr_v4_mapped(saddr) && addr_v4_mapped(daddr)) {
 		k->ip = 4;
 		memcpy(&k->saddr.v4, saddr->v6 + 12, 4);
 		memcpy(&k->daddr.v4, daddr->v6 + 12, 4);
