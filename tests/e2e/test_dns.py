@@ -427,7 +427,9 @@ def cgroup2_root():
 
 def capture_progs():
     """Ids of the DNS capture programs attached to the cgroup v2 root."""
-    out = tcltest.run(["bpftool", "-j", "cgroup", "show", cgroup2_root()]).stdout
+    # its status is 255 on 5.10, which refuses the attach types it does
+    # not know, though it lists the others
+    out = tcltest.run(["bpftool", "-j", "cgroup", "show", cgroup2_root()], check=False).stdout
     return {p["id"] for p in json.loads(out.strip() or "[]")
             if p["name"] in ("dns_query", "dns_answer")}
 
