@@ -23,6 +23,7 @@ enum {
 	OPT_NO_DROP_PRIVILEGES,
 	OPT_BTF,
 	OPT_DNS_TABLE,
+	OPT_BY,
 };
 
 static const char usage_text[] =
@@ -53,11 +54,15 @@ static const char usage_text[] =
 "  -T, --time             TIME column: wall clock HH:MM:SS\n"
 "  -U, --print-uid        UID column\n"
 "  -L, --lport            LPORT column: source port\n"
+"  -C, --show-container   CONTAINER column: the container's id (12 characters),\n"
+"                         - when none (JSON has \"container\" always)\n"
 "  -i, --immediate        print each attempt when its connect call returns\n"
 "                         (result pending or error), not at its outcome\n"
 "  -c, --count            no per-attempt lines: at exit, connects per source,\n"
 "                         destination and port\n"
 "      --no-summary       no per-command summary and histogram at exit\n"
+"      --by=WHAT          group the summary by command (default) or container;\n"
+"                         with container, -c counts per container too\n"
 "Names:\n"
 "  -d, --dns              QUERY column: the name each destination was looked up\n"
 "                         as, from the DNS answers (UDP and TCP port 53) this\n"
@@ -112,6 +117,8 @@ static const struct option long_options[] = {
 	{ "time", no_argument, NULL, 'T' },
 	{ "print-uid", no_argument, NULL, 'U' },
 	{ "lport", no_argument, NULL, 'L' },
+	{ "show-container", no_argument, NULL, 'C' },
+	{ "by", required_argument, NULL, OPT_BY },
 	{ "immediate", no_argument, NULL, 'i' },
 	{ "count", no_argument, NULL, 'c' },
 	{ "duration", required_argument, NULL, 'D' },
@@ -133,7 +140,7 @@ static const struct option long_options[] = {
 	{}
 };
 
-static const char short_options[] = ":b:p:u:P:n:46xjtTULicD:dlAvVh";
+static const char short_options[] = ":b:p:u:P:n:46xjtTULCicD:dlAvVh";
 
 static const char *const backend_names[] = {
 	[BACKEND_AUTO] = "auto",
@@ -303,6 +310,12 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 	case 'T': cfg->wallclock = true; break;
 	case 'U': cfg->print_uid = true; break;
 	case 'L': cfg->print_lport = true; break;
+	case 'C': cfg->show_container = true; break;
+	case OPT_BY:
+		if (strcmp(optarg, "command") != 0 && strcmp(optarg, "container") != 0)
+			return usage_error("invalid --by '%s': command or container", optarg);
+		cfg->by_container = strcmp(optarg, "container") == 0;
+		break;
 	case 'i': cfg->immediate = true; break;
 	case 'c': cfg->count = true; break;
 	case 'l': cfg->lifecycle = true; break;

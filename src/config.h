@@ -33,6 +33,8 @@ struct tcl_config {
 	/* output */
 	bool json, timestamp, wallclock, print_uid, print_lport;
 	bool immediate, count, no_summary;
+	bool show_container;	/* -C: CONTAINER column */
+	bool by_container;	/* --by container: summary and -c per container */
 
 	/* connections after the handshake */
 	bool lifecycle;		/* -l: close records */

@@ -8,10 +8,14 @@ int records_init(struct records *r, const struct tcl_config *cfg)
 	memset(r, 0, sizeof(*r));
 	r->cfg = cfg;
 	output_init(&r->out, STDOUT_FILENO);
-	if (stats_init(&r->stats) || connstats_init(&r->conns) || counts_init(&r->counts)) {
+	/* the cgroup2 root is opened now, while privileges last */
+	if (stats_init(&r->stats) || connstats_init(&r->conns) || counts_init(&r->counts) ||
+	    cgroups_open(&r->cgroups, NULL)) {
 		records_free(r);
 		return -1;
 	}
+	r->stats.by_container = cfg->by_container;
+	r->counts.by_container = cfg->by_container;
 	return 0;
 }
 
@@ -20,6 +24,7 @@ void records_free(struct records *r)
 	stats_free(&r->stats);
 	connstats_free(&r->conns);
 	counts_free(&r->counts);
+	cgroups_close(&r->cgroups);
 }
 
 bool records_limit_reached(const struct records *r)
@@ -34,6 +39,11 @@ static void record_names_of(struct records *r, const struct tcl_event *ev,
 			    struct record_names *names)
 {
 	memset(names, 0, sizeof(*names));
+	/* text without -C shows neither: no need to look */
+	if (r->cfg->json || r->fmt.container)
+		names->cgroup = cgroups_path(&r->cgroups, ev->cgroup_id,
+					     ev->flags & TCL_F_NO_PROCESS ? 0 : ev->pid, ev->tid,
+					     &names->container);
 	if (r->dns && ev->kind == TCL_KIND_CONNECT)
 		names->dns = r->dns_name(r->dns, ev);
 }
@@ -72,9 +82,14 @@ void records_take(struct records *r, const struct tcl_event *ev)
 	}
 
 	if (outcome) {
-		stats_add(&r->stats, ev);
+		const char *container = NULL;
+
+		if (cfg->by_container)
+			cgroups_path(&r->cgroups, ev->cgroup_id,
+				     ev->flags & TCL_F_NO_PROCESS ? 0 : ev->pid, ev->tid, &container);
+		stats_add(&r->stats, ev, container);
 		if (cfg->count)
-			counts_add(&r->counts, ev);
+			counts_add(&r->counts, ev, container);
 	}
 	if (cfg->count || r->top)
 		return;

@@ -8,6 +8,7 @@
 #define TCL_RECORDS_H
 
 #include <stdbool.h>
+#include "cgroup.h"
 #include "config.h"
 #include "connstats.h"
 #include "counts.h"
@@ -26,6 +27,7 @@ struct records {
 	struct connstats conns;	/* -l: of the close records */
 	struct counts counts;
 	struct top *top;	/* --top: records feed the table, not stdout */
+	struct cgroups cgroups;	/* cgroup ids as paths and containers */
 	/* -d: the answer that named a connect's destination, or NULL:
 	 * dnscap_name(dns, ev), called through a pointer since unit tests
 	 * and benchmarks link records without the BPF side

@@ -3,14 +3,21 @@
 #ifndef TCL_STATS_H
 #define TCL_STATS_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include "connstats.h"
 #include "hist.h"
 #include "table.h"
 #include "tcpconnlog.h"
 
-/* Distinct commands tallied one by one; the rest go under "[other]". */
+/* Distinct commands (or containers) tallied one by one; the rest go
+ * under "[other]".
+ */
 #define STATS_MAX_COMMS 1024
+/* Distinct (result, errno, command) failures tallied one by one */
+#define STATS_MAX_FAILURES 4096
+/* A group's name: a command, or a container's full id */
+#define STATS_GROUP_LEN 65
 
 struct comm_stats {
 	__u64 attempts;
@@ -21,15 +28,20 @@ struct comm_stats {
 };
 
 struct stats {
-	struct table by_comm;
+	bool by_container;	/* --by container: groups are containers, not commands */
+	struct table by_comm;	/* group name -> struct comm_stats */
 	struct comm_stats other;
 	__u64 latency_log2_us[LOG2_SLOTS];
+	struct table failures;	/* (result, errno, group) -> count */
+	__u64 failures_other;	/* past STATS_MAX_FAILURES keys */
 };
 
 int stats_init(struct stats *s);
 void stats_free(struct stats *s);
-/* Count one attempt: an outcome record, or one still pending at exit. */
-void stats_add(struct stats *s, const struct tcl_event *ev);
+/* Count one attempt: an outcome record, or one still pending at exit.
+ * container: its container's id, NULL when none (used --by container).
+ */
+void stats_add(struct stats *s, const struct tcl_event *ev, const char *container);
 
 struct loss_report {
 	__u64 lost;		/* records the ring buffer had no room for */
@@ -45,7 +57,8 @@ struct loss_report {
 	__u64 dns_dropped, dns_malformed, dns_evicted;
 };
 
-/* The attempts by command and their latency histogram; with conns (-l)
+/* The attempts by command (or container) and their latency histogram,
+ * the failures by result and errno with who had them; with conns (-l)
  * the closed connections' summary; then what was lost.
  */
 void stats_print(const struct stats *s, const struct connstats *conns,

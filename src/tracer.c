@@ -344,6 +344,7 @@ static void init_format(struct session *s)
 		.lport = cfg->print_lport || cfg->accepts,
 		.events = cfg->lifecycle || cfg->accepts,
 		.lifecycle = cfg->lifecycle,
+		.container = cfg->show_container,
 		.dns = cfg->dns,
 		.addr_width = cfg->ip == 4 ? 15 : 39,
 		.start_ns = mono,

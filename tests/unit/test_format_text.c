@@ -49,15 +49,22 @@ static const char *header_of(const struct format_opts *o)
 	return hdr;
 }
 
-static const char *line_of(const struct format_opts *o, const struct tcl_event *ev)
+/* the line of ev, with what is known of its names (NULL: nothing) */
+static const char *names_line_of(const struct format_opts *o, const struct tcl_event *ev,
+				 const struct record_names *n)
 {
 	struct strbuf sb;
 
 	sb_init(&sb, line, sizeof(line) - 1);
-	format_text_event(o, ev, NULL, &sb);
+	format_text_event(o, ev, n, &sb);
 	assert_false(sb.overflow);
 	line[sb.len] = '\0';
 	return line;
+}
+
+static const char *line_of(const struct format_opts *o, const struct tcl_event *ev)
+{
+	return names_line_of(o, ev, NULL);
 }
 
 static void set_v4(union tcl_addr *a, const char *s)
@@ -931,17 +938,6 @@ static struct format_opts names_opts(bool C, bool r, bool d, bool lifecycle)
 	return o;
 }
 
-static const char *names_line_of(const struct format_opts *o, const struct tcl_event *ev,
-				 const struct record_names *n)
-{
-	struct strbuf sb;
-
-	sb_init(&sb, line, sizeof(line) - 1);
-	format_text_event(o, ev, n, &sb);
-	assert_false(sb.overflow);
-	line[sb.len] = '\0';
-	return line;
-}
 
 /* the part of the line after its LAT(ms) value "0.275" */
 static const char *after_latency(const char *l)

@@ -335,7 +335,7 @@ static void test_stats_summary_exact(void **state)
 	(void)state;
 	assert_int_equal(stats_init(&s), 0);
 	for (size_t i = 0; i < sizeof(evs) / sizeof(*evs); i++)
-		stats_add(&s, &evs[i]);
+		stats_add(&s, &evs[i], NULL);
 	CAPTURE(stats_print(&s, NULL, &loss, f));
 	/* curl: avg 2 ms; p50 is the 2nd of 3, reported as the top of its
 	 * bucket (1966080..2031615 ns); p99 the largest, 3 ms exactly.
@@ -353,6 +353,10 @@ static void test_stats_summary_exact(void **state)
 		"      512 -> 1023      : 1          |" STARS20 "                    |\n"
 		"     1024 -> 2047      : 1          |" STARS20 "                    |\n"
 		"     2048 -> 4095      : 1          |" STARS20 "                    |\n"
+		"\nFailures by result:\n"
+		"RESULT                   COUNT  COMMANDS\n"
+		"refused                      1  curl 1\n"
+		"timeout                      1  ssh 1\n"
 		"\nLost events: 0\n");
 	stats_free(&s);
 }
@@ -369,7 +373,7 @@ static void test_stats_every_failure_counts_as_failed(void **state)
 	for (size_t i = 0; i < 5; i++) {
 		struct tcl_event ev = event("nc", results[i], 1000);
 
-		stats_add(&s, &ev);
+		stats_add(&s, &ev, NULL);
 	}
 	CAPTURE(stats_print(&s, NULL, &loss, f));
 	/* no established attempt: no histogram at all */
@@ -377,6 +381,13 @@ static void test_stats_every_failure_counts_as_failed(void **state)
 		STATS_HEADER
 		"nc                      5        0        5        0          -          -          -\n"
 		"\nLatency of established connects:\n"
+		"\nFailures by result:\n"
+		"RESULT                   COUNT  COMMANDS\n"
+		"refused                      1  nc 1\n"
+		"timeout                      1  nc 1\n"
+		"unreachable                  1  nc 1\n"
+		"closed                       1  nc 1\n"
+		"error:E0                     1  nc 1\n"
 		"\nLost events: 0\n");
 	stats_free(&s);
 }
@@ -410,7 +421,7 @@ static void test_stats_ties_sorted_by_name(void **state)
 	for (size_t i = 0; i < 5; i++) {
 		struct tcl_event ev = event(names[i], TCL_PENDING, 0);
 
-		stats_add(&s, &ev);
+		stats_add(&s, &ev, NULL);
 	}
 	CAPTURE(stats_print(&s, NULL, &loss, f));
 	/* most attempts first, then byte order of the name */
@@ -436,7 +447,7 @@ static void test_stats_average_of_ns_values(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		struct tcl_event ev = event("tiny", TCL_ESTABLISHED, lat[i]);
 
-		stats_add(&s, &ev);
+		stats_add(&s, &ev, NULL);
 	}
 	CAPTURE(stats_print(&s, NULL, &loss, f));
 	assert_string_equal(captured,
@@ -459,8 +470,8 @@ static void test_stats_16th_comm_byte_ignored(void **state)
 	memcpy(a.comm, "0123456789abcdeX", TCL_COMM_LEN);	/* no NUL */
 	memcpy(b.comm, "0123456789abcdeY", TCL_COMM_LEN);
 	assert_int_equal(stats_init(&s), 0);
-	stats_add(&s, &a);
-	stats_add(&s, &b);
+	stats_add(&s, &a, NULL);
+	stats_add(&s, &b, NULL);
 	CAPTURE(stats_print(&s, NULL, &loss, f));
 	assert_string_equal(captured,
 		STATS_HEADER
@@ -484,16 +495,16 @@ static void test_stats_other_past_max_comms(void **state)
 
 		snprintf(name, sizeof(name), "c%04d", i);
 		ev = event(name, TCL_ESTABLISHED, 1000);
-		stats_add(&s, &ev);
+		stats_add(&s, &ev, NULL);
 	}
 	{
 		struct tcl_event late = event("late", TCL_PENDING, 0);
 		struct tcl_event late2 = event("later", TCL_REFUSED, 5);
 		struct tcl_event again = event("c0000", TCL_ESTABLISHED, 1000);
 
-		stats_add(&s, &late);
-		stats_add(&s, &late2);
-		stats_add(&s, &again);	/* a known name still has its row */
+		stats_add(&s, &late, NULL);
+		stats_add(&s, &late2, NULL);
+		stats_add(&s, &again, NULL);	/* a known name still has its row */
 	}
 	CAPTURE(stats_print(&s, NULL, &loss, f));
 	assert_non_null(strstr(captured, STATS_HEADER
@@ -525,7 +536,7 @@ static void test_stats_comm_control_bytes_not_raw(void **state)
 
 	(void)state;
 	assert_int_equal(stats_init(&s), 0);
-	stats_add(&s, &ev);
+	stats_add(&s, &ev, NULL);
 	CAPTURE(stats_print(&s, NULL, &loss, f));
 	n = strlen(captured);
 	for (size_t i = 0; i < n; i++) {
@@ -547,7 +558,7 @@ static void test_stats_comm_control_bytes_not_raw(void **state)
 static void add_all(struct counts *c, const struct tcl_event *evs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		counts_add(c, &evs[i]);
+		counts_add(c, &evs[i], NULL);
 }
 
 static void test_counts_text_v4(void **state)
@@ -684,11 +695,11 @@ static void test_counts_overflow_reported_on_stderr(void **state)
 	/* 65536 distinct destinations fill the table; 3 more are not counted */
 	for (__u32 i = 0; i < COUNTS_MAX_KEYS + 3; i++) {
 		ev.daddr.v4 = htonl(0x0a000000 + i);
-		counts_add(&c, &ev);
+		counts_add(&c, &ev, NULL);
 	}
 	/* a destination already there is still counted */
 	ev.daddr.v4 = htonl(0x0a000000);
-	counts_add(&c, &ev);
+	counts_add(&c, &ev, NULL);
 	assert_true(c.overflowed == 3);
 	err = stderr_of_counts_print(&c, true, 15, &out);
 	assert_string_equal(err,
@@ -820,9 +831,154 @@ static void test_connstats_other_past_max_comms(void **state)
 	connstats_free(&c);
 }
 
+/* ---- --by container, and the failures by result and errno ---- */
+
+#define CID_A "aaaaaaaaaaaa0123456789abcdef0123456789abcdef0123456789abcdef0123"
+#define CID_B "bbbbbbbbbbbb0123456789abcdef0123456789abcdef0123456789abcdef0123"
+
+static struct tcl_event failed_with(const char *comm, int err)
+{
+	struct tcl_event ev = event(comm, TCL_ERROR, 0);
+
+	ev.err = err;
+	return ev;
+}
+
+/* which errors, how often, from whom: most frequent first, the commands
+ * of each most first, past four counted
+ */
+static void test_stats_failures_by_result_and_errno(void **state)
+{
+	struct stats s;
+	struct loss_report loss = { 0 };
+	const char *many[] = { "a", "b", "c", "d", "e", "f" };
+	const char *l;
+
+	(void)state;
+	assert_int_equal(stats_init(&s), 0);
+	for (int i = 0; i < 3; i++) {
+		struct tcl_event ev = failed_with("curl", ENETUNREACH);
+
+		stats_add(&s, &ev, NULL);
+	}
+	{
+		struct tcl_event ev = failed_with("wget", ENETUNREACH);
+
+		stats_add(&s, &ev, NULL);
+		ev = failed_with("wget", EACCES);
+		stats_add(&s, &ev, NULL);
+		ev = event("ssh", TCL_REFUSED, 0);
+		ev.err = ECONNREFUSED;
+		stats_add(&s, &ev, NULL);
+		ev = event("ssh", TCL_ESTABLISHED, 1000);	/* not a failure */
+		stats_add(&s, &ev, NULL);
+	}
+	for (size_t i = 0; i < 6; i++) {
+		struct tcl_event ev = event(many[i], TCL_TIMEOUT, 0);
+
+		stats_add(&s, &ev, NULL);
+		if (i == 5)
+			stats_add(&s, &ev, NULL);
+	}
+	CAPTURE(stats_print(&s, NULL, &loss, f));
+	l = strstr(captured, "\nFailures by result:\n");
+	assert_non_null(l);
+	assert_string_equal(l,
+		"\nFailures by result:\n"
+		"RESULT                   COUNT  COMMANDS\n"
+		"timeout                      7  f 2, a 1, b 1, c 1, 2 more\n"
+		"error:ENETUNREACH            4  curl 3, wget 1\n"
+		"refused                      1  ssh 1\n"
+		"error:EACCES                 1  wget 1\n"
+		"\nLost events: 0\n");
+	stats_free(&s);
+}
+
+/* no failure, no section */
+static void test_stats_no_failures_no_section(void **state)
+{
+	struct stats s;
+	struct loss_report loss = { 0 };
+	struct tcl_event ev = event("curl", TCL_ESTABLISHED, 1000);
+
+	(void)state;
+	assert_int_equal(stats_init(&s), 0);
+	stats_add(&s, &ev, NULL);
+	CAPTURE(stats_print(&s, NULL, &loss, f));
+	assert_null(strstr(captured, "Failures"));
+	stats_free(&s);
+}
+
+static void test_stats_by_container(void **state)
+{
+	struct stats s;
+	struct loss_report loss = { 0 };
+	struct tcl_event a = event("curl", TCL_ESTABLISHED, 1000000);
+	struct tcl_event b = event("wget", TCL_REFUSED, 0);
+	struct tcl_event host = event("curl", TCL_ESTABLISHED, 1000000);
+
+	(void)state;
+	assert_int_equal(stats_init(&s), 0);
+	s.by_container = true;
+	stats_add(&s, &a, CID_A);
+	stats_add(&s, &a, CID_A);
+	stats_add(&s, &b, CID_A);	/* another command, the same container */
+	stats_add(&s, &b, CID_B);
+	stats_add(&s, &host, NULL);	/* in no container */
+	CAPTURE(stats_print(&s, NULL, &loss, f));
+	assert_non_null(strstr(captured,
+		"\nCONTAINER        ATTEMPTS    ESTAB   FAILED  PENDING    AVG(ms)    P50(ms)    P99(ms)\n"
+		"aaaaaaaaaaaa            3        2        1        0      1.000      1.000      1.000\n"
+		"-                       1        1        0        0      1.000      1.000      1.000\n"
+		"bbbbbbbbbbbb            1        0        1        0          -          -          -\n"));
+	assert_non_null(strstr(captured,
+		"RESULT                   COUNT  CONTAINERS\n"
+		"refused                      2  aaaaaaaaaaaa 1, bbbbbbbbbbbb 1\n"));
+	stats_free(&s);
+}
+
+/* -c --by container: a container column (text), key (JSON) */
+static void test_counts_by_container(void **state)
+{
+	struct counts c;
+	struct tcl_event a = dest("10.0.0.1", "10.0.0.9", 80, TCL_ESTABLISHED);
+	char *err, *out;
+
+	(void)state;
+	assert_int_equal(counts_init(&c), 0);
+	c.by_container = true;
+	counts_add(&c, &a, CID_A);
+	counts_add(&c, &a, CID_A);
+	counts_add(&c, &a, CID_B);
+	counts_add(&c, &a, NULL);
+	counts_add(&c, &a, NULL);
+	counts_add(&c, &a, NULL);
+	err = stderr_of_counts_print(&c, false, 15, &out);
+	assert_string_equal(out,
+		"CONTAINER    IP SADDR           DADDR           DPORT   CONNECTS     FAILED\n"
+		"-            4  10.0.0.1        10.0.0.9        80             3          0\n"
+		"aaaaaaaaaaaa 4  10.0.0.1        10.0.0.9        80             2          0\n"
+		"bbbbbbbbbbbb 4  10.0.0.1        10.0.0.9        80             1          0\n");
+	free(err);
+	err = stderr_of_counts_print(&c, true, 15, &out);
+	assert_string_equal(out,
+		"{\"event\":\"count\",\"container\":null,\"ip\":4,\"saddr\":\"10.0.0.1\","
+		"\"daddr\":\"10.0.0.9\",\"dport\":80,\"connects\":3,\"failed\":0}\n"
+		"{\"event\":\"count\",\"container\":\"" CID_A "\",\"ip\":4,\"saddr\":\"10.0.0.1\","
+		"\"daddr\":\"10.0.0.9\",\"dport\":80,\"connects\":2,\"failed\":0}\n"
+		"{\"event\":\"count\",\"container\":\"" CID_B "\",\"ip\":4,\"saddr\":\"10.0.0.1\","
+		"\"daddr\":\"10.0.0.9\",\"dport\":80,\"connects\":1,\"failed\":0}\n");
+	free(err);
+	counts_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stats_failures_by_result_and_errno),
+		cmocka_unit_test(test_stats_no_failures_no_section),
+		cmocka_unit_test(test_stats_by_container),
+		cmocka_unit_test(test_counts_by_container),
 		cmocka_unit_test(test_table_starts_empty),
 		cmocka_unit_test(test_table_insert_then_lookup),
 		cmocka_unit_test(test_table_keys_and_values_aligned),

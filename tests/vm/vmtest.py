@@ -676,7 +676,8 @@ def suite_command(key, backends, tests):
         else:
             env = "TCPCONNLOG_BACKEND=%s TCPCONNLOG_EXPECT_AUTO=fentry" % b
             view = b == "fentry" and key == VIEW_KERNEL
-            select = "-m 'not crosscheck%s%s'" % (
+            # podman is not set up in the guest (test_containers.py)
+            select = "-m 'not crosscheck and not podman%s%s'" % (
                 "" if view else " and not view",
                 "" if b == "kprobe" else " and not kretprobe and not dns")
         lines.append("%s /usr/bin/python3 -m pytest -q -p no:cacheprovider %s %s "
