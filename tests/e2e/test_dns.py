@@ -425,29 +425,31 @@ def cgroup2_root():
     raise AssertionError("no cgroup2 mount in /proc/self/mountinfo")
 
 
-def capture_progs():
-    """Ids of the DNS capture programs attached to the cgroup v2 root."""
-    # its status is 255 on 5.10, which refuses the attach types it does
-    # not know, though it lists the others
-    out = tcltest.run(["bpftool", "-j", "cgroup", "show", cgroup2_root()], check=False).stdout
-    return {p["id"] for p in json.loads(out.strip() or "[]")
-            if p["name"] in ("dns_query", "dns_answer")}
+def capture_links():
+    """Ids of the links that attach the DNS capture's programs to the
+    cgroup v2 root (bpftool cgroup show fails on 5.10: links it is)."""
+    names = {p["id"]: p.get("name") for p in
+             json.loads(tcltest.run(["bpftool", "-j", "prog", "show"]).stdout)}
+    root = os.stat(cgroup2_root()).st_ino
+    return {l["id"] for l in json.loads(tcltest.run(["bpftool", "-j", "link", "show"]).stdout)
+            if l.get("type") == "cgroup" and l.get("cgroup_id") == root
+            and names.get(l["prog_id"]) in ("dns_query", "dns_answer")}
 
 
 @pytest.mark.parametrize("how", ["SIGINT", "SIGKILL"])
 def test_capture_detached_at_exit(how):
     """Attached at the root while it runs; gone once it exits, even
     killed (other tracers with -d may run meanwhile: only its own)."""
-    before = capture_progs()
+    before = capture_links()
     t = tcltest.start("-d")
-    mine = capture_progs() - before
-    assert len(mine) == 2, "expected its two programs on the cgroup v2 root: %s" % mine
+    mine = capture_links() - before
+    assert len(mine) == 2, "expected its two links on the cgroup v2 root: %s" % mine
     if how == "SIGKILL":
         t.send_signal(9)
         t.proc.wait(10)
     else:
         assert t.stop().rc == 0
-    tcltest.wait_until(lambda: not capture_progs() & mine, 5,
+    tcltest.wait_until(lambda: not capture_links() & mine, 5,
                        "the programs of the ended tracer to be detached")
 
 
