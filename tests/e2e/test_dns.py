@@ -124,7 +124,7 @@ while True:
 class DnsNS:
     """A namespace with its resolvers, its names and a listener."""
 
-    def __init__(self, tag, hosts, opts, listen="127.0.0.1", forwarder=True):
+    def __init__(self, tag, hosts, opts, listen="127.0.0.1", forwarder=True, edns=False):
         self.ns = tcltest.NetNS(tag)
         self.name = self.ns.name
         self.procs = []
@@ -148,7 +148,7 @@ class DnsNS:
             nameserver = "127.0.0.53"
         os.makedirs(self.etc, exist_ok=True)
         with open(os.path.join(self.etc, "resolv.conf"), "w") as f:
-            f.write("nameserver %s\n" % nameserver)
+            f.write("nameserver %s\n%s" % (nameserver, "options edns0\n" if edns else ""))
         self.listener = self.popen([tcltest.PYTHON, "-c", LISTENER, str(PORT)])
         assert self.listener.stdout.readline().strip() == b"ready"
         want = {"127.0.0.1:53", "127.0.0.53:53"} if forwarder else {"[::1]:53"}
@@ -206,8 +206,9 @@ def nets():
     made = []
     try:
         made.append(DnsNS("da", HOSTS_A, OPTS_A))
-        # B asks its resolver over IPv6, with no forwarder
-        made.append(DnsNS("db", HOSTS_B, [], listen="::1", forwarder=False))
+        # B asks its resolver over IPv6, with no forwarder, with EDNS (an
+        # OPT record in every answer)
+        made.append(DnsNS("db", HOSTS_B, [], listen="::1", forwarder=False, edns=True))
         yield made
     finally:
         for n in made:
