@@ -22,7 +22,7 @@ LIB_SRCS := src/cli.c src/parse.c src/names.c src/addr.c src/table.c \
 	src/wallclock.c src/lru.c src/dns_answer.c src/dns_table.c src/dns_tcp.c \
 	src/container.c src/rdns.c src/delayq.c src/cgroup.c src/cgfilter.c
 APP_SRCS := src/main.c src/backend.c src/kretprobe.c src/preflight.c src/privs.c \
-	src/tracer.c
+	src/tracer.c src/dnscap.c
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 APP_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -39,11 +39,19 @@ $(OUTPUT)/tcpconnlog.bpf.o: src/tcpconnlog.bpf.c src/lifecycle.bpf.h include/tcp
 $(OUTPUT)/tcpconnlog.skel.h: $(OUTPUT)/tcpconnlog.bpf.o
 	$(BPFTOOL) gen skeleton $< name tcpconnlog_bpf > $@
 
+# -d: the DNS capture, its own object, loaded only when asked for
+$(OUTPUT)/dnscap.bpf.o: src/dnscap.bpf.c include/dnscap_event.h $(VMLINUX) | $(OUTPUT)
+	$(CLANG) $(BPF_CFLAGS) -Iinclude -Ivmlinux/$(ARCH) -c $< -o $@
+
+$(OUTPUT)/dnscap.skel.h: $(OUTPUT)/dnscap.bpf.o
+	$(BPFTOOL) gen skeleton $< name dnscap_bpf > $@
+
 $(OUTPUT)/%.o: src/%.c $(wildcard src/*.h) include/tcpconnlog.h | $(OUTPUT)
 	$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
 
 # units that include the skeleton
 $(OUTPUT)/backend.o $(OUTPUT)/tracer.o $(OUTPUT)/main.o: $(OUTPUT)/tcpconnlog.skel.h
+$(OUTPUT)/dnscap.o: $(OUTPUT)/dnscap.skel.h include/dnscap_event.h
 
 $(OUTPUT)/tcpconnlog: $(LIB_OBJS) $(APP_OBJS)
 	$(CC) $(CFLAGS) $^ $(LIBS) -o $@

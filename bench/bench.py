@@ -169,6 +169,8 @@ def host_configs(bpftrace):
     cfgs = [
         ("baseline", None),
         ("tcpconnlog -j", [TOOL, "-j"]),
+        # -d adds two cgroup_skb programs that see every packet of the storm
+        ("tcpconnlog -d -j", [TOOL, "-d", "-j"]),
         # JSON resolves cgroup paths and containers always; -C asks it of text too
         ("tcpconnlog -j -C", [TOOL, "-j", "-C"]),
         ("tcpconnlog -j, filter matching nothing", [TOOL, "-j", "-n", "no-such-comm"]),

@@ -23,7 +23,7 @@ CPPCHECK ?= cppcheck
 LINT_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 LINT_SRCS := $(filter-out %.bpf.c,$(sort $(wildcard src/*.c)))
-LINT_BPF_SRC := src/tcpconnlog.bpf.c
+LINT_BPF_SRC := src/tcpconnlog.bpf.c src/dnscap.bpf.c
 LINT_OUT := $(OUTPUT)/lint
 
 # The build's includes and warning flags. libbpf's headers are taken as
@@ -67,7 +67,7 @@ LINT_TIDY_ONE := case "$$1" in \
 
 # Each tool runs to the end, so that one run lists every finding. The BPF
 # program goes first: it takes longest.
-lint: $(OUTPUT)/tcpconnlog.skel.h $(LINT_OUT)/tcpconnlog.skel.h
+lint: $(OUTPUT)/tcpconnlog.skel.h $(OUTPUT)/dnscap.skel.h $(LINT_OUT)/tcpconnlog.skel.h
 	@status=0; \
 	echo "clang-tidy: $(LINT_BPF_SRC) and $(words $(LINT_SRCS)) user-space units"; \
 	printf '%s\n' $(LINT_BPF_SRC) $(LINT_SRCS) | \

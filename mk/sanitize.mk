@@ -64,7 +64,7 @@ $(SANITIZE_OUT)/%.o: src/%.c $(wildcard src/*.h) include/tcpconnlog.h $(SANITIZE
 	$(CC) $(SANITIZE_CFLAGS) $(INCLUDES) -c $< -o $@
 
 # the application units may include the skeleton (-I$(OUTPUT) finds it)
-$(SANITIZE_APP_OBJS): $(OUTPUT)/tcpconnlog.skel.h
+$(SANITIZE_APP_OBJS): $(OUTPUT)/tcpconnlog.skel.h $(OUTPUT)/dnscap.skel.h
 
 $(SANITIZE_OUT)/tcpconnlog: $(SANITIZE_LIB_OBJS) $(SANITIZE_APP_OBJS) $(SANITIZE_OUT)/.flags
 	$(CC) $(SANITIZE_CFLAGS) $(SANITIZE_LDFLAGS) $(filter %.o,$^) $(LIBS) -o $@

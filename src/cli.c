@@ -27,6 +27,7 @@ enum {
 	OPT_NETNS,
 	OPT_CGROUPMAP,
 	OPT_MNTNSMAP,
+	OPT_DNS_TABLE,
 	OPT_BY,
 	OPT_RESOLVE_TIMEOUT,
 };
@@ -78,6 +79,12 @@ static const char usage_text[] =
 "      --no-summary       no per-command summary and histogram at exit\n"
 "      --by=WHAT          group the summary by command (default) or container;\n"
 "                         with container, -c counts per container too\n"
+"Names:\n"
+"  -d, --dns              QUERY column: the name each destination was looked up\n"
+"                         as, from the DNS answers (UDP and TCP port 53) this\n"
+"                         host's sockets receive while tracing\n"
+"      --dns-table=N      DNS answer addresses kept for -d (least recently used\n"
+"                         go first; default 8192)\n"
 "  -r, --resolve          RDNS column (JSON \"rdns\"): the remote address's name by\n"
 "                         reverse DNS, looked up aside; a record waits for it at\n"
 "                         most --resolve-timeout, then goes out without it (counted)\n"
@@ -113,6 +120,7 @@ static const char usage_text[] =
 "  tcpconnlog --container 3f2a      # connects made in that container\n"
 "  tcpconnlog -c -D 10              # count destinations for 10 seconds\n"
 "  tcpconnlog -lA -j                # connects, accepts and closes as JSON\n"
+"  tcpconnlog -d                    # with the DNS name of each destination\n"
 "  tcpconnlog --top                 # the open connections, live\n"
 "  tcpconnlog -b kprobe -v          # force the kprobe backend\n";
 
@@ -147,6 +155,8 @@ static const struct option long_options[] = {
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "cgroupmap", required_argument, NULL, OPT_CGROUPMAP },
 	{ "mntnsmap", required_argument, NULL, OPT_MNTNSMAP },
+	{ "dns", no_argument, NULL, 'd' },
+	{ "dns-table", required_argument, NULL, OPT_DNS_TABLE },
 	{ "lifecycle", no_argument, NULL, 'l' },
 	{ "accept", no_argument, NULL, 'A' },
 	{ "top", optional_argument, NULL, OPT_TOP },
@@ -158,7 +168,7 @@ static const struct option long_options[] = {
 	{}
 };
 
-static const char short_options[] = ":b:p:u:P:n:46xjtTULCicrD:lAvVh";
+static const char short_options[] = ":b:p:u:P:n:46xjtTULCicrD:dlAvVh";
 
 static const char *const backend_names[] = {
 	[BACKEND_AUTO] = "auto",
@@ -402,6 +412,11 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 		break;
 	case 'l': cfg->lifecycle = true; break;
 	case 'A': cfg->accepts = true; break;
+	case 'd': cfg->dns = true; break;
+	case OPT_DNS_TABLE:
+		if (parse_u64(optarg, 1, 1ULL << 24, &cfg->dns_table_size))
+			return usage_error("invalid --dns-table '%s': a count of addresses from 1 to 16777216", optarg);
+		break;
 	case OPT_TOP:
 		/* also "--top 5", as a user would write it */
 		if (!optarg && argv[optind] && argv[optind][0] >= '0' && argv[optind][0] <= '9')
@@ -487,6 +502,7 @@ enum cli_status cli_parse(int argc, char **argv, struct tcl_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ringbuf_bytes = TCL_RINGBUF_DEFAULT;
 	cfg->resolve_timeout_ms = TCL_RESOLVE_TIMEOUT_DEFAULT_MS;
+	cfg->dns_table_size = TCL_DNS_TABLE_DEFAULT;
 	optind = 0;	/* 0: glibc resets its scanning state too */
 	opterr = 0;	/* our own one-line messages */
 	while ((opt = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
@@ -505,6 +521,8 @@ enum cli_status cli_parse(int argc, char **argv, struct tcl_config *cfg)
 					   "once attached: name one with --user, or give --no-drop-privileges");
 		memcpy(cfg->run_as, TCL_DEFAULT_USER, sizeof(TCL_DEFAULT_USER));
 	}
+	if (!cfg->dns && cfg->dns_table_size != TCL_DNS_TABLE_DEFAULT)
+		return usage_error("--dns-table sizes the table of -d: give -d too");
 	if (cfg->immediate && cfg->failed_only)
 		return usage_error("-i prints attempts before their outcome is known, so it cannot be combined with -x");
 	if (cfg->resolve_timeout_set && !cfg->resolve)

@@ -61,6 +61,10 @@ struct tcl_config {
 
 	unsigned long long ringbuf_bytes;
 
+	/* -d: name destinations from the DNS answers seen */
+	bool dns;
+	unsigned long long dns_table_size;	/* --dns-table: addresses kept */
+
 	/* least privilege: the user to become once attached */
 	bool keep_privileges;	/* --no-drop-privileges */
 	char run_as[64];	/* --user, as given (default TCL_DEFAULT_USER) */
@@ -71,5 +75,6 @@ struct tcl_config {
 
 #define TCL_RINGBUF_DEFAULT (4ULL << 20)
 #define TCL_RESOLVE_TIMEOUT_DEFAULT_MS 200
+#define TCL_DNS_TABLE_DEFAULT 8192
 
 #endif

@@ -67,6 +67,8 @@ static void record_names_of(struct records *r, const struct tcl_event *ev,
 	memset(names, 0, sizeof(*names));
 	if (cgroup_shown(r))
 		names->cgroup = cgroup_of(r, ev, &names->container);
+	if (r->dns && ev->kind == TCL_KIND_CONNECT)
+		names->dns = r->dns_name(r->dns, ev);
 }
 
 /* rdns: the name of the remote address (-r), NULL when none */

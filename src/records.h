@@ -15,8 +15,11 @@
 #include "delayq.h"
 #include "format.h"
 #include "output.h"
+#include "recnames.h"
 #include "stats.h"
 #include "top.h"
+
+struct dnscap;
 
 struct records {
 	const struct tcl_config *cfg;
@@ -26,6 +29,12 @@ struct records {
 	struct counts counts;
 	struct top *top;	/* --top: records feed the table, not stdout */
 	struct cgroups cgroups;	/* cgroup ids as paths and containers */
+	/* -d: the answer that named a connect's destination, or NULL:
+	 * dnscap_name(dns, ev), called through a pointer since unit tests
+	 * and benchmarks link records without the BPF side
+	 */
+	struct dnscap *dns;	/* the owner's */
+	const struct dns_match *(*dns_name)(struct dnscap *dns, const struct tcl_event *ev);
 	unsigned long long printed;
 	struct output out;	/* stdout; the owner flushes it */
 	struct rdns *rdns;	/* -r, once started */

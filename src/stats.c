@@ -251,4 +251,14 @@ void stats_print(const struct stats *s, const struct connstats *conns,
 	if (loss->rdns_timeouts)
 		fprintf(out, "Records printed without a name, its reverse lookup not done in "
 			"time: %llu\n", (unsigned long long)loss->rdns_timeouts);
+	if (loss->dns_dropped)
+		fprintf(out, "DNS answers not captured (ring buffer full, too big, "
+			"TCP stream broken): %llu\n", (unsigned long long)loss->dns_dropped);
+	if (loss->dns_malformed)
+		fprintf(out, "DNS messages malformed: %llu\n",
+			(unsigned long long)loss->dns_malformed);
+	if (loss->dns_evicted)
+		fprintf(out, "DNS answer addresses evicted from the full table "
+			"(a larger --dns-table helps): %llu\n",
+			(unsigned long long)loss->dns_evicted);
 }

@@ -52,6 +52,10 @@ struct loss_report {
 	__u64 untracked_conns;	/* connections pushed out of the conns table (-l, -A) */
 	__u64 map_full;		/* kernel table updates that failed */
 	__u64 rdns_timeouts;	/* -r: records out without a name, its lookup not done */
+	/* -d (dnscap.h): answers not captured, rejected by the parser,
+	 * addresses pushed out of the answer table
+	 */
+	__u64 dns_dropped, dns_malformed, dns_evicted;
 };
 
 /* The attempts by command (or container) and their latency histogram,

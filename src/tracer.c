@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "dnscap.h"
 #include "kretprobe.h"
 #include "privs.h"
 #include "records.h"
@@ -220,6 +221,14 @@ static void print_lost_json(struct session *s, const struct loss_report *loss)
 		sb_str(&sb, ",\"rdns_timeouts\":");
 		sb_u64(&sb, loss->rdns_timeouts);
 	}
+	if (s->rec.dns) {
+		sb_str(&sb, ",\"dns_dropped\":");
+		sb_u64(&sb, loss->dns_dropped);
+		sb_str(&sb, ",\"dns_malformed\":");
+		sb_u64(&sb, loss->dns_malformed);
+		sb_str(&sb, ",\"dns_evicted\":");
+		sb_u64(&sb, loss->dns_evicted);
+	}
 	sb_str(&sb, "}\n");
 	output_line_end(&s->rec.out, &sb);
 }
@@ -229,7 +238,8 @@ static void print_lost_json(struct session *s, const struct loss_report *loss)
  */
 static bool loss_counted(const struct loss_report *l)
 {
-	return l->lost || l->untracked || l->untracked_conns || l->map_full;
+	return l->lost || l->untracked || l->untracked_conns || l->map_full ||
+	       l->dns_dropped || l->dns_malformed || l->dns_evicted;
 }
 
 static void finish(struct session *s)
@@ -249,6 +259,14 @@ static void finish(struct session *s)
 	loss.map_full = c.map_full;
 	loss.untracked = gone > pending ? gone - pending : 0;
 	loss.skipped = probe_runs_skipped(s);
+	if (s->rec.dns) {
+		struct dnscap_losses dl;
+
+		dnscap_losses(s->rec.dns, &dl);
+		loss.dns_dropped = dl.dropped;
+		loss.dns_malformed = dl.malformed;
+		loss.dns_evicted = dl.evicted;
+	}
 	/* connections neither closed nor still followed were evicted (LRU) */
 	if (s->cfg->lifecycle || s->cfg->accepts) {
 		open = map_entries(s->skel->maps.conns);
@@ -278,6 +296,11 @@ static void finish(struct session *s)
 		if (loss.map_full)
 			fprintf(stderr, ", %llu kernel table updates failed",
 				(unsigned long long)loss.map_full);
+		if (loss.dns_dropped || loss.dns_malformed || loss.dns_evicted)
+			fprintf(stderr, ", DNS: %llu answers not captured, %llu malformed, "
+				"%llu evicted", (unsigned long long)loss.dns_dropped,
+				(unsigned long long)loss.dns_malformed,
+				(unsigned long long)loss.dns_evicted);
 		fputc('\n', stderr);
 	}
 }
@@ -330,6 +353,7 @@ static void init_format(struct session *s)
 		.lifecycle = cfg->lifecycle,
 		.container = cfg->show_container,
 		.rdns = cfg->resolve,
+		.dns = cfg->dns,
 		.addr_width = cfg->ip == 4 ? 15 : 39,
 		.start_ns = mono,
 		.mono_to_real_ns = mono_to_real_offset(),
@@ -479,6 +503,9 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 		fprintf(stderr, "tcpconnlog: cannot set up the ring buffer: %s\n", strerror(errno));
 		goto cleanup;
 	}
+	if (cfg->dns && !(s.rec.dns = dnscap_start(cfg->dns_table_size)))
+		goto cleanup;
+	s.rec.dns_name = dnscap_name;
 	/* the ring buffer is mapped (Linux 5.10 refuses that afterwards) and
 	 * every descriptor is held: from here on, no privileges
 	 */
@@ -501,6 +528,14 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	while (!should_stop(&s, deadline)) {
 		wait_for_batch(wake_fd, records_wait_ms(&s.rec, POLL_MS));
 		refresh_wall_clock(&s);
+		/* each connect reads the answers before it (dnscap_name);
+		 * this keeps their ring from filling while none comes
+		 */
+		if (s.rec.dns && (err = dnscap_drain(s.rec.dns)) < 0) {
+			fprintf(stderr, "tcpconnlog: reading the DNS ring buffer: %s\n",
+				strerror(-err));
+			goto cleanup;
+		}
 		err = ring_buffer__consume(rb);
 		if (err < 0) {
 			fprintf(stderr, "tcpconnlog: reading the ring buffer: %s\n", strerror(-err));
@@ -523,6 +558,8 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	 * counters read after that agree with what was printed.
 	 */
 	tcpconnlog_bpf__detach(skel);
+	if (s.rec.dns)
+		dnscap_detach(s.rec.dns);
 	wait_for_running_probes();
 	if (!s.output_closed && !records_limit_reached(&s.rec))
 		ring_buffer__consume(rb);
@@ -545,6 +582,7 @@ cleanup:
 	ring_buffer__free(rb);
 	if (wake_fd >= 0)
 		close(wake_fd);
+	dnscap_free(s.rec.dns);
 	records_free(&s.rec);
 	return status;
 }

@@ -62,7 +62,8 @@ def test_help_documents_every_flag():
     for flag in ["--backend", "--check", "--pid", "--uid", "--port", "--comm", "--ipv4",
                  "--ipv6", "--failed", "--json", "--timestamp", "--time", "--print-uid",
                  "--lport", "--immediate", "--count", "--no-summary", "--duration",
-                 "--max-events", "--ringbuf-size", "--verbose", "--version", "--help"]:
+                 "--max-events", "--ringbuf-size", "--dns", "--dns-table", "--verbose",
+                 "--version", "--help"]:
         assert flag in r.stdout, flag
     assert "Examples:" in r.stdout
 

@@ -122,6 +122,7 @@ static void test_no_arguments_defaults(void **state)
 	memset(&want, 0, sizeof(want));
 	want.ringbuf_bytes = 4194304;
 	want.resolve_timeout_ms = 200;	/* used only with -r */
+	want.dns_table_size = 8192;
 	/* once attached, it becomes nobody */
 	strcpy(want.run_as, "nobody");
 	want.run_uid = 65534;
@@ -484,6 +485,26 @@ static void test_ringbuf_size_bad_values(void **state)
 	}
 }
 
+/* -d and the size of its table, which means nothing without it */
+static void test_dns(void **state)
+{
+	(void)state;
+	assert_run(PARSE("-d"));
+	assert_true(cfg.dns && cfg.dns_table_size == 8192);
+	assert_run(PARSE("--dns", "--dns-table", "1"));
+	assert_true(cfg.dns && cfg.dns_table_size == 1);
+	assert_run(PARSE("-d", "--dns-table=16777216"));
+	assert_true(cfg.dns_table_size == 16777216);
+	assert_usage(PARSE("--dns-table", "100"),
+		     MSG("--dns-table sizes the table of -d: give -d too"));
+	assert_usage(PARSE("-d", "--dns-table", "0"),
+		     MSG("invalid --dns-table '0': a count of addresses from 1 to 16777216"));
+	assert_usage(PARSE("-d", "--dns-table", "16777217"),
+		     MSG("invalid --dns-table '16777217': a count of addresses from 1 to 16777216"));
+	assert_usage(PARSE("-d", "--dns-table", "1k"),
+		     MSG("invalid --dns-table '1k': a count of addresses from 1 to 16777216"));
+}
+
 /* ---- combinations refused ---- */
 
 /* --btf: a file that can be read, kept by reference; whether it is BTF
@@ -755,6 +776,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_arguments_defaults),
+		cmocka_unit_test(test_dns),
 		cmocka_unit_test(test_config_cleared_between_calls),
 		cmocka_unit_test(test_backend_names),
 		cmocka_unit_test(test_backend_bogus),
