@@ -12,10 +12,12 @@ Environment:
 import json
 import os
 import re
+import shutil
 import time
 
 import pytest
 
+import tclcgroup
 import tcltest
 
 
@@ -28,6 +30,12 @@ def soak_requested(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    # the VM stage leaves out tests marked podman, and only those
+    unmarked = [item.nodeid for item in items if "podman" in getattr(item, "fixturenames", ())
+                and not item.get_closest_marker("podman")]
+    if unmarked:
+        raise pytest.UsageError("mark these tests podman, as they use it: %s"
+                                % " ".join(unmarked))
     if soak_requested(config):
         return
     soak = [item for item in items if item.get_closest_marker("soak")]
@@ -105,6 +113,30 @@ def net():
     finally:
         tcltest.end_all()
         n.cleanup()
+
+
+@pytest.fixture
+def cgroups():
+    """cgroups.make(parent=None, name=None), cgroups.move(pid, cg): cgroup
+    v2 directories (tclcgroup.Cgroups), removed when the test ends."""
+    cg = tclcgroup.Cgroups()
+    try:
+        yield cg
+    finally:
+        tcltest.end_all()
+        cg.cleanup()
+
+
+@pytest.fixture(scope="session")
+def podman():
+    """tclcgroup.Podman, for tests marked podman (the host suite only)."""
+    assert shutil.which("podman") and shutil.which("runc"), \
+        "podman and runc are needed (scripts/install-deps test)"
+    p = tclcgroup.Podman()
+    try:
+        yield p
+    finally:
+        p.close()
 
 
 @pytest.fixture

@@ -9,107 +9,25 @@ else at all."""
 import json
 import os
 import random
-import shutil
 import socket
 import struct
-import subprocess
-import tempfile
 import time
 
 import pytest
 
+import tclcgroup
 import tcltest
 
 BPFFS = "/sys/fs/bpf"
 _serial = iter(range(1, 1 << 30))
 
 
-def cgroup2_root():
-    """Where the cgroup2 hierarchy's root is mounted (mountinfo)."""
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            pre, _, post = line.partition(" - ")
-            fields = pre.split()
-            if post.split()[:1] == ["cgroup2"] and fields[3] == "/":
-                return fields[4]
-    raise AssertionError("no cgroup2 file system mounted: the cgroup filters need one")
-
-
 def ns_inode(pid, kind):
     return os.stat("/proc/%s/ns/%s" % (pid, kind)).st_ino
 
 
-def cgroup_dir_of(pid):
-    """The cgroup v2 directory process pid is in."""
-    with open("/proc/%s/cgroup" % pid) as f:
-        path = [l[3:] for l in f.read().splitlines() if l.startswith("0::")]
-    assert path, "process %s is in no cgroup v2 directory" % pid
-    return os.path.join(cgroup2_root(), path[0].lstrip("/"))
-
-
-def cgroup_id_of(pid):
-    return os.stat(cgroup_dir_of(pid)).st_ino
-
-
 HOST_NETNS = ns_inode("self", "net")
 HOST_MNTNS = ns_inode("self", "mnt")
-
-
-class Cgroups:
-    """cgroup v2 directories of one test, with the processes moved into
-    them; at the end the processes left go back to the root, and the
-    directories are removed."""
-
-    def __init__(self):
-        self.root = cgroup2_root()
-        self.made = []
-
-    def make(self, parent=None):
-        base = parent or self.root
-        path = os.path.join(base, "tcl-e2e-%d-%d" % (os.getpid(), next(_serial)))
-        os.mkdir(path)
-        self.made.append(path)
-        return path
-
-    def path_of(self, d):
-        """As /proc/PID/cgroup names it: from the hierarchy's root."""
-        return "/" + os.path.relpath(d, self.root)
-
-    @staticmethod
-    def move(pid, d):
-        with open(os.path.join(d, "cgroup.procs"), "w") as f:
-            f.write(str(pid))
-        assert os.path.samefile(cgroup_dir_of(pid), d), (pid, d)
-
-    def cleanup(self):
-        for d in reversed(self.made):
-            with open(os.path.join(d, "cgroup.procs")) as f:
-                pids = f.read().split()
-            for pid in pids:
-                try:
-                    with open(os.path.join(self.root, "cgroup.procs"), "w") as f:
-                        f.write(pid)
-                except OSError:
-                    pass  # gone meanwhile
-            for _ in range(100):
-                try:
-                    os.rmdir(d)
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.02)   # an exited process still counted
-            else:
-                raise AssertionError("cannot remove the test's cgroup %s" % d)
-
-
-@pytest.fixture
-def cgroups():
-    cg = Cgroups()
-    try:
-        yield cg
-    finally:
-        cg.cleanup()
 
 
 class PinnedSets:
@@ -212,14 +130,14 @@ def test_cgroup_directory_and_below(tracer, cgroups, agent, form):
     cgroups.move(inside.pid, top)
     cgroups.move(below.pid, child)
     port = tcltest.free_port()
-    t = tracer("--cgroup", cgroups.path_of(top) if form == "cgroup-path" else top)
+    t = tracer("--cgroup", top.path if form == "cgroup-path" else top.dir)
     mine = refused(inside, port)
     deeper = refused(below, port)
     theirs = refused(outside, port)
     res = t.stop()
     assert res.rc == 0, res
-    check_wanted(res, [mine], cgroup_id=os.stat(top).st_ino)
-    check_wanted(res, [deeper], cgroup_id=os.stat(child).st_ino)
+    check_wanted(res, [mine], cgroup_id=top.id)
+    check_wanted(res, [deeper], cgroup_id=child.id)
     check_absent(res, [theirs])
     check_only(res, [mine, deeper])
 
@@ -233,7 +151,7 @@ def test_cgroup_filters_accepts_and_their_closes(tracer, cgroups, agent):
     cgroups.move(server_in.pid, d)
     port_in = server_in.call("listen", host="127.0.0.1", port=0)["port"]
     port_out = server_out.call("listen", host="127.0.0.1", port=0)["port"]
-    t = tracer("-A", "-l", "--cgroup", cgroups.path_of(d))
+    t = tracer("-A", "-l", "--cgroup", d.path)
     c_in = tcltest.connect(4, "127.0.0.1", port_in)
     c_out = tcltest.connect(4, "127.0.0.1", port_out)
     assert c_in["errno"] is None and c_out["errno"] is None, (c_in, c_out)
@@ -275,7 +193,7 @@ def test_cgroup_filters_accepts_and_their_closes(tracer, cgroups, agent):
         assert (rec["pid"], rec["uid"], rec["comm"]) == server_ids, json.dumps(rec)
         assert str(rec["tid"]) in server_tasks, json.dumps(rec)
         assert (rec["saddr"], rec["daddr"]) == ("127.0.0.1", "127.0.0.1"), json.dumps(rec)
-        check_place(rec, cgroup_id=os.stat(d).st_ino)
+        check_place(rec, cgroup_id=d.id)
     assert close["id"] == acc["id"] and close["direction"] == "in", json.dumps(close)
 
 
@@ -288,7 +206,7 @@ def test_netns(tracer, net, agent, form):
     ino = os.stat("/run/netns/" + ns.name).st_ino
     assert ns_inode(there.pid, "net") == ino != HOST_NETNS
     only_one_traced(tracer, ["--netns", "/run/netns/" + ns.name if form == "path" else ino],
-                    there, [here], cgroup_id=cgroup_id_of(there.pid), netns=ino)
+                    there, [here], cgroup_id=tclcgroup.id_of(there.pid), netns=ino)
 
 
 def test_cgroupmap(tracer, cgroups, agent, pinned):
@@ -301,18 +219,18 @@ def test_cgroupmap(tracer, cgroups, agent, pinned):
     cgroups.move(listed.pid, d)
     cgroups.move(below.pid, child)
     cgset = pinned.make(value_size=8)
-    pinned.add(cgset, os.stat(d).st_ino)
+    pinned.add(cgset, d.id)
     port = tcltest.free_port()
     t = tracer("--cgroupmap", cgset)
     mine = [refused(listed, port)]
     theirs = [refused(below, port), refused(outside, port)]
-    pinned.add(cgset, os.stat(child).st_ino)
+    pinned.add(cgset, child.id)
     later = [refused(below, port)]
     theirs.append(refused(outside, port))
     res = t.stop()
     assert res.rc == 0, res
-    check_wanted(res, mine, cgroup_id=os.stat(d).st_ino)
-    check_wanted(res, later, cgroup_id=os.stat(child).st_ino)
+    check_wanted(res, mine, cgroup_id=d.id)
+    check_wanted(res, later, cgroup_id=child.id)
     check_absent(res, theirs)
     check_only(res, mine + later)
 
@@ -327,7 +245,7 @@ def test_mntnsmap(tracer, agent, pinned):
     mntset = pinned.make(value_size=4)
     pinned.add(mntset, mnt, value_size=4)
     only_one_traced(tracer, ["--mntnsmap", mntset], alone, [host],
-                    cgroup_id=cgroup_id_of(alone.pid), mntns=mnt)
+                    cgroup_id=tclcgroup.id_of(alone.pid), mntns=mnt)
 
 
 def test_filters_combine(tracer, cgroups, net, agent, pinned):
@@ -342,10 +260,10 @@ def test_filters_combine(tracer, cgroups, net, agent, pinned):
         cgroups.move(a.pid, d)
     ino = os.stat("/run/netns/" + ns.name).st_ino
     cgset = pinned.make()
-    pinned.add(cgset, os.stat(d).st_ino)
-    only_one_traced(tracer, ["--cgroup", d, "--netns", ino, "--cgroupmap", cgset,
+    pinned.add(cgset, d.id)
+    only_one_traced(tracer, ["--cgroup", d.dir, "--netns", ino, "--cgroupmap", cgset,
                              "-p", both.pid],
-                    both, [twin, cg_only, ns_only], cgroup_id=os.stat(d).st_ino, netns=ino)
+                    both, [twin, cg_only, ns_only], cgroup_id=d.id, netns=ino)
 
 
 # --- containers -------------------------------------------------------------
@@ -364,15 +282,12 @@ def test_container_by_cgroup_name(tracer, cgroups, agent):
     while ids[0][10] == ids[1][10]:
         ids[1] = fake_id(shared)
     parent = cgroups.make()
-    dirs = [os.path.join(parent, "libpod-" + i) for i in ids]
-    for dd in dirs:
-        os.mkdir(dd)
-        cgroups.made.append(dd)
+    dirs = [cgroups.make(parent, "libpod-" + i) for i in ids]
     a, b, outside = agent(), agent(), agent()
     cgroups.move(a.pid, dirs[0])
     cgroups.move(b.pid, dirs[1])
     only_one_traced(tracer, ["--container", ids[0][:12]], a, [b, outside],
-                    cgroup_id=os.stat(dirs[0]).st_ino)
+                    cgroup_id=dirs[0].id)
 
     r = tcltest.run_tool("--container", shared)
     assert r.returncode == 2 and r.stdout == "", r
@@ -384,57 +299,7 @@ def test_container_by_cgroup_name(tracer, cgroups, agent):
     r = tcltest.run_tool("--container", ids[0][:12])
     assert (r.returncode, r.stdout) == (2, ""), r
     assert r.stderr == ("tcpconnlog: no running container's id starts with '%s' (looked in "
-                        "the cgroups under %s)\n" % (ids[0][:12], cgroups.root)), r
-
-
-class Podman:
-    """podman with storage of its own (vfs, in a temporary directory), and
-    an image imported from busybox-static: no registry, no network."""
-
-    IMAGE = "localhost/tcl-e2e-busybox:1"
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="tcl-e2e-podman-")
-        self.base = ["podman", "--root", os.path.join(self.dir, "root"),
-                     "--runroot", os.path.join(self.dir, "run"), "--storage-driver", "vfs",
-                     "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
-        rootfs = os.path.join(self.dir, "rootfs")
-        os.makedirs(os.path.join(rootfs, "bin"))
-        shutil.copy("/bin/busybox", os.path.join(rootfs, "bin", "busybox"))
-        for cmd in ("sh", "nc", "sleep", "touch"):
-            os.symlink("busybox", os.path.join(rootfs, "bin", cmd))
-        tar = os.path.join(self.dir, "rootfs.tar")
-        tcltest.run(["tar", "-C", rootfs, "-cf", tar, "."])
-        self.podman("import", "-q", tar, self.IMAGE)
-        self.running = []
-
-    def podman(self, *args):
-        return tcltest.run(self.base + list(args)).stdout.strip()
-
-    def start(self, script):
-        """A container running script; its id and its host pid."""
-        cid = self.podman("run", "-d", "--runtime", "runc", "--network", "host",
-                          "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
-                          self.IMAGE, "sh", "-c", script)
-        self.running.append(cid)
-        return cid, int(self.podman("inspect", "-f", "{{.State.Pid}}", cid))
-
-    def close(self):
-        for cid in self.running:
-            tcltest.run(self.base + ["rm", "-f", "-t", "0", cid], check=False)
-        tcltest.run(self.base + ["rmi", "-a", "-f"], check=False)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def podman():
-    assert shutil.which("podman") and shutil.which("runc"), \
-        "podman and runc are needed (scripts/install-deps test)"
-    p = Podman()
-    try:
-        yield p
-    finally:
-        p.close()
+                        "the cgroups under %s)\n" % (ids[0][:12], cgroups.mount)), r
 
 
 @pytest.mark.podman
@@ -447,7 +312,7 @@ def test_container_podman(tracer, podman, listeners, agent):
     script = "while [ ! -e /go ]; do sleep 0.05; done; exec nc 127.0.0.1 %d </dev/null"
     (cid, pid), (other, _) = (podman.start(script % l.port) for l in lst)
     # read while it runs: nc ends once connected (stdin empty)
-    cg_dir, mntns = cgroup_dir_of(pid), ns_inode(pid, "mnt")
+    cg_dir, mntns = tclcgroup.dir_of(pid), ns_inode(pid, "mnt")
     assert os.path.basename(cg_dir) == "libpod-" + cid, (cid, cg_dir)
     host = agent()
     t = tracer("--container", cid[:12])
@@ -478,7 +343,7 @@ def test_container_podman(tracer, podman, listeners, agent):
 def test_errors_of_what_the_filters_name(pinned):
     """One line and exit 2 when what an option names is missing or unfit;
     nothing on stdout, nothing loaded."""
-    root = cgroup2_root()
+    root = tclcgroup.cgroup2_mount()[0]
     wrong_key = pinned.make(kind="hash", key_size=4)
     array = pinned.make(kind="array", key_size=4)
     missing = os.path.join(BPFFS, "tcl-e2e-missing-%d" % os.getpid())

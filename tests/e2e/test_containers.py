@@ -12,16 +12,11 @@ leaves them out (tests/vm/vmtest.py), as podman's storage and runtime
 were not set up in the guest's overlay root.
 """
 import os
-import re
-import shutil
 import subprocess
-import tarfile
-import tempfile
-import time
-import uuid
 
 import pytest
 
+import tclcgroup
 import tcltest
 
 # A client named CLIENT_COMM: connects to 127.0.0.1:PORT (argv[1]), or,
@@ -42,54 +37,6 @@ s = socket.create_connection(("127.0.0.1", port), 5)
 print(os.getpid(), s.getsockname()[1], port,
       os.stat("/proc/self/ns/net").st_ino, os.stat("/proc/self/ns/mnt").st_ino, flush=True)
 """ % CLIENT_COMM
-
-
-def cgroup2_mount():
-    """The cgroup2 mount point and its root in the hierarchy (mountinfo)."""
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, _, right = line.partition(" - ")
-            if right.split()[0] == "cgroup2":
-                fields = left.split()
-                return fields[4], fields[3]
-    raise AssertionError("no cgroup2 file system mounted")
-
-
-class Cgroup:
-    """A cgroup2 directory made by the test (nested under its parent)."""
-
-    def __init__(self, rel):
-        self.mount, root = cgroup2_mount()
-        self.rel = rel
-        self.dir = os.path.join(self.mount, rel)
-        os.makedirs(self.dir)
-        # the path the tool prints: from the hierarchy's root
-        self.path = ("" if root == "/" else root) + "/" + rel
-        self.id = os.stat(self.dir).st_ino
-
-    def remove(self):
-        # deepest first; a directory with a process left is kept (EBUSY)
-        rel = self.rel
-        while rel:
-            try:
-                os.rmdir(os.path.join(self.mount, rel))
-            except OSError:
-                return
-            rel = os.path.dirname(rel)
-
-
-@pytest.fixture
-def cgroups():
-    made = []
-
-    def make(name):
-        cg = Cgroup("tcltest-%d-%s" % (os.getpid(), name))
-        made.append(cg)
-        return cg
-    yield make
-    tcltest.end_all()
-    for cg in made:
-        cg.remove()
 
 
 def client(port, cgroup=None, unshare=()):
@@ -127,8 +74,8 @@ def test_plain_cgroups_and_namespaces(cgroups):
     namespaces): each record has the cgroup's id and path, no container,
     and the client's own namespaces."""
     listener = tcltest.Listener()
-    top = cgroups("a")
-    nested = Cgroup(top.rel + "/inner b")
+    top = cgroups.make()
+    nested = cgroups.make(top, "inner b")
     t = tcltest.start()
     try:
         c_root = client(listener.port)
@@ -139,7 +86,6 @@ def test_plain_cgroups_and_namespaces(cgroups):
     finally:
         res = t.stop()
         listener.close()
-        nested.remove()
     assert res.rc == 0, res
     for c, cg in ((c_top, top), (c_nested, nested)):
         rec = record_of(res, c[0], c[1])
@@ -153,9 +99,7 @@ def test_plain_cgroups_and_namespaces(cgroups):
     with open("/proc/self/cgroup") as f:
         mine = [l.strip()[3:] for l in f if l.startswith("0::")][0]
     assert rec["cgroup"] == mine, rec
-    mount, root = cgroup2_mount()
-    rel = mine[len(root):] if root != "/" else mine
-    assert rec["cgroup_id"] == os.stat(mount + rel).st_ino, rec
+    assert rec["cgroup_id"] == tclcgroup.id_of("self"), rec
     # new namespaces: their inodes, not the test's
     rec = record_of(res, c_ns[0], c_ns[1])
     assert rec["dport"] == c_ns[2], rec
@@ -181,7 +125,7 @@ def traced_clients(cg, *args, n=1, json_mode=True):
 def test_cgroup_with_records_held_for_rdns(cgroups):
     """-r holds records for their names (their process may be gone when
     they are printed): the cgroup is still theirs."""
-    cg = cgroups("rdns")
+    cg = cgroups.make()
     res, (c,) = traced_clients(cg, "-r")
     rec = record_of(res, c[0], c[1])
     assert "rdns" in rec, rec
@@ -190,7 +134,7 @@ def test_cgroup_with_records_held_for_rdns(cgroups):
 
 def test_text_container_column_dash_outside_containers(cgroups):
     """-C: a CONTAINER column, '-' for a process in no container."""
-    res, (c,) = traced_clients(cgroups("text"), "-C", json_mode=False)
+    res, (c,) = traced_clients(cgroups.make(), "-C", json_mode=False)
     lines = res.stdout.splitlines()
     assert lines[0].split()[-1] == "CONTAINER", lines[0]
     mine = [l for l in lines[1:] if l.split()[0] == str(c[0])]
@@ -200,7 +144,7 @@ def test_text_container_column_dash_outside_containers(cgroups):
 
 def test_by_container_summary_outside_containers(cgroups):
     """--by container: one summary row for processes in no container."""
-    res, _ = traced_clients(cgroups("by"), "--by", "container", "-n", CLIENT_COMM,
+    res, _ = traced_clients(cgroups.make(), "--by", "container", "-n", CLIENT_COMM,
                             n=3)
     lines = res.stderr.splitlines()
     head = [i for i, l in enumerate(lines) if l.split()[:2] == ["CONTAINER", "ATTEMPTS"]]
@@ -250,63 +194,14 @@ def test_summary_failures_by_result_and_errno(cgroups):
 
 # --- podman ---------------------------------------------------------------
 
-PODMAN_RUN = ["podman", "run", "--runtime", "runc", "--network", "host",
-              "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
-
-
-@pytest.fixture(scope="module")
-def busybox_image():
-    """An image of busybox-static alone, imported from a tarball made here
-    (no registry); removed when the module's tests are done."""
-    busybox = shutil.which("busybox")
-    assert busybox, "busybox-static is not installed (scripts/install-deps test)"
-    assert shutil.which("podman"), "podman is not installed (scripts/install-deps test)"
-    tag = "localhost/tcl-containers-test:%d" % os.getpid()
-    d = tempfile.mkdtemp(prefix="tcl-image-")
-    tar = os.path.join(d, "rootfs.tar")
-    with tarfile.open(tar, "w") as tf:
-        tf.add(busybox, arcname="bin/busybox")
-        for applet in ("sh", "nc", "sleep"):
-            info = tarfile.TarInfo("bin/" + applet)
-            info.type = tarfile.SYMTYPE
-            info.linkname = "busybox"
-            tf.addfile(info)
-    r = subprocess.run(["podman", "import", tar, tag], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True, timeout=120)
-    shutil.rmtree(d, ignore_errors=True)
-    assert r.returncode == 0, "podman import: %s" % r.stderr
-    yield tag
-    subprocess.run(["podman", "rmi", "-f", tag], stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, timeout=120)
-
-
-def run_container(image, port):
-    """A container that connects to 127.0.0.1:port and stays a second
-    (its cgroup outlives the record); returns its full id."""
-    name = "tcltest-%s" % uuid.uuid4().hex[:12]
-    r = subprocess.run(PODMAN_RUN + ["--name", name, image, "sh", "-c",
-                                     "nc 127.0.0.1 %d </dev/null; sleep 1" % port],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
-    try:
-        assert r.returncode == 0, "podman run: %s" % r.stderr
-        i = subprocess.run(["podman", "inspect", "--format", "{{.Id}}", name],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           timeout=60)
-        assert i.returncode == 0, "podman inspect: %s" % i.stderr
-        cid = i.stdout.strip()
-        assert re.fullmatch(r"[0-9a-f]{64}", cid), cid
-        return cid
-    finally:
-        subprocess.run(["podman", "rm", "-f", name], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=60)
-
-
-def traced_container(image, *args, json_mode=True):
-    """A container's connect traced with args: (the run, the id, the port)."""
+def traced_container(podman, *args, json_mode=True):
+    """A container's connect traced with args: (the run, the id, the port).
+    The container stays a second after it (its cgroup outlives the
+    record)."""
     listener = tcltest.Listener(keep=False)
     t = tcltest.start("-P", listener.port, *args, json_mode=json_mode)
     try:
-        cid = run_container(image, listener.port)
+        cid = podman.run("nc 127.0.0.1 %d </dev/null; sleep 1" % listener.port)
     finally:
         res = t.stop()
         listener.close()
@@ -315,10 +210,10 @@ def traced_container(image, *args, json_mode=True):
 
 
 @pytest.mark.podman
-def test_podman_container_json_and_summary(busybox_image):
+def test_podman_container_json_and_summary(podman):
     """The record of a connect made in a podman container has the id
     podman inspect gives, in its cgroup path; --by container lists it."""
-    res, cid, port = traced_container(busybox_image, "--by", "container")
+    res, cid, port = traced_container(podman, "--by", "container")
     recs = [r for r in res.connects if r["dport"] == port]
     assert len(recs) == 1, res
     rec = recs[0]
@@ -335,18 +230,18 @@ def test_podman_container_json_and_summary(busybox_image):
 
 
 @pytest.mark.podman
-def test_podman_count_by_container(busybox_image):
+def test_podman_count_by_container(podman):
     """-c --by container: the container's attempts in a row of their own."""
-    res, cid, port = traced_container(busybox_image, "-c", "--by", "container")
+    res, cid, port = traced_container(podman, "-c", "--by", "container")
     rows = [r for r in res.records if r.get("event") == "count" and r["dport"] == port]
     assert len(rows) == 1, res
     assert rows[0]["container"] == cid and rows[0]["connects"] == 1, res
 
 
 @pytest.mark.podman
-def test_podman_container_text_column(busybox_image):
+def test_podman_container_text_column(podman):
     """-C shows the container's first 12 characters."""
-    res, cid, _ = traced_container(busybox_image, "-C", json_mode=False)
+    res, cid, _ = traced_container(podman, "-C", json_mode=False)
     lines = [l for l in res.stdout.splitlines()[1:] if l.strip()]
     assert len(lines) == 1, res
     assert lines[0].split()[-1] == cid[:12], lines
