@@ -124,7 +124,7 @@ $(OUTPUT)/bench:
 $(OUTPUT)/bench/loadgen: bench/loadgen.c | $(OUTPUT)/bench
 	$(CC) $(CFLAGS) -pthread $< -o $@
 $(OUTPUT)/bench/consume: bench/consume.c $(LIB_OBJS) | $(OUTPUT)/bench
-	$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) -o $@
+	$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) $(LIBS) -o $@
 bench-deps:
 	@scripts/install-deps bench
 bench: bench-deps
