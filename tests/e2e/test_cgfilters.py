@@ -120,7 +120,8 @@ def only_one_traced(tracer, args, wanted, others, **place):
     check_only(res, [mine])
 
 
-@pytest.mark.parametrize("form", ["cgroup-path", "file-path"])
+# the two forms differ in user space only: the second runs with the view tests
+@pytest.mark.parametrize("form", ["cgroup-path", pytest.param("file-path", marks=pytest.mark.view)])
 def test_cgroup_directory_and_below(tracer, cgroups, agent, form):
     """--cgroup: a process in the directory and one in a directory below it
     are traced, one outside is not."""
@@ -197,7 +198,8 @@ def test_cgroup_filters_accepts_and_their_closes(tracer, cgroups, agent):
     assert close["id"] == acc["id"] and close["direction"] == "in", json.dumps(close)
 
 
-@pytest.mark.parametrize("form", ["path", "inode"])
+# the two forms differ in user space only: the second runs with the view tests
+@pytest.mark.parametrize("form", ["path", pytest.param("inode", marks=pytest.mark.view)])
 def test_netns(tracer, net, agent, form):
     """--netns: a client in the test's namespace is traced, one in the
     host's is not (both connect to 127.0.0.1, refused)."""
@@ -272,6 +274,7 @@ def fake_id(prefix):
     return prefix + "".join(random.choice("0123456789abcdef") for _ in range(64 - len(prefix)))
 
 
+@pytest.mark.view
 def test_container_by_cgroup_name(tracer, cgroups, agent):
     """--container: cgroups named as Podman's cgroupfs driver names them,
     two ids sharing their first 10 digits. A unique prefix selects one;
@@ -340,6 +343,7 @@ def test_container_podman(tracer, podman, listeners, agent):
 
 # --- errors -----------------------------------------------------------------
 
+@pytest.mark.view
 def test_errors_of_what_the_filters_name(pinned):
     """One line and exit 2 when what an option names is missing or unfit;
     nothing on stdout, nothing loaded."""

@@ -122,6 +122,7 @@ def traced_clients(cg, *args, n=1, json_mode=True):
     return res, cs
 
 
+@pytest.mark.view
 def test_cgroup_with_records_held_for_rdns(cgroups):
     """-r holds records for their names (their process may be gone when
     they are printed): the cgroup is still theirs."""
@@ -132,6 +133,7 @@ def test_cgroup_with_records_held_for_rdns(cgroups):
     assert rec["cgroup_id"] == cg.id and rec["cgroup"] == cg.path, rec
 
 
+@pytest.mark.view
 def test_text_container_column_dash_outside_containers(cgroups):
     """-C: a CONTAINER column, '-' for a process in no container."""
     res, (c,) = traced_clients(cgroups.make(), "-C", json_mode=False)
@@ -142,6 +144,7 @@ def test_text_container_column_dash_outside_containers(cgroups):
     assert mine[0].split()[-1] == "-", mine
 
 
+@pytest.mark.view
 def test_by_container_summary_outside_containers(cgroups):
     """--by container: one summary row for processes in no container."""
     res, _ = traced_clients(cgroups.make(), "--by", "container", "-n", CLIENT_COMM,
@@ -153,6 +156,7 @@ def test_by_container_summary_outside_containers(cgroups):
     assert row[0] == "-" and int(row[1]) == 3 and int(row[2]) == 3, res
 
 
+@pytest.mark.view
 def test_summary_failures_by_result_and_errno(cgroups):
     """The summary's failures: refused ones and a call that failed
     (ENETUNREACH: no route, in a network namespace with only lo), each
