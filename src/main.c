@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "cgfilter.h"
 #include "cli.h"
+#include "dnscap.h"
 #include "output.h"
 #include "preflight.h"
 #include "tracer.h"
@@ -66,6 +67,24 @@ static void install_signals(void)
 	(void)signal(SIGPIPE, SIG_IGN);
 }
 
+/* --check: each backend, and with -d the DNS capture, started and
+ * stopped as a run would; 0 when a run would start.
+ */
+static int check(const struct tcl_config *cfg)
+{
+	int status = backend_check(cfg) ? 1 : 0;
+	struct dnscap *dns;
+
+	if (!cfg->dns)
+		return status;
+	dns = dnscap_start(cfg->dns_table_size);
+	if (!dns)
+		return 1;
+	dnscap_free(dns);
+	printf("dns: ok\n");
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct tcpconnlog_bpf *skel = NULL;
@@ -108,7 +127,7 @@ int main(int argc, char **argv)
 		return status;
 	}
 	if (cfg.check_only)
-		return backend_check(&cfg) ? 1 : 0;
+		return check(&cfg);
 
 	install_signals();
 	if (backend_start(&cfg, &skel, &chosen))

@@ -18,6 +18,7 @@ import time
 
 import pytest
 
+import tclcgroup
 import tcltest
 
 pytestmark = pytest.mark.dns
@@ -417,21 +418,12 @@ def test_text_query_column(nets):
     assert m and float(m.group(1)) >= 1.5, line_of(expired)
 
 
-def cgroup2_root():
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            if " - cgroup2 " in line and fields[3] == "/":
-                return fields[4]
-    raise AssertionError("no cgroup2 mount in /proc/self/mountinfo")
-
-
 def capture_links():
     """Ids of the links that attach the DNS capture's programs to the
     cgroup v2 root (bpftool cgroup show fails on 5.10: links it is)."""
     names = {p["id"]: p.get("name") for p in
              json.loads(tcltest.run(["bpftool", "-j", "prog", "show"]).stdout)}
-    root = os.stat(cgroup2_root()).st_ino
+    root = os.stat(tclcgroup.cgroup2_mount()[0]).st_ino
     return {l["id"] for l in json.loads(tcltest.run(["bpftool", "-j", "link", "show"]).stdout)
             if l.get("type") == "cgroup" and l.get("cgroup_id") == root
             and names.get(l["prog_id"]) in ("dns_query", "dns_answer")}
@@ -452,6 +444,16 @@ def test_capture_detached_at_exit(how):
         assert t.stop().rc == 0
     tcltest.wait_until(lambda: not capture_links() & mine, 5,
                        "the programs of the ended tracer to be detached")
+
+
+def test_check_starts_and_stops_the_capture():
+    """--check -d attaches the DNS capture as a run would, says so, and
+    leaves nothing attached."""
+    before = capture_links()
+    r = tcltest.run_tool("--check", "-d")
+    assert r.returncode == 0, r
+    assert r.stdout.splitlines()[-1] == "dns: ok", r
+    assert not capture_links() - before, "--check -d left its programs attached"
 
 
 def test_dns_table_flag_needs_d():
