@@ -200,6 +200,15 @@ static __u64 map_entries(struct bpf_map *map)
 	return n;
 }
 
+/* ,"key":v of the lost line */
+static void lost_count(struct strbuf *sb, const char *key, __u64 v)
+{
+	sb_str(sb, ",\"");
+	sb_str(sb, key);
+	sb_str(sb, "\":");
+	sb_u64(sb, v);
+}
+
 static void print_lost_json(struct session *s, const struct loss_report *loss)
 {
 	struct strbuf sb;
@@ -207,27 +216,18 @@ static void print_lost_json(struct session *s, const struct loss_report *loss)
 	output_line_begin(&s->rec.out, &sb);
 	sb_str(&sb, "{\"event\":\"lost\",\"time\":\"");
 	rfc3339_utc(&sb, (__s64)now_ns(CLOCK_REALTIME));
-	sb_str(&sb, "\",\"lost\":");
-	sb_u64(&sb, loss->lost);
-	sb_str(&sb, ",\"untracked\":");
-	sb_u64(&sb, loss->untracked);
-	sb_str(&sb, ",\"skipped\":");
-	sb_u64(&sb, loss->skipped);
-	sb_str(&sb, ",\"untracked_connections\":");
-	sb_u64(&sb, loss->untracked_conns);
-	sb_str(&sb, ",\"map_full\":");
-	sb_u64(&sb, loss->map_full);
-	if (s->cfg->resolve) {
-		sb_str(&sb, ",\"rdns_timeouts\":");
-		sb_u64(&sb, loss->rdns_timeouts);
-	}
+	sb_str(&sb, "\"");
+	lost_count(&sb, "lost", loss->lost);
+	lost_count(&sb, "untracked", loss->untracked);
+	lost_count(&sb, "skipped", loss->skipped);
+	lost_count(&sb, "untracked_connections", loss->untracked_conns);
+	lost_count(&sb, "map_full", loss->map_full);
+	if (s->cfg->resolve)
+		lost_count(&sb, "rdns_timeouts", loss->rdns_timeouts);
 	if (s->rec.dns) {
-		sb_str(&sb, ",\"dns_dropped\":");
-		sb_u64(&sb, loss->dns_dropped);
-		sb_str(&sb, ",\"dns_malformed\":");
-		sb_u64(&sb, loss->dns_malformed);
-		sb_str(&sb, ",\"dns_evicted\":");
-		sb_u64(&sb, loss->dns_evicted);
+		lost_count(&sb, "dns_dropped", loss->dns_dropped);
+		lost_count(&sb, "dns_malformed", loss->dns_malformed);
+		lost_count(&sb, "dns_evicted", loss->dns_evicted);
 	}
 	sb_str(&sb, "}\n");
 	output_line_end(&s->rec.out, &sb);
