@@ -26,6 +26,11 @@ BAD_USAGE = [
     (["--bogus"], ["bogus"]),
     (["-i", "-c"], ["-c"]),
     (["unexpected"], ["'unexpected'"]),
+    # bcc's and libbpf-tools' flags that mean something else here
+    (["-l", "-L", "22"], ["-L", "-A -P PORTS"]),
+    (["-C", "/sys/fs/bpf/cgroup_set"], ["-C", "--cgroupmap MAP"]),
+    (["-c", "-s"], ["-s", "-j", "-c"]),
+    (["100"], ["'100'", "--duration 100"]),
 ]
 
 
