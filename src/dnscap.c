@@ -141,8 +141,9 @@ struct dnscap *dnscap_start(size_t table_size)
 	}
 	err = attach(d, cgroup);
 	if (err) {
-		fprintf(stderr, "tcpconnlog: -d: cannot attach the DNS capture to %s: %s\n",
-			cgroup, strerror(-err));
+		fprintf(stderr, "tcpconnlog: -d: cannot attach the DNS capture to %s: %s%s\n",
+			cgroup, strerror(-err),
+			err == -EPERM ? " (a cgroup hook needs CAP_NET_ADMIN)" : "");
 		goto fail;
 	}
 	d->rb = ring_buffer__new(bpf_map__fd(d->skel->maps.dns_events), on_record, d, NULL);

@@ -199,3 +199,20 @@ def test_debian_perf_event_paranoid_3_is_named(paranoid, listeners):
         lines = r.stderr.splitlines()
         assert len(lines) == 1 and "perf_event_paranoid" in lines[0] \
             and "Permission denied" in lines[0], r.stderr
+
+
+@pytest.mark.dns
+def test_dns_capture_needs_net_admin_and_says_so(paranoid):
+    """-d attaches a cgroup hook: without CAP_NET_ADMIN, one line names
+    it; with it added to the documented set, the capture starts."""
+    paranoid(2)
+    base = setpriv_as_nobody(START_CAPS)
+    r = subprocess.run(base + [tcltest.BIN, "-b", tcltest.BACKEND, "-d", "--check"],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1, r
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and "DNS capture" in lines[0] and "CAP_NET_ADMIN" in lines[0], r
+    r = subprocess.run(setpriv_as_nobody(START_CAPS + ["net_admin"]) +
+                       [tcltest.BIN, "-b", tcltest.BACKEND, "-d", "--check"],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.splitlines()[-1] == "dns: ok", r
