@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "cli_traps.h"
 #include "strbuf.h"
 
 #ifndef TCL_VERSION
@@ -30,6 +31,7 @@ enum {
 	OPT_DNS_TABLE,
 	OPT_BY,
 	OPT_RESOLVE_TIMEOUT,
+	OPT_DURATION,
 };
 
 static const char usage_text[] =
@@ -50,6 +52,8 @@ static const char usage_text[] =
 "  -u, --uid=UID          only this user (number or name)\n"
 "  -P, --port=PORTS       only these destination ports: 80,443,8000-8100\n"
 "                         (repeat to add: -P 80 -P 443)\n"
+"  -D PORTS               the same as -P (tcplife's remote ports); the run\n"
+"                         time is --duration\n"
 "  -n, --comm=NAME        only this command name (exact, as in ps -o comm)\n"
 "  -4, --ipv4             only IPv4\n"
 "  -6, --ipv6             only IPv6 (including IPv4-mapped ::ffff:a.b.c.d)\n"
@@ -58,11 +62,11 @@ static const char usage_text[] =
 "                         (a path under the cgroup2 mount, or relative to it)\n"
 "      --container=ID     only processes of the running container whose id\n"
 "                         starts with ID (Docker, containerd, CRI-O, Podman)\n"
-"      --netns=NS         only processes in this network namespace: an inode\n"
+"  -N, --netns=NS         only processes in this network namespace: an inode\n"
 "                         number or a path (/proc/PID/ns/net, /run/netns/NAME)\n"
 "      --cgroupmap=MAP    only processes whose cgroup id is a key of this pinned\n"
 "                         BPF hash map (as bcc's tools take it)\n"
-"      --mntnsmap=MAP     only processes whose mount namespace inode is a key\n"
+"  -M, --mntnsmap=MAP     only processes whose mount namespace inode is a key\n"
 "                         of this pinned BPF hash map (as bcc's tools take it)\n"
 "Output:\n"
 "  -j, --json             one JSON object per line, no header\n"
@@ -70,6 +74,8 @@ static const char usage_text[] =
 "  -T, --time             TIME column: wall clock HH:MM:SS\n"
 "  -U, --print-uid        UID column\n"
 "  -L, --lport            LPORT column: source port\n"
+"  -w, --wide             accepted for tcplife's users: the columns always fit\n"
+"                         IPv6 addresses\n"
 "  -C, --show-container   CONTAINER column: the container's id (12 characters),\n"
 "                         - when none (JSON has \"container\" always)\n"
 "  -i, --immediate        print each attempt when its connect call returns\n"
@@ -99,14 +105,21 @@ static const char usage_text[] =
 "                         refreshed every SECS (default 1); q quits. Snapshots\n"
 "                         (JSON with -j) when stdout is not a terminal\n"
 "Stopping:\n"
-"  -D, --duration=SECS    stop after SECS seconds\n"
+"      --duration=SECS    stop after SECS seconds\n"
 "      --max-events=N     stop after printing N records\n"
 "Tuning:\n"
 "      --ringbuf-size=BYTES  kernel-to-user buffer (power of two, default 4194304)\n"
 "Other:\n"
+"      --user=USER        once attached, run as USER (name or UID) with no\n"
+"                         capabilities (default nobody)\n"
+"      --no-drop-privileges  keep the privileges it started with\n"
 "  -v, --verbose          say which backend was chosen; show libbpf messages\n"
 "  -V, --version          print the version\n"
 "  -h, --help             this help\n"
+"\n"
+"Flags of bcc's tools keep their meaning (-t -T -U -L -c -p -P -u -4 -6 -d);\n"
+"-D, -M, -N and -w mean what they mean in tcplife, tcpconnect and tcptracer;\n"
+"-L and -C take no value, and -s is refused with what to use instead.\n"
 "\n"
 "The summary (stderr) and lost-event warnings never mix with records (stdout).\n"
 "\n"
@@ -118,7 +131,7 @@ static const char usage_text[] =
 "  tcpconnlog -p 181 -P 80,443      # process 181, ports 80 and 443\n"
 "  tcpconnlog -n curl -6            # IPv6 connects by commands named curl\n"
 "  tcpconnlog --container 3f2a      # connects made in that container\n"
-"  tcpconnlog -c -D 10              # count destinations for 10 seconds\n"
+"  tcpconnlog -c --duration 10      # count destinations for 10 seconds\n"
 "  tcpconnlog -lA -j                # connects, accepts and closes as JSON\n"
 "  tcpconnlog -d                    # with the DNS name of each destination\n"
 "  tcpconnlog --top                 # the open connections, live\n"
@@ -144,7 +157,8 @@ static const struct option long_options[] = {
 	{ "count", no_argument, NULL, 'c' },
 	{ "resolve", no_argument, NULL, 'r' },
 	{ "resolve-timeout", required_argument, NULL, OPT_RESOLVE_TIMEOUT },
-	{ "duration", required_argument, NULL, 'D' },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "wide", no_argument, NULL, 'w' },
 	{ "max-events", required_argument, NULL, OPT_MAX_EVENTS },
 	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
@@ -168,7 +182,7 @@ static const struct option long_options[] = {
 	{}
 };
 
-static const char short_options[] = ":b:p:u:P:n:46xjtTULCicrD:dlAvVh";
+static const char short_options[] = ":b:p:u:P:D:n:46xjtTULwCicrdlAM:N:vVh";
 
 static const char *const backend_names[] = {
 	[BACKEND_AUTO] = "auto",
@@ -360,12 +374,13 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 			return usage_error("invalid UID '%s': a number or an existing user name", optarg);
 		cfg->uid_set = true;
 		break;
-	case 'P': {
+	case 'P':
+	case 'D': {	/* tcplife's -D: remote ports */
 		__u64 more[TCL_PORT_WORDS];
 		char why[128];
 
 		if (parse_ports(optarg, more, why, sizeof(why)))
-			return usage_error("invalid --port: %s", why);
+			return usage_error("invalid %s: %s", opt == 'D' ? "-D ports" : "--port", why);
 		/* repeated -P adds ports, as "-P 80,443" would */
 		for (unsigned int i = 0; i < TCL_PORT_WORDS; i++)
 			cfg->ports[i] |= more[i];
@@ -384,6 +399,10 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 			return usage_error("-4 and -6 exclude each other: give neither to see both");
 		cfg->ip = opt - '0';
 		break;
+	case 'M':	/* libbpf-tools' tcpconnect -M */
+		return parse_place(OPT_MNTNSMAP, cfg);
+	case 'N':	/* bcc's tcptracer -N */
+		return parse_place(OPT_NETNS, cfg);
 	case OPT_CGROUP:
 	case OPT_CONTAINER:
 	case OPT_NETNS:
@@ -396,6 +415,7 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 	case 'T': cfg->wallclock = true; break;
 	case 'U': cfg->print_uid = true; break;
 	case 'L': cfg->print_lport = true; break;
+	case 'w': break;	/* our columns are always wide */
 	case 'C': cfg->show_container = true; break;
 	case OPT_BY:
 		if (strcmp(optarg, "command") != 0 && strcmp(optarg, "container") != 0)
@@ -441,7 +461,7 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 			return usage_error("cannot read --btf file '%s': %s", optarg, strerror(errno));
 		cfg->btf_path = optarg;
 		break;
-	case 'D':
+	case OPT_DURATION:
 		if (parse_u64(optarg, 1, 315360000, &cfg->duration_s))
 			return usage_error("invalid duration '%s': whole seconds, at least 1", optarg);
 		break;
@@ -468,6 +488,12 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 	default:
 		if (is_long_option_error())
 			return long_option_error(option_text(argv));
+		if (optopt == '?') {	/* -?, as libbpf-tools' tools take it */
+			fputs(usage_text, stdout);
+			return CLI_DONE;
+		}
+		if (cli_trap_unknown(optopt))
+			return usage_error("%s", cli_trap_unknown(optopt));
 		if (optopt >= 0x20 && optopt < 0x7f)
 			return usage_error("unknown option '-%c'", optopt);
 		return usage_error("unknown option '%s'", option_text(argv));
@@ -505,12 +531,20 @@ enum cli_status cli_parse(int argc, char **argv, struct tcl_config *cfg)
 	cfg->dns_table_size = TCL_DNS_TABLE_DEFAULT;
 	optind = 0;	/* 0: glibc resets its scanning state too */
 	opterr = 0;	/* our own one-line messages */
+	if (cli_trap_in_args(argc, argv, short_options, long_options))
+		return usage_error("%s", cli_trap_in_args(argc, argv, short_options,
+							 long_options));
 	while ((opt = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
 		enum cli_status st = parse_one(opt, argv, cfg);
 
 		if (st != CLI_RUN)
 			return st;
 	}
+	if (optind < argc && argv[optind][0] &&
+	    argv[optind][strspn(argv[optind], "0123456789")] == '\0')
+		return usage_error("unexpected argument '%s': options only (to stop after "
+				   "%s seconds: --duration %s)", argv[optind], argv[optind],
+				   argv[optind]);
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (cfg->keep_privileges && cfg->run_as[0])

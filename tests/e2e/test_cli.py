@@ -20,11 +20,17 @@ BAD_USAGE = [
     (["-u", "no-such-user-here"], ["UID", "'no-such-user-here'"]),
     (["-b", "ebpf"], ["backend", "'ebpf'"]),
     (["--ringbuf-size", "1000"], ["--ringbuf-size", "1000"]),
-    (["-D", "soon"], ["duration", "'soon'"]),
+    (["--duration", "soon"], ["duration", "'soon'"]),
+    (["-D", "soon"], ["-D ports", "'soon'"]),
     (["--max-events", "-1"], ["--max-events", "-1"]),
     (["--bogus"], ["bogus"]),
     (["-i", "-c"], ["-c"]),
     (["unexpected"], ["'unexpected'"]),
+    # bcc's and libbpf-tools' flags that mean something else here
+    (["-l", "-L", "22"], ["-L", "-A -P PORTS"]),
+    (["-C", "/sys/fs/bpf/cgroup_set"], ["-C", "--cgroupmap MAP"]),
+    (["-c", "-s"], ["-s", "-j", "-c"]),
+    (["100"], ["'100'", "--duration 100"]),
 ]
 
 
@@ -121,7 +127,7 @@ def test_check_attaches_like_a_run(backend):
 def test_check_status_is_whether_a_run_starts(backend):
     """The answer --check gives is the answer a run gets."""
     check = tcltest.run_tool("--check", "-b", backend)
-    run = tcltest.run_tool("-b", backend, "-D", "1", "--no-summary")
+    run = tcltest.run_tool("-b", backend, "--duration", "1", "--no-summary")
     assert check.returncode in (0, 1) and run.returncode in (0, 1), (check, run)
     assert check.returncode == run.returncode, (check, run)
     assert (run.returncode == 0) == ("Ctrl-C to stop" in run.stderr), run
@@ -156,11 +162,11 @@ def test_forced_backend_that_cannot_attach_is_an_error(backend):
     works = (tcltest.kprobes_supported() if backend == "kprobe"
              else tcltest.fentry_probe()[0])
     if works:
-        r = tcltest.run_tool("-b", backend, "-D", "1", "--no-summary")
+        r = tcltest.run_tool("-b", backend, "--duration", "1", "--no-summary")
         assert r.returncode == 0, r
         assert "(%s backend)" % backend in r.stderr, r
     else:
-        r = tcltest.run_tool("-b", backend, "-D", "1")
+        r = tcltest.run_tool("-b", backend, "--duration", "1")
         assert r.returncode == 1, r
         lines = r.stderr.splitlines()
         assert len(lines) == 1 and ("backend %s" % backend) in lines[0], r.stderr

@@ -2,6 +2,9 @@
 """Each filter on a mix of matching and non-matching traffic: every
 matching attempt is printed once and correctly, nothing else is printed
 at all (whatever else the machine does while the test runs)."""
+import os
+import socket
+
 import pytest
 
 import tcltest
@@ -151,3 +154,24 @@ def test_filters_combine_with_and(tracer, agent):
     assert len(res.connects) == 1, res
     assert_printed_once(res, [hit], "refused", "127.0.0.1")
     assert_absent(res, misses)
+
+
+
+def test_tcplife_remote_ports_flag(tracer, listeners):
+    """-D PORTS is tcplife's remote-port filter, the same as -P: a tcplife
+    user's "-l -D PORT" traces that port (it once ran PORT seconds,
+    unfiltered)."""
+    wanted, other = listeners.one("127.0.0.1"), listeners.one("127.0.0.1")
+    t = tracer("-l", "-D", wanted.port, "-p", os.getpid())
+    for lst in (wanted, other):
+        with socket.create_connection(("127.0.0.1", lst.port)):
+            pass
+
+    def closes():
+        return [line for line in t.stdout_now().splitlines() if '"event":"close"' in line]
+    tcltest.wait_until(closes, 10, "the close of the connection to the -D port")
+    res = t.stop()
+    assert res.rc == 0, res
+    for kind in ("connect", "close"):
+        assert [(r["dport"], r["pid"]) for r in res.records if r["event"] == kind] == \
+            [(wanted.port, os.getpid())], res

@@ -188,7 +188,7 @@ def test_max_events_stops_after_n_records(tracer, agent):
 
 
 def test_duration_stops_by_itself(tracer):
-    t = tracer("-D", "1")
+    t = tracer("--duration", "1")
     res = t.wait_exit(10)
     assert res.rc == 0, res
     assert res.summary()["lost"] == 0

@@ -187,7 +187,7 @@ def test_debian_perf_event_paranoid_3_is_named(paranoid, listeners):
     paranoid(3)
     backend = "fentry" if tcltest.BACKEND == "fentry" else (
         "kprobe" if tcltest.BACKEND == "kprobe" else "tracepoint")
-    cmd = setpriv_as_nobody(START_CAPS) + [tcltest.BIN, "-b", backend, "-D", "1",
+    cmd = setpriv_as_nobody(START_CAPS) + [tcltest.BIN, "-b", backend, "--duration", "1",
                                            "--no-summary"]
     r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                        timeout=60)

@@ -433,16 +433,73 @@ static void test_boolean_flags_long(void **state)
 static void test_duration(void **state)
 {
 	(void)state;
-	assert_run(PARSE("-D", "10"));
+	assert_run(PARSE("--duration", "10"));
 	assert_true(cfg.duration_s == 10);
 	assert_run(PARSE("--duration=315360000"));	/* ten years */
 	assert_true(cfg.duration_s == 315360000);
-	assert_usage(PARSE("-D", "0"),
+	assert_usage(PARSE("--duration", "0"),
 		     MSG("invalid duration '0': whole seconds, at least 1"));
-	assert_usage(PARSE("-D", "1.5"),
+	assert_usage(PARSE("--duration", "1.5"),
 		     MSG("invalid duration '1.5': whole seconds, at least 1"));
-	assert_usage(PARSE("-D", "315360001"),
+	assert_usage(PARSE("--duration", "315360001"),
 		     MSG("invalid duration '315360001': whole seconds, at least 1"));
+}
+
+/* The flags of bcc's and libbpf-tools' tools: the same meaning, or a
+ * message that says what to use.
+ */
+static void test_bcc_flags(void **state)
+{
+	(void)state;
+	/* tcplife's -D: remote ports, the same set as -P; no duration */
+	assert_run(PARSE("-l", "-D", "443"));
+	assert_true(cfg.ports_set && cfg.duration_s == 0);
+	assert_true(cfg.ports[443 / 64] == 1ULL << (443 % 64));
+	assert_run(PARSE("-D", "80", "-P", "443"));
+	assert_true(cfg.ports[80 / 64] & 1ULL << (80 % 64));
+	assert_true(cfg.ports[443 / 64] & 1ULL << (443 % 64));
+	assert_usage(PARSE("-D", "0"),
+		     MSG("invalid -D ports: '0' is not a port (1-65535) or range of ports"));
+	/* -M and -N: libbpf-tools' tcpconnect and bcc's tcptracer */
+	assert_run(PARSE("-M", "/sys/fs/bpf/mnt_ns_set", "-N", "4026531840"));
+	assert_string_equal(cfg.mntnsmap, "/sys/fs/bpf/mnt_ns_set");
+	assert_true(cfg.netns == 4026531840U);
+	assert_run(PARSE("-N", "/run/netns/blue"));
+	assert_string_equal(cfg.netns_path, "/run/netns/blue");
+	/* tcplife's -w: accepted, changes nothing */
+	assert_run(PARSE("-w", "-j"));
+	assert_true(cfg.json);
+	/* -L and -C take no value, wherever they stand in a group */
+	assert_usage(PARSE("-l", "-L", "22"),
+		     MSG("-L adds the LPORT column (as in tcpconnect and tcpconnlat) and takes "
+			 "no value; for tcplife's -L PORTS (local ports) use -A -P PORTS"));
+	assert_usage(PARSE("-jL", "22,80", "-l"),
+		     MSG("-L adds the LPORT column (as in tcpconnect and tcpconnlat) and takes "
+			 "no value; for tcplife's -L PORTS (local ports) use -A -P PORTS"));
+	assert_usage(PARSE("-C", "/sys/fs/bpf/cgroup_set"),
+		     MSG("-C adds the CONTAINER column and takes no value; libbpf-tools' "
+			 "-C MAP is --cgroupmap MAP here"));
+	/* ... but a value of another option may look like one */
+	assert_run(PARSE("-n", "L", "-C", "-j"));
+	assert_string_equal(cfg.comm, "L");
+	assert_run(PARSE("-nC", "-L"));
+	assert_string_equal(cfg.comm, "C");
+	assert_usage(PARSE("-n", "x", "-L", "--", "22"),
+		     MSG("unexpected argument '22': options only (to stop after 22 seconds: "
+			 "--duration 22)"));
+	assert_run(PARSE("--comm", "-L", "-C"));
+	assert_string_equal(cfg.comm, "-L");
+	assert_run(PARSE("--top", "5", "-C"));
+	assert_true(cfg.top_interval_s == 5 && cfg.show_container);
+	/* libbpf-tools' tcpconnect -s and bcc's tcplife -s differ: refused */
+	assert_usage(PARSE("-c", "-s"),
+		     MSG("-s is not an option here: for tcplife's -s (CSV) use -j (JSON lines); "
+			 "-c counts per source address, destination and port, not per source "
+			 "port (libbpf-tools' tcpconnect -s)"));
+	/* tcpconnlat's minimum latency operand */
+	assert_usage(PARSE("10"),
+		     MSG("unexpected argument '10': options only (to stop after 10 seconds: "
+			 "--duration 10)"));
 }
 
 static void test_max_events(void **state)
@@ -680,7 +737,9 @@ static void test_extra_arguments(void **state)
 	/* GNU getopt moves words after the options: still refused */
 	assert_usage(PARSE("-j", "foo", "-t"), MSG("unexpected argument 'foo'"));
 	assert_usage(PARSE("--", "-j"), MSG("unexpected argument '-j'"));
-	assert_usage(PARSE("-p", "1", "2"), MSG("unexpected argument '2'"));
+	assert_usage(PARSE("-p", "1", "2"),
+		     MSG("unexpected argument '2': options only (to stop after 2 seconds: "
+			 "--duration 2)"));
 }
 
 static void test_first_error_wins(void **state)
@@ -715,6 +774,9 @@ static void test_help(void **state)
 
 		strcpy(first, out_text);
 		assert_int_equal(PARSE("--help"), CLI_DONE);
+		assert_string_equal(out_text, first);
+		/* libbpf-tools' tools take -? for help */
+		assert_int_equal(PARSE("-?"), CLI_DONE);
 		assert_string_equal(out_text, first);
 		/* help comes as soon as it is seen: what follows is not looked at */
 		assert_int_equal(PARSE("-t", "-h", "--bogus", "extra"), CLI_DONE);
@@ -809,6 +871,7 @@ int main(void)
 		cmocka_unit_test(test_long_option_errors_named_as_typed),
 		cmocka_unit_test(test_long_option_prefixes),
 		cmocka_unit_test(test_missing_values),
+		cmocka_unit_test(test_bcc_flags),
 		cmocka_unit_test(test_extra_arguments),
 		cmocka_unit_test(test_first_error_wins),
 		cmocka_unit_test(test_help),
