@@ -183,6 +183,12 @@ def test_completion_offers_every_option_of_help(with_bash_completion):
 
 # --- the completion in a real bash ---------------------------------------------
 
+def test_completion_passes_shellcheck():
+    r = subprocess.run(["shellcheck", "-s", "bash", COMPLETION], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    assert r.returncode == 0, r.stdout
+
+
 @pytest.mark.parametrize("with_bash_completion", [True, False],
                          ids=["bash-completion", "plain-bash"])
 def test_completion_registered(with_bash_completion):
