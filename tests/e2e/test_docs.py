@@ -267,6 +267,44 @@ def test_completion_values(with_bash_completion, places):
     assert "--json" in comp("tcpconnlog --top --")
 
 
+@pytest.mark.parametrize("with_bash_completion", [True, False],
+                         ids=["bash-completion", "plain-bash"])
+def test_completion_through_readline(with_bash_completion, places):
+    """Tab pressed in an interactive bash in tmux: '=' and the space after a
+    value come out as a user sees them."""
+    sock = "tcl-docs-%d" % os.getpid()
+    tmux = ["tmux", "-L", sock]
+    prelude = "source %s; " % COMPLETION
+    if with_bash_completion:
+        prelude = "source %s; " % BASH_COMPLETION + prelude
+    tcltest.run(tmux + ["-f", "/dev/null", "new-session", "-d", "-x", "200", "-y", "10",
+                        "bash --norc --noprofile"])
+
+    def line():
+        # -N keeps the space a completion leaves; the rows below are empty
+        rows = tcltest.run(tmux + ["capture-pane", "-p", "-N"]).stdout.split("\n")
+        return ([r for r in rows if r] or [""])[-1]
+
+    def typed(text, want):
+        tcltest.run(tmux + ["send-keys", "-l", "--", text])
+        tcltest.run(tmux + ["send-keys", "Tab"])
+        tcltest.wait_until(lambda: line() == want, 5, "the line %r (it is %r)" % (want, line()))
+
+    try:
+        tcltest.run(tmux + ["send-keys", "-l", "--", prelude + "PS1='$ '; clear"])
+        tcltest.run(tmux + ["send-keys", "Enter"])
+        tcltest.wait_until(lambda: line() == "$ ", 5, "the prompt")
+        typed("tcpconnlog --backe", "$ tcpconnlog --backend=")
+        typed("kp", "$ tcpconnlog --backend=kprobe ")
+        typed("--btf=%s/btf-" % places["tmp"],
+              "$ tcpconnlog --backend=kprobe --btf=%s/btf-" % places["tmp"])
+        typed("a", "$ tcpconnlog --backend=kprobe --btf=%s/btf-a " % places["tmp"])
+        typed("-u ro", "$ tcpconnlog --backend=kprobe --btf=%s/btf-a -u root "
+              % places["tmp"])
+    finally:
+        tcltest.run(tmux + ["kill-server"], check=False)
+
+
 # --- what the man page says against what the tool does ----------------------------
 
 def test_exit_statuses_as_documented():
