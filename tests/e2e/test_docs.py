@@ -272,7 +272,8 @@ def test_completion_values(with_bash_completion, places):
 def test_completion_through_readline(with_bash_completion, places):
     """Tab pressed in an interactive bash in tmux: '=' and the space after a
     value come out as a user sees them."""
-    sock = "tcl-docs-%d" % os.getpid()
+    # a server of its own per run: one ending may still hold a shared name
+    sock = "tcl-docs-%d-%s" % (os.getpid(), "bc" if with_bash_completion else "plain")
     tmux = ["tmux", "-L", sock]
     prelude = "source %s; " % COMPLETION
     if with_bash_completion:
