@@ -196,6 +196,23 @@ def test_completion_registered(with_bash_completion):
     assert out.strip() == "complete -F _tcpconnlog tcpconnlog", out
 
 
+def test_completion_found_where_make_install_puts_it(tmp_path):
+    """bash-completion loads it on first use from a completions directory
+    (BASHCOMPDIR), named after the command."""
+    d = tmp_path / "bash-completion" / "completions"
+    d.mkdir(parents=True)
+    (d / "tcpconnlog").write_text(open(COMPLETION).read())
+    r = subprocess.run(["bash", "--norc", "--noprofile", "-c",
+                        "source %s; complete -p tcpconnlog 2>/dev/null && exit 3; "
+                        "__load_completion tcpconnlog && complete -p tcpconnlog"
+                        % BASH_COMPLETION],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30,
+                       env=dict(os.environ, BASH_COMPLETION_USER_DIR=str(tmp_path /
+                                                                         "bash-completion")))
+    assert r.returncode == 0 and r.stdout.strip() == "complete -F _tcpconnlog tcpconnlog", (
+        r.returncode, r.stdout, r.stderr)
+
+
 @pytest.fixture(scope="module")
 def places():
     """A file, a pinned BPF map, a cgroup directory and a named network
