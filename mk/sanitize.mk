@@ -63,7 +63,8 @@ $(SANITIZE_OUT)/%.o: src/%.c $(wildcard src/*.h) include/tcpconnlog.h $(SANITIZE
 		| $(SANITIZE_OUT)
 	$(CC) $(SANITIZE_CFLAGS) $(INCLUDES) -c $< -o $@
 
-# the application units may include the skeleton (-I$(OUTPUT) finds it)
+# the version header and the skeleton come from the normal build (-I$(OUTPUT))
+$(SANITIZE_OUT)/version.o: $(OUTPUT)/tcl_version.h
 $(SANITIZE_APP_OBJS): $(OUTPUT)/tcpconnlog.skel.h $(OUTPUT)/dnscap.skel.h
 
 $(SANITIZE_OUT)/tcpconnlog: $(SANITIZE_LIB_OBJS) $(SANITIZE_APP_OBJS) $(SANITIZE_OUT)/.flags
