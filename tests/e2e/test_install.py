@@ -186,3 +186,69 @@ def test_pkg_config_missing_fails_the_link_clearly(builds):
     res = make("OUTPUT=" + builds["plain"], "PKG_CONFIG=false", "static", check=False)
     assert res.returncode != 0
     assert "pkg-config (false) does not know libbpf libelf zlib libcap-ng" in res.stdout, res.stdout
+
+
+# --- the version: scripts/version in git, make dist's tarball without ----
+
+def git(repo, *args):
+    return subprocess.run(["git", "-C", repo, "-c", "user.name=t", "-c", "user.email=t@t"]
+                          + list(args), check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
+
+
+def version_of(tree_dir):
+    return subprocess.run(["sh", os.path.join(REPO, "scripts/version"), tree_dir], check=True,
+                          stdout=subprocess.PIPE, text=True).stdout.strip()
+
+
+def test_version_string_from_git(tmp_path):
+    repo = str(tmp_path / "repo")
+    os.mkdir(repo)
+    with open(os.path.join(repo, "VERSION"), "w") as f:
+        f.write("2.3.4\n")
+    # outside git: VERSION as it is
+    assert version_of(repo) == "2.3.4"
+    git(repo, "init", "-q")
+    git(repo, "add", "VERSION")
+    git(repo, "commit", "-q", "-m", "one")
+    head = git(repo, "rev-parse", "--short=12", "HEAD")
+    # no tag yet: every commit counts
+    assert version_of(repo) == "2.3.4+git.1.%s" % head
+    git(repo, "tag", "v2.3.4")
+    assert version_of(repo) == "2.3.4"
+    with open(os.path.join(repo, "VERSION"), "a") as f:
+        f.write("\n")
+    assert version_of(repo) == "2.3.4-dirty"
+    git(repo, "commit", "-q", "-am", "two")
+    head = git(repo, "rev-parse", "--short=12", "HEAD")
+    assert version_of(repo) == "2.3.4+git.1.%s" % head
+    # a tree inside another checkout, not its own: the tarball case
+    inner = os.path.join(repo, "unpacked")
+    os.mkdir(inner)
+    with open(os.path.join(inner, "VERSION"), "w") as f:
+        f.write("2.3.4+git.1.%s\n" % head)
+    assert version_of(inner) == "2.3.4+git.1.%s" % head
+
+
+def test_dist_tarball_builds_and_says_its_version(tmp_path):
+    out = str(tmp_path / "out")
+    stamped = version_of(REPO).replace("-dirty", "")
+    log = make("OUTPUT=" + out, "dist").stdout
+    tarball = os.path.join(out, "tcpconnlog-%s.tar.gz" % stamped)
+    assert os.path.isfile(tarball), log
+    src = tmp_path / "src"
+    src.mkdir()
+    subprocess.run(["tar", "-xzf", tarball, "-C", str(src)], check=True)
+    top = src / ("tcpconnlog-" + stamped)
+    assert (top / "VERSION").read_text() == stamped + "\n"
+    assert not (top / ".git").exists()
+    with open(os.path.join(REPO, "VERSION")) as f:
+        release = f.read().strip()
+    assert stamped == release or stamped.startswith(release + "+git."), stamped
+    res = subprocess.run(["make", "-C", str(top), "-j2", "--no-print-directory", "all"],
+                         env=plain_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True, timeout=300)
+    assert res.returncode == 0, res.stdout
+    res = subprocess.run([str(top / "build/tcpconnlog"), "--version"], stdout=subprocess.PIPE,
+                         text=True, timeout=30)
+    assert res.returncode == 0
+    assert res.stdout.splitlines()[0] == "tcpconnlog " + stamped, res.stdout
