@@ -122,7 +122,7 @@ unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
 # the JUnit file feeds the host row of the README's kernel table
-e2e: $(OUTPUT)/tcpconnlog
+e2e: $(OUTPUT)/tcpconnlog $(OUTPUT)/tcpconnlog-static
 	mkdir -p $(OUTPUT)/vm/results
 	cd tests/e2e && $(PYTHON) -m pytest -v -p no:cacheprovider \
 		--junitxml=$(CURDIR)/$(OUTPUT)/vm/results/host-auto.xml $(PYTEST_ARGS)
@@ -137,7 +137,7 @@ VM_JOBS ?= 2
 comma := ,
 empty :=
 space := $(empty) $(empty)
-vmtest: vm-deps $(OUTPUT)/tcpconnlog
+vmtest: vm-deps $(OUTPUT)/tcpconnlog $(OUTPUT)/tcpconnlog-static
 	$(PYTHON) tests/vm/vmtest.py suite --jobs $(VM_JOBS) \
 		--kernels $(subst $(space),$(comma),$(strip $(KERNELS))) --readme README.md
 
@@ -146,7 +146,7 @@ vmtest: vm-deps $(OUTPUT)/tcpconnlog
 # the fuzz targets briefly, the host suite plain and sanitized, a 30 s
 # soak, then the kernel matrix.
 test: test-deps vm-deps
-	$(MAKE) all
+	$(MAKE) all static
 	$(MAKE) lint
 	$(MAKE) unit
 	$(MAKE) unit-valgrind

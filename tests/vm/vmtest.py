@@ -46,7 +46,7 @@ suite: one guest per kernel runs the pytest suite once per backend
 directory shared writable into the guest at the same path; prints the
 matrix and writes it to build/vm/results/matrix.json; exits 1 if any backend
 had a failure or error or ran no test, 125 if a guest did not finish.
-Build the tool first (make).
+Build the tool first (make all static: test_static.py runs the static one).
 """
 
 import argparse
@@ -845,6 +845,10 @@ def cmd_suite(args):
     if not keys or not backends:
         raise VmError("no kernel or no backend given")
     tests = guest_visible_tests(args.tests)
+    # the suite runs both binaries (test_static.py): say so before booting
+    for name in ("tcpconnlog", "tcpconnlog-static"):
+        if not (REPO / "build" / name).is_file():
+            raise VmError("build/%s is missing: run make all static first" % name)
     # a pass takes under 100 s: five times that is a hang, not a slow guest
     timeout = args.timeout or 500 * len(backends)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
