@@ -45,15 +45,27 @@ def plain_env():
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory):
-    """Two builds from this tree: with dpkg-buildflags' values on the
-    command line, and with none (the control that shows what they add)."""
+    """Two builds: this tree with dpkg-buildflags' values on the command
+    line, and make dist's tarball unpacked and built with no flags (the
+    control that shows what the flags add, and the tarball's own test)."""
     top = tmp_path_factory.mktemp("builds")
     flags = build_flags()
-    hard, plain = str(top / "hardened"), str(top / "plain")
+    hard = str(top / "hardened")
     log = make("-j2", "OUTPUT=" + hard, "all",
                *["%s=%s" % (k, v) for k, v in flags.items()], env=plain_env()).stdout
-    make("-j2", "OUTPUT=" + plain, "all", env=plain_env())
-    return {"flags": flags, "log": log, "hardened": hard, "plain": plain}
+    # make dist: HEAD as committed, its version stamped in
+    stamped = version_of(REPO).replace("-dirty", "")
+    dist_log = make("OUTPUT=" + str(top / "dist"), "dist").stdout
+    tarball = top / "dist" / ("tcpconnlog-%s.tar.gz" % stamped)
+    assert tarball.is_file(), dist_log
+    subprocess.run(["tar", "-xzf", str(tarball), "-C", str(top)], check=True)
+    unpacked = top / ("tcpconnlog-" + stamped)
+    res = subprocess.run(["make", "-C", str(unpacked), "-j2", "--no-print-directory", "all"],
+                         env=plain_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True, timeout=300)
+    assert res.returncode == 0, res.stdout
+    return {"flags": flags, "log": log, "hardened": hard, "plain": str(unpacked / "build"),
+            "unpacked": unpacked, "stamped": stamped}
 
 
 def readelf(*args):
@@ -100,8 +112,8 @@ def test_hardened_binary_elf(builds):
     hard = elf_facts(os.path.join(builds["hardened"], "tcpconnlog"))
     assert hard == {"pie": True, "relro": True, "bindnow": True,
                     "stack_protector": True, "fortify": True}, hard
-    # without the flags two of them are missing: what is seen above is
-    # their doing, not the compiler's defaults
+    # without the flags (the build from the tarball) two of them are
+    # missing: what is seen above is their doing, not the compiler's defaults
     plain = elf_facts(os.path.join(builds["plain"], "tcpconnlog"))
     assert not plain["bindnow"] and not plain["fortify"], plain
 
@@ -154,13 +166,16 @@ def test_install_run_uninstall(builds, tmp_path):
     res = subprocess.run([binary, "--version"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, timeout=30)
     assert res.returncode == 0 and res.stderr == "", res
-    assert res.stdout.splitlines()[0] == "tcpconnlog " + version, res.stdout
+    version_lines = res.stdout.splitlines()
+    assert version_lines[0] == "tcpconnlog " + version, res.stdout
     res = subprocess.run([binary, "--help"], stdout=subprocess.PIPE, text=True, timeout=10)
     assert res.returncode == 0 and res.stdout.startswith("Usage: tcpconnlog "), res.stdout
     res = subprocess.run([binary, "--check"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, timeout=60)
     want = tcltest.expected_backend("auto") + ": ok"
     assert res.returncode == 0 and want in res.stdout.splitlines(), res
+    # --version's backend lines are --check's
+    assert version_lines[3:] == res.stdout.splitlines(), (version_lines, res.stdout)
 
     # uninstall: no file left; the directories install made stay, empty
     # (make uninstall never removes a directory: /usr/local/sbin and the
@@ -229,25 +244,13 @@ def test_version_string_from_git(tmp_path):
     assert version_of(inner) == "2.3.4+git.1.%s" % head
 
 
-def test_dist_tarball_builds_and_says_its_version(tmp_path):
-    out = str(tmp_path / "out")
-    stamped = version_of(REPO).replace("-dirty", "")
-    log = make("OUTPUT=" + out, "dist").stdout
-    tarball = os.path.join(out, "tcpconnlog-%s.tar.gz" % stamped)
-    assert os.path.isfile(tarball), log
-    src = tmp_path / "src"
-    src.mkdir()
-    subprocess.run(["tar", "-xzf", tarball, "-C", str(src)], check=True)
-    top = src / ("tcpconnlog-" + stamped)
+def test_dist_tarball_builds_and_says_its_version(builds):
+    top, stamped = builds["unpacked"], builds["stamped"]
     assert (top / "VERSION").read_text() == stamped + "\n"
     assert not (top / ".git").exists()
     with open(os.path.join(REPO, "VERSION")) as f:
         release = f.read().strip()
     assert stamped == release or stamped.startswith(release + "+git."), stamped
-    res = subprocess.run(["make", "-C", str(top), "-j2", "--no-print-directory", "all"],
-                         env=plain_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         text=True, timeout=300)
-    assert res.returncode == 0, res.stdout
     res = subprocess.run([str(top / "build/tcpconnlog"), "--version"], stdout=subprocess.PIPE,
                          text=True, timeout=30)
     assert res.returncode == 0

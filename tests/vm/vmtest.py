@@ -668,7 +668,8 @@ def suite_command(key, backends, tests):
     (tests marked crosscheck). The tests of user space (marked view) run
     in the fentry pass of VIEW_KERNEL only: the records that feed them are
     checked in every pass. Those of the kretprobes (marked kretprobe) run
-    in the kprobe pass only, and those of -d (marked dns) in the kprobe
+    in the kprobe pass only, as do those marked kernel_once (they ask
+    the kernel about every backend), and those of -d (marked dns) in the kprobe
     pass of DNS_KERNELS: its capture is its own BPF object, the same
     whatever the backend, and its tests cost a minute of guest time per
     pass."""
@@ -685,7 +686,7 @@ def suite_command(key, backends, tests):
             # tests marked host are about files, not the kernel
             select = "-m 'not crosscheck and not podman and not host%s%s%s'" % (
                 "" if view else " and not view",
-                "" if b == "kprobe" else " and not kretprobe",
+                "" if b == "kprobe" else " and not kretprobe and not kernel_once",
                 "" if b == "kprobe" and key in DNS_KERNELS else " and not dns")
         lines.append("%s /usr/bin/python3 -m pytest -q -p no:cacheprovider %s %s "
                      "--junitxml=%s" % (env, select, shlex.quote(tests), xml))
