@@ -70,6 +70,7 @@ $(OUTPUT)/%.o: src/%.c $(wildcard src/*.h) include/tcpconnlog.h | $(OUTPUT)
 # changes: a commit rebuilds version.o and relinks, nothing else.
 VERSION_STRING = $(shell scripts/version)
 $(OUTPUT)/tcl_version.h: version-check | $(OUTPUT)
+	@test -n '$(VERSION_STRING)' || { echo "make: scripts/version printed no version: is VERSION there?" >&2; exit 1; }
 	@echo '#define TCL_VERSION "$(VERSION_STRING)"' | cmp -s - $@ || \
 		echo '#define TCL_VERSION "$(VERSION_STRING)"' > $@
 version-check:
