@@ -113,7 +113,9 @@ def test_hardened_binary_elf(builds):
     assert hard == {"pie": True, "relro": True, "bindnow": True,
                     "stack_protector": True, "fortify": True}, hard
     # without the flags (the build from the tarball) two of them are
-    # missing: what is seen above is their doing, not the compiler's defaults
+    # missing: what is seen above is their doing, not the compiler's
+    # defaults (Debian's gcc: PIE and RELRO by default, BIND_NOW and
+    # _FORTIFY_SOURCE not; Ubuntu's turns those on too)
     plain = elf_facts(os.path.join(builds["plain"], "tcpconnlog"))
     assert not plain["bindnow"] and not plain["fortify"], plain
 
