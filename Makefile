@@ -205,6 +205,8 @@ uninstall:
 DIST_VERSION = $(subst -dirty,,$(VERSION_STRING))
 DIST_NAME = tcpconnlog-$(DIST_VERSION)
 dist: | $(OUTPUT)
+	@test "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$$(pwd -P)" || \
+		{ echo "make dist: needs this tree's git checkout (a tarball has no history to archive)" >&2; exit 1; }
 	rm -rf $(OUTPUT)/dist && mkdir -p $(OUTPUT)/dist/$(DIST_NAME)
 	git archive HEAD | tar -x -C $(OUTPUT)/dist/$(DIST_NAME)
 	echo '$(DIST_VERSION)' > $(OUTPUT)/dist/$(DIST_NAME)/VERSION
