@@ -9,10 +9,26 @@ PYTHON ?= /usr/bin/python3
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
+# The usual variables: CFLAGS, CPPFLAGS and LDFLAGS from the command line
+# or the environment (a distribution's hardening flags) reach every
+# compile and link of the tool. The project's own flags are appended with
+# override, so that a CFLAGS given on the command line cannot drop -std
+# or -D_GNU_SOURCE.
 CFLAGS ?= -g -O2
-CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE -pthread
+override CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE -pthread
+CPPFLAGS ?=
+LDFLAGS ?=
 INCLUDES := -Iinclude -Isrc -I$(OUTPUT)
-LIBS := -lbpf -lelf -lz -lcap-ng -lresolv
+# Libraries as pkg-config knows them; the resolver (-r) is part of libc
+# and has no .pc file. pkg-config is asked when make starts (empty if it
+# or a .pc file is missing: the link then says so, see PKG_CHECK).
+PKG_CONFIG ?= pkg-config
+PKGS := libbpf libelf zlib libcap-ng
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+override CPPFLAGS += $(PKG_CFLAGS)
+LIBS := $(PKG_LIBS) -lresolv
+PKG_CHECK = @test -n "$(PKG_LIBS)" || { echo "make: pkg-config ($(PKG_CONFIG)) does not know $(PKGS): install them with make deps" >&2; exit 1; }
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall
 
 # User-space units; main.c is left out of the list the unit tests link.
@@ -20,14 +36,15 @@ LIB_SRCS := src/cli.c src/cli_traps.c src/parse.c src/names.c src/addr.c src/tab
 	src/hist.c src/stats.c src/counts.c src/format_text.c src/format_json.c \
 	src/sockdiag.c src/top.c src/connstats.c src/records.c src/output.c src/kbtf.c \
 	src/wallclock.c src/lru.c src/dns_answer.c src/dns_table.c src/dns_tcp.c \
-	src/container.c src/rdns.c src/delayq.c src/cgroup.c src/cgfilter.c
+	src/container.c src/rdns.c src/delayq.c src/cgroup.c src/cgfilter.c src/version.c
 APP_SRCS := src/main.c src/backend.c src/kretprobe.c src/preflight.c src/privs.c \
-	src/tracer.c src/dnscap.c
+	src/tracer.c src/dnscap.c src/version_backends.c
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 APP_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps test-deps vm-deps bench-deps run test unit e2e vmtest bench vmlinux clean install
+.PHONY: all deps test-deps vm-deps bench-deps run test unit e2e vmtest bench vmlinux clean \
+	install uninstall static dist version-check
 all: $(OUTPUT)/tcpconnlog
 
 $(OUTPUT) $(OUTPUT)/tests:
@@ -47,17 +64,41 @@ $(OUTPUT)/dnscap.skel.h: $(OUTPUT)/dnscap.bpf.o
 	$(BPFTOOL) gen skeleton $< name dnscap_bpf > $@
 
 $(OUTPUT)/%.o: src/%.c $(wildcard src/*.h) include/tcpconnlog.h | $(OUTPUT)
-	$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(INCLUDES) -c $< -o $@
+
+# The version (scripts/version), in a header rewritten only when it
+# changes: a commit rebuilds version.o and relinks, nothing else.
+VERSION_STRING = $(shell scripts/version)
+$(OUTPUT)/tcl_version.h: version-check | $(OUTPUT)
+	@test -n '$(VERSION_STRING)' || { echo "make: scripts/version printed no version: is VERSION there?" >&2; exit 1; }
+	@echo '#define TCL_VERSION "$(VERSION_STRING)"' | cmp -s - $@ || \
+		echo '#define TCL_VERSION "$(VERSION_STRING)"' > $@
+version-check:
+$(OUTPUT)/version.o: $(OUTPUT)/tcl_version.h
 
 # units that include the skeleton
 $(OUTPUT)/backend.o $(OUTPUT)/tracer.o $(OUTPUT)/main.o: $(OUTPUT)/tcpconnlog.skel.h
 $(OUTPUT)/dnscap.o: $(OUTPUT)/dnscap.skel.h include/dnscap_event.h
 
 $(OUTPUT)/tcpconnlog: $(LIB_OBJS) $(APP_OBJS)
-	$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(PKG_CHECK)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+
+# One binary that needs no shared library: the same objects, linked with
+# the static archives (pkg-config --static adds what they need in turn,
+# e.g. zstd where libelf is built with it). glibc's getpwnam (-u) and
+# getnameinfo (-r) still load NSS modules at run time: with the default
+# "files" and "dns" sources of /etc/nsswitch.conf they work as in the
+# dynamic binary; sources such as sss or systemd need the glibc of the
+# build (the linker warns about it).
+STATIC_LIBS = $(shell $(PKG_CONFIG) --static --libs $(PKGS) 2>/dev/null) -lresolv
+static: $(OUTPUT)/tcpconnlog-static
+$(OUTPUT)/tcpconnlog-static: $(LIB_OBJS) $(APP_OBJS)
+	$(PKG_CHECK)
+	$(CC) $(CFLAGS) $(LDFLAGS) -static $^ $(STATIC_LIBS) -o $@
 
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests
-	$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) -lcmocka $(LIBS) -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(INCLUDES) $(LDFLAGS) $< $(LIB_OBJS) -lcmocka $(LIBS) -o $@
 
 # Regenerate the committed vmlinux.h from the running kernel's BTF.
 vmlinux:
@@ -82,7 +123,7 @@ unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
 # the JUnit file feeds the host row of the README's kernel table
-e2e: $(OUTPUT)/tcpconnlog
+e2e: $(OUTPUT)/tcpconnlog $(OUTPUT)/tcpconnlog-static
 	mkdir -p $(OUTPUT)/vm/results
 	cd tests/e2e && $(PYTHON) -m pytest -v -p no:cacheprovider \
 		--junitxml=$(CURDIR)/$(OUTPUT)/vm/results/host-auto.xml $(PYTEST_ARGS)
@@ -97,7 +138,7 @@ VM_JOBS ?= 2
 comma := ,
 empty :=
 space := $(empty) $(empty)
-vmtest: vm-deps $(OUTPUT)/tcpconnlog
+vmtest: vm-deps $(OUTPUT)/tcpconnlog $(OUTPUT)/tcpconnlog-static
 	$(PYTHON) tests/vm/vmtest.py suite --jobs $(VM_JOBS) \
 		--kernels $(subst $(space),$(comma),$(strip $(KERNELS))) --readme README.md
 
@@ -106,7 +147,7 @@ vmtest: vm-deps $(OUTPUT)/tcpconnlog
 # the fuzz targets briefly, the host suite plain and sanitized, a 30 s
 # soak, then the kernel matrix.
 test: test-deps vm-deps
-	$(MAKE) all
+	$(MAKE) all static
 	$(MAKE) lint
 	$(MAKE) unit
 	$(MAKE) unit-valgrind
@@ -134,8 +175,45 @@ bench: bench-deps
 # Checks with their own tools (sanitisers, analysers, fuzzing, soak): mk/*.mk
 include $(sort $(wildcard mk/*.mk))
 
+# make install [DESTDIR=/tmp/stage] [PREFIX=/usr] [SBINDIR=...] [MANDIR=...]
+#   [BASHCOMPDIR=...]: the binary, its man page and its bash completion.
+# All three are required: a tree without the man page or the completion
+# is not one to install from. make uninstall removes the three files and
+# leaves the directories (shared with other packages, e.g. /usr/local/sbin).
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL ?= install
+MANPAGE := man/tcpconnlog.8
+COMPLETION := completion/tcpconnlog
 install: $(OUTPUT)/tcpconnlog
-	install -D -m 0755 $< $(DESTDIR)/usr/local/sbin/tcpconnlog
+	@for f in $(MANPAGE) $(COMPLETION); do test -f $$f || \
+		{ echo "make install: $$f is missing from this tree; take a complete checkout or tarball" >&2; exit 1; }; done
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 0755 $(OUTPUT)/tcpconnlog $(DESTDIR)$(SBINDIR)/tcpconnlog
+	$(INSTALL) -m 0644 $(MANPAGE) $(DESTDIR)$(MANDIR)/man8/tcpconnlog.8
+	$(INSTALL) -m 0644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/tcpconnlog
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/tcpconnlog $(DESTDIR)$(MANDIR)/man8/tcpconnlog.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/tcpconnlog
+
+# make dist: $(OUTPUT)/tcpconnlog-VERSION.tar.gz of the committed tree
+# (HEAD; uncommitted changes are not in it), its VERSION file stamped with
+# the version HEAD has here, so that a build from it says the same.
+DIST_VERSION = $(subst -dirty,,$(VERSION_STRING))
+DIST_NAME = tcpconnlog-$(DIST_VERSION)
+dist: | $(OUTPUT)
+	@test "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$$(pwd -P)" || \
+		{ echo "make dist: needs this tree's git checkout (a tarball has no history to archive)" >&2; exit 1; }
+	rm -rf $(OUTPUT)/dist && mkdir -p $(OUTPUT)/dist/$(DIST_NAME)
+	git archive HEAD | tar -x -C $(OUTPUT)/dist/$(DIST_NAME)
+	echo '$(DIST_VERSION)' > $(OUTPUT)/dist/$(DIST_NAME)/VERSION
+	tar -C $(OUTPUT)/dist --sort=name --owner=0 --group=0 --numeric-owner \
+		--mtime="@$$(git log -1 --format=%ct HEAD)" -czf $(OUTPUT)/$(DIST_NAME).tar.gz $(DIST_NAME)
+	rm -rf $(OUTPUT)/dist
+	@echo $(OUTPUT)/$(DIST_NAME).tar.gz
 
 clean:
 	rm -rf $(OUTPUT)

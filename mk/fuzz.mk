@@ -11,8 +11,8 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 15
 FUZZ_CFLAGS ?= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-# the DNS parser's (fuzz_dns)
-FUZZ_LIBS ?= -lresolv
+# the DNS parser's (fuzz_dns); libbpf for the version cli.c prints (version.c)
+FUZZ_LIBS ?= -lresolv -lbpf
 # -timeout: one input running 10 s is a hang, report it
 FUZZ_FLAGS ?= -timeout=10 -print_final_stats=1
 
@@ -38,7 +38,8 @@ $(OUTPUT)/fuzz/obj $(OUTPUT)/fuzz/artifacts:
 	mkdir -p $@
 
 $(FUZZ_OBJS): $(OUTPUT)/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) include/tcpconnlog.h | $(OUTPUT)/fuzz/obj
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iinclude -Isrc -D_GNU_SOURCE -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iinclude -Isrc -I$(OUTPUT) -D_GNU_SOURCE -c $< -o $@
+$(OUTPUT)/fuzz/obj/version.o: $(OUTPUT)/tcl_version.h
 
 $(FUZZ_LIB): $(FUZZ_OBJS)
 	rm -f $@

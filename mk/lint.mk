@@ -67,7 +67,8 @@ LINT_TIDY_ONE := case "$$1" in \
 
 # Each tool runs to the end, so that one run lists every finding. The BPF
 # program goes first: it takes longest.
-lint: $(OUTPUT)/tcpconnlog.skel.h $(OUTPUT)/dnscap.skel.h $(LINT_OUT)/tcpconnlog.skel.h
+lint: $(OUTPUT)/tcpconnlog.skel.h $(OUTPUT)/dnscap.skel.h $(LINT_OUT)/tcpconnlog.skel.h \
+		$(OUTPUT)/tcl_version.h
 	@status=0; \
 	echo "clang-tidy: $(LINT_BPF_SRC) and $(words $(LINT_SRCS)) user-space units"; \
 	printf '%s\n' $(LINT_BPF_SRC) $(LINT_SRCS) | \

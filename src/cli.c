@@ -9,10 +9,7 @@
 #include "cli.h"
 #include "cli_traps.h"
 #include "strbuf.h"
-
-#ifndef TCL_VERSION
-#define TCL_VERSION "0.1.0"
-#endif
+#include "version.h"
 
 enum {
 	OPT_MAX_EVENTS = 256,
@@ -475,7 +472,7 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 		cfg->ringbuf_bytes = v;
 		break;
 	case 'V':
-		printf("tcpconnlog %s\n", TCL_VERSION);
+		version_print();
 		return CLI_DONE;
 	case 'h':
 		fputs(usage_text, stdout);

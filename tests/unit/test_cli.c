@@ -787,17 +787,40 @@ static void test_help(void **state)
 
 static void test_version(void **state)
 {
+	const char *line;
 	size_t n;
 
 	(void)state;
 	assert_int_equal(PARSE("-V"), CLI_DONE);
 	assert_string_equal(err_text, "");
-	/* "tcpconnlog X.Y.Z\n": one line, a version of digits and dots */
+	/* "tcpconnlog X.Y.Z[+git.N.HASH][-dirty]\n": a release of digits
+	 * and dots, how far from it in git (scripts/version)
+	 */
 	assert_memory_equal(out_text, "tcpconnlog ", 11);
 	n = strspn(out_text + 11, "0123456789.");
 	assert_true(n >= 1);
 	assert_true(out_text[11] >= '0' && out_text[11] <= '9');
-	assert_string_equal(out_text + 11 + n, "\n");
+	line = out_text + 11 + n;
+	if (strncmp(line, "+git.", 5) == 0) {
+		line += 5;
+		n = strspn(line, "0123456789");
+		assert_true(n >= 1 && line[n] == '.');
+		line += n + 1;
+		n = strspn(line, "0123456789abcdef");
+		assert_int_equal(n, 12);
+		line += n;
+	}
+	if (strncmp(line, "-dirty", 6) == 0)
+		line += 6;
+	assert_int_equal(*line, '\n');
+	/* then the libbpf built with and running; the backends are not
+	 * linked here (version_backends.c needs the BPF object)
+	 */
+	line++;
+	assert_memory_equal(line, "libbpf ", 7);
+	assert_non_null(strstr(line, " (built with), "));
+	assert_int_equal(strchr(line, '\n')[1], '\0');
+	assert_non_null(strstr(line, " (running)\n"));
 	{
 		char first[sizeof(out_text)];
 

@@ -46,7 +46,7 @@ suite: one guest per kernel runs the pytest suite once per backend
 directory shared writable into the guest at the same path; prints the
 matrix and writes it to build/vm/results/matrix.json; exits 1 if any backend
 had a failure or error or ran no test, 125 if a guest did not finish.
-Build the tool first (make).
+Build the tool first (make all static: test_static.py runs the static one).
 """
 
 import argparse
@@ -668,7 +668,8 @@ def suite_command(key, backends, tests):
     (tests marked crosscheck). The tests of user space (marked view) run
     in the fentry pass of VIEW_KERNEL only: the records that feed them are
     checked in every pass. Those of the kretprobes (marked kretprobe) run
-    in the kprobe pass only, and those of -d (marked dns) in the kprobe
+    in the kprobe pass only, as do those marked kernel_once (they ask
+    the kernel about every backend), and those of -d (marked dns) in the kprobe
     pass of DNS_KERNELS: its capture is its own BPF object, the same
     whatever the backend, and its tests cost a minute of guest time per
     pass."""
@@ -685,7 +686,7 @@ def suite_command(key, backends, tests):
             # tests marked host are about files, not the kernel
             select = "-m 'not crosscheck and not podman and not host%s%s%s'" % (
                 "" if view else " and not view",
-                "" if b == "kprobe" else " and not kretprobe",
+                "" if b == "kprobe" else " and not kretprobe and not kernel_once",
                 "" if b == "kprobe" and key in DNS_KERNELS else " and not dns")
         lines.append("%s /usr/bin/python3 -m pytest -q -p no:cacheprovider %s %s "
                      "--junitxml=%s" % (env, select, shlex.quote(tests), xml))
@@ -845,6 +846,10 @@ def cmd_suite(args):
     if not keys or not backends:
         raise VmError("no kernel or no backend given")
     tests = guest_visible_tests(args.tests)
+    # the suite runs both binaries (test_static.py): say so before booting
+    for name in ("tcpconnlog", "tcpconnlog-static"):
+        if not (REPO / "build" / name).is_file():
+            raise VmError("build/%s is missing: run make all static first" % name)
     # a pass takes under 100 s: five times that is a hang, not a slow guest
     timeout = args.timeout or 500 * len(backends)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
