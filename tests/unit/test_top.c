@@ -592,26 +592,31 @@ static void test_draw_fits_the_screen(void **state)
 		diag_has(&d, &ev, id * 100, 0, 5);
 	}
 	top_update(t, &d);
-	CAPTURE(top_draw(t, f, NOW, 6, 200));
+	top_snapshot(t, NOW);
+	CAPTURE(top_draw(t, f, 7, 200));
 	/* home first, erase below last, no newline that would scroll */
 	assert_memory_equal(captured, "\033[H", 3);
 	assert_string_equal(captured + strlen(captured) - 3, "\033[J");
 	n = frame_lines(captured, lines, 32);
-	assert_int_equal(n, 6);
+	assert_int_equal(n, 7);
 	assert_string_equal(lines[0], "\033[Htcpconnlog --top: 10 open connections, "
-			    "03:04:05 - q to quit\033[K");
-	assert_memory_equal(lines[1], "COMM ", 5);
-	assert_non_null(strstr(lines[2], "10.0.0.1:40010 "));
-	assert_non_null(strstr(lines[3], "10.0.0.1:40009 "));
-	assert_non_null(strstr(lines[4], "10.0.0.1:40008 "));
-	assert_string_equal(lines[5], "... and 7 more\033[K\033[J");
+			    "03:04:05 - h for help, q to quit\033[K");
+	assert_string_equal(lines[1], "sorted by TX+RX, descending; every 1 s\033[K");
+	/* the sort key's columns marked */
+	assert_memory_equal(lines[2], "COMM ", 5);
+	assert_non_null(strstr(lines[2], " TX* "));
+	assert_non_null(strstr(lines[2], " RX* "));
+	assert_non_null(strstr(lines[3], "10.0.0.1:40010 "));
+	assert_non_null(strstr(lines[4], "10.0.0.1:40009 "));
+	assert_non_null(strstr(lines[5], "10.0.0.1:40008 "));
+	assert_string_equal(lines[6], "... and 7 more\033[K\033[J");
 
 	/* room for all: no "more" line */
-	CAPTURE(top_draw(t, f, NOW, 12, 200));
+	CAPTURE(top_draw(t, f, 13, 200));
 	n = frame_lines(captured, lines, 32);
-	assert_int_equal(n, 12);
-	assert_non_null(strstr(lines[11], "10.0.0.1:40001 "));
-	assert_null(strstr(lines[11], "more"));
+	assert_int_equal(n, 13);
+	assert_non_null(strstr(lines[12], "10.0.0.1:40001 "));
+	assert_null(strstr(lines[12], "more"));
 	sockdiag_free(&d);
 	top_free(t);
 }
@@ -626,15 +631,17 @@ static void test_draw_cuts_long_lines(void **state)
 	(void)state;
 	top_on_event(t, &ev);
 	top_update(t, NULL);
-	CAPTURE(top_draw(t, f, NOW, 24, 30));
+	top_snapshot(t, NOW);
+	CAPTURE(top_draw(t, f, 24, 30));
 	n = frame_lines(captured, lines, 8);
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 4);
 	/* 29 columns, then erase to the end of the line */
-	assert_string_equal(lines[1], "COMM             PID     LOCA\033[K");
-	assert_string_equal(lines[2], "curl             4242    10.0\033[K\033[J");
+	assert_string_equal(lines[1], "sorted by TX+RX, descending; \033[K");
+	assert_string_equal(lines[2], "COMM             PID     LOCA\033[K");
+	assert_string_equal(lines[3], "curl             4242    10.0\033[K\033[J");
 
 	/* a screen of one line: the title alone */
-	CAPTURE(top_draw(t, f, NOW, 1, 80));
+	CAPTURE(top_draw(t, f, 1, 80));
 	n = frame_lines(captured, lines, 8);
 	assert_int_equal(n, 1);
 	top_free(t);
@@ -648,11 +655,12 @@ static void test_draw_empty(void **state)
 	(void)state;
 	setenv("TZ", "UTC", 1);
 	tzset();
-	CAPTURE(top_draw(t, f, NOW, 24, 200));
-	assert_int_equal(frame_lines(captured, lines, 8), 2);
+	top_snapshot(t, NOW);
+	CAPTURE(top_draw(t, f, 24, 200));
+	assert_int_equal(frame_lines(captured, lines, 8), 3);
 	assert_string_equal(lines[0], "\033[Htcpconnlog --top: 0 open connections, "
-			    "03:04:05 - q to quit\033[K");
-	assert_string_equal(lines[1] + strlen(lines[1]) - 6, "\033[K\033[J");
+			    "03:04:05 - h for help, q to quit\033[K");
+	assert_string_equal(lines[2] + strlen(lines[2]) - 6, "\033[K\033[J");
 	top_free(t);
 }
 
@@ -661,7 +669,9 @@ static void test_not_a_terminal_reads_no_keys(void **state)
 	struct top *t = new_top(false);
 
 	(void)state;
-	assert_false(top_quit_requested(t));
+	assert_int_equal(top_wait_fd(t), -1);
+	/* nothing refreshed yet: the first one is due now */
+	assert_int_equal(top_wait_ms(t, NOW, 100), 0);
 	top_restore_terminal(t);
 	top_restore_terminal(t);
 	top_free(t);
