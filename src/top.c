@@ -161,8 +161,9 @@ static int cmp_endpoint(const struct top_row *x, const struct top_row *y, bool l
 	int c = CMP(x->ip, y->ip);
 
 	if (!c)
-		c = memcmp(local ? &x->saddr : &x->daddr, local ? &y->saddr : &y->daddr,
-			   sizeof(x->saddr));
+		/* network order: the bytes compare as the numbers do */
+		c = memcmp(local ? x->saddr.v6 : x->daddr.v6, local ? y->saddr.v6 : y->daddr.v6,
+			   sizeof(x->saddr.v6));
 	if (!c)
 		c = local ? CMP(x->sport, y->sport) : CMP(x->dport, y->dport);
 	return c;
@@ -353,7 +354,7 @@ static void draw_help(FILE *out, int rows, int cols)
 	char line[512];
 	struct strbuf sb;
 
-	for (int i = 0; topkeys_help[i] && i < rows; i++) {
+	for (int i = 0; i < rows && topkeys_help[i]; i++) {
 		sb_init(&sb, line, sizeof(line));
 		sb_str(&sb, topkeys_help[i]);
 		screen_line(out, &sb, cols, i == 0);
@@ -451,11 +452,12 @@ static void refresh(struct top *t, FILE *out, __u64 now_ns)
 
 bool top_run(struct top *t, FILE *out, __u64 now_ns)
 {
-	char keys[64];
-	size_t n;
 	int act = 0;
 
 	if (t->term_open) {
+		char keys[64];
+		size_t n;
+
 		while ((n = topterm_keys(&t->term, keys, sizeof(keys))))
 			act |= topkeys_feed(&t->ui, keys, n);
 		if (topterm_resized(&t->term))

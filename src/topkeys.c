@@ -104,6 +104,8 @@ int topkeys_parse_sort(const char *s, enum top_sort *out)
 	return 0;
 }
 
+static void u_seconds(struct strbuf *sb, unsigned int ms);
+
 /* ---- the prompts ---- */
 
 static int prompt(struct top_ui *ui, enum top_mode mode)
@@ -119,9 +121,14 @@ static int accept_delay(struct top_ui *ui)
 	unsigned int ms;
 
 	if (topkeys_parse_delay(ui->edit, &ms)) {
-		snprintf(ui->msg, sizeof(ui->msg), "invalid delay '%s': seconds from 0.1 to "
-			 "3600, such as 2 or 0.5; still %u.%03u s", ui->edit,
-			 ui->delay_ms / 1000, ui->delay_ms % 1000);
+		struct strbuf sb;
+
+		sb_init(&sb, ui->msg, sizeof(ui->msg) - 1);
+		sb_str(&sb, "invalid delay '");
+		sb_str(&sb, ui->edit);
+		sb_str(&sb, "': seconds from 0.1 to 3600, such as 2 or 0.5; still every ");
+		u_seconds(&sb, ui->delay_ms);
+		ui->msg[sb.len] = '\0';
 		return TOP_DO_REDRAW;
 	}
 	ui->delay_ms = ms;

@@ -623,7 +623,9 @@ def test_terminal_delay(tmux, listeners):
             ages.append(age)
         time.sleep(0.02)
     steps = [round(float(b) - float(a), 1) for a, b in zip(ages, ages[1:])]
-    assert len(ages) >= 5 and all(0.1 <= s <= 0.5 for s in steps), (
+    # 0.2 s steps (a tenth either way: ages are cut to tenths), or two at
+    # once when a capture came late; a delay of 1 s would show 2 ages
+    assert len(ages) >= 4 and all(0.1 <= s <= 0.6 for s in steps), (
         "ages seen in 1.5 s at a 0.2 s delay: %s" % ages)
 
     tmux.text("d1x")
