@@ -450,6 +450,11 @@ static void refresh(struct top *t, FILE *out, __u64 now_ns)
 	redraw(t, out);
 }
 
+int top_feed_keys(struct top *t, const char *keys, size_t n)
+{
+	return topkeys_feed(&t->ui, keys, n);
+}
+
 bool top_run(struct top *t, FILE *out, __u64 now_ns)
 {
 	int act = 0;
@@ -459,7 +464,7 @@ bool top_run(struct top *t, FILE *out, __u64 now_ns)
 		size_t n;
 
 		while ((n = topterm_keys(&t->term, keys, sizeof(keys))))
-			act |= topkeys_feed(&t->ui, keys, n);
+			act |= top_feed_keys(t, keys, n);
 		if (topterm_resized(&t->term))
 			act |= TOP_DO_REDRAW;
 	}

@@ -56,6 +56,10 @@ size_t top_count(const struct top *t);
  * row has closed without its close record (lost): it is dropped.
  */
 void top_update(struct top *t, struct sockdiag *live);
+/* The keys of one read from the terminal (top_run's): TOP_DO_* of
+ * topkeys.h, what they ask the caller to do.
+ */
+int top_feed_keys(struct top *t, const char *keys, size_t n);
 /* One snapshot, text or JSON (what top_run prints when not a terminal). */
 void top_print_snapshot(struct top *t, FILE *out, __u64 now_ns);
 /* Terminal mode: the rows as they are at now_ns, for the next frames. */

@@ -395,6 +395,60 @@ static void test_sorted_by_bytes_then_age(void **state)
 
 /* ---- JSON ---- */
 
+static void test_sorted_by_the_keys(void **state)
+{
+	struct top *t = new_top(false);
+	struct sockdiag d;
+	/* sport: the connection's number */
+	struct tcl_event ev[] = {
+		conn(1, "10.0.0.3", 1, "10.0.0.7", 443, 10 * SEC),
+		conn(2, "10.0.0.1", 2, "10.0.0.9", 80, 20 * SEC),
+		conn(3, "10.0.0.2", 3, "10.0.0.8", 22, 30 * SEC),
+	};
+	static const char *const comms[] = { "curl", "apt", "wget" };
+	static const __u32 pids[] = { 300, 100, 200 };
+	/* keys typed one after the other, and the order after each */
+	static const struct {
+		const char *keys;
+		__u16 order[3];
+	} steps[] = {
+		{ "", { 1, 2, 3 } },		/* TX+RX: 1005, 900, 600 */
+		{ "<", { 2, 3, 1 } },		/* TX: 900, 300, 10 */
+		{ ">>", { 1, 3, 2 } },		/* RX: 995, 300, 0 */
+		{ ">", { 3, 1, 2 } },		/* RTT: 3, 2, 1 ms */
+		{ "r", { 2, 1, 3 } },
+		{ "r", { 3, 1, 2 } },
+		{ "scomm\r", { 2, 1, 3 } },	/* apt, curl, wget */
+		{ "spid\r", { 1, 3, 2 } },	/* 300, 200, 100 */
+		{ "slocal\r", { 2, 3, 1 } },	/* 10.0.0.1, .2, .3 */
+		{ "sremote\r", { 1, 3, 2 } },	/* 10.0.0.7, .8, .9 */
+		{ "r", { 2, 3, 1 } },
+		{ "sage\r", { 3, 2, 1 } },	/* reversed: the newest first */
+		{ "R", { 1, 2, 3 } },		/* the oldest first */
+	};
+	__u16 ports[3];
+
+	(void)state;
+	sockdiag_init(&d);
+	for (size_t i = 0; i < 3; i++) {
+		strcpy(ev[i].comm, comms[i]);
+		ev[i].pid = pids[i];
+		top_on_event(t, &ev[i]);
+	}
+	diag_has(&d, &ev[0], 10, 995, 2000);
+	diag_has(&d, &ev[1], 900, 0, 1000);
+	diag_has(&d, &ev[2], 300, 300, 3000);
+	top_update(t, &d);
+	for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
+		top_feed_keys(t, steps[s].keys, strlen(steps[s].keys));
+		order_of(t, ports, 3);
+		for (size_t i = 0; i < 3; i++)
+			assert_int_equal(ports[i], steps[s].order[i]);
+	}
+	sockdiag_free(&d);
+	top_free(t);
+}
+
 static void test_json_snapshot_exact(void **state)
 {
 	struct top *t = new_top(true);
@@ -690,6 +744,7 @@ int main(void)
 		cmocka_unit_test(test_text_ipv6_widens_address_columns),
 		cmocka_unit_test(test_text_comm_control_bytes_not_raw),
 		cmocka_unit_test(test_sorted_by_bytes_then_age),
+		cmocka_unit_test(test_sorted_by_the_keys),
 		cmocka_unit_test(test_json_snapshot_exact),
 		cmocka_unit_test(test_json_snapshot_empty),
 		cmocka_unit_test(test_json_many_rows_one_line),

@@ -106,16 +106,23 @@ static void test_pause_and_resume(void **state)
 
 static void test_sort_left_right_stops_at_the_ends(void **state)
 {
+	/* keys typed one after the other, and the sort key after each */
+	static const struct {
+		const char *keys;
+		enum top_sort sort;
+	} steps[] = {
+		{ "<", TOP_SORT_TX },
+		{ ">>", TOP_SORT_RX },
+		{ ">>>>", TOP_SORT_RTT },
+		{ "<<<<<<<<<<<<", TOP_SORT_COMM },
+	};
+
 	(void)state;
 	setup_ui();
-	assert_int_equal(feed("<"), TOP_DO_REDRAW);
-	assert_int_equal(ui.sort, TOP_SORT_TX);
-	feed(">>");
-	assert_int_equal(ui.sort, TOP_SORT_RX);
-	feed(">>>>");
-	assert_int_equal(ui.sort, TOP_SORT_RTT);
-	feed("<<<<<<<<<<<<");
-	assert_int_equal(ui.sort, TOP_SORT_COMM);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		assert_int_equal(feed(steps[i].keys), TOP_DO_REDRAW);
+		assert_int_equal(ui.sort, steps[i].sort);
+	}
 	assert_string_equal(status(), "sorted by COMM, ascending; every 1 s");
 }
 
