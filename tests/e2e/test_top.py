@@ -500,10 +500,9 @@ def await_help(tm):
                        % (HELP_KEYS, tm.screen()), step=0.05)
 
 
-def test_terminal_help(tmux):
+def check_help(tmux):
     """h and ? show the keys; any key returns to the table, q included
-    (it does not quit from the help screen); q then quits."""
-    start_in_pane(tmux)
+    (it does not quit from the help screen)."""
     await_screen(tmux, lambda s: True, "the table")
     for show, leave in (("h", "x"), ("?", "q")):
         tmux.key(show)
@@ -512,7 +511,6 @@ def test_terminal_help(tmux):
         tmux.key(leave)
         await_screen(tmux, lambda s: True, "the table back after %r" % leave)
     assert not EXIT_RE.search(tmux.screen()), "q on the help screen quit"
-    quit_pane(tmux)
 
 
 def order_of(screen, held):
@@ -521,11 +519,10 @@ def order_of(screen, held):
     return [names[k] for k in screen["order"] if k in names]
 
 
-def test_terminal_sort_keys(tmux, listeners):
+def check_sort_keys(tmux, listeners):
     """< and > move the sort key a column left or right, s takes a column
     by name, r reverses; the header marks the key, the status line names
     it, and the rows follow it."""
-    start_in_pane(tmux)
     # opened in this order: ages a > b > c
     held = {"a": Held(listeners, 4, 1000, 1000),
             "b": Held(listeners, 4, 30000, 100),
@@ -559,15 +556,13 @@ def test_terminal_sort_keys(tmux, listeners):
     screen = await_screen(tmux, lambda s: s["status"].startswith("no single column 'r'"),
                           "the message about the ambiguous column")
     assert screen["marked"] == ["TX", "RX"] and order_of(screen, held) == ["b", "c", "a"], screen
-    quit_pane(tmux)
     for h in held.values():
         h.close()
 
 
-def test_terminal_pause(tmux, listeners):
+def check_pause(tmux, listeners):
     """p holds the screen as it is while connections open and close; the
     records are read meanwhile, so p again shows the table as it is."""
-    start_in_pane(tmux)
     first = Held(listeners, 4)
     await_row_on_screen(tmux, first)
     tmux.key("p")
@@ -589,8 +584,17 @@ def test_terminal_pause(tmux, listeners):
         s["rows"].get((second.local, second.remote), {}).get("TX") == "777",
         "the table after p: the first connection gone, the second listed with TX 777")
     assert after["rows"][(second.local, second.remote)]["RX"] == "888", after
-    quit_pane(tmux)
     second.close()
+
+
+def test_terminal_keys(tmux, listeners):
+    """The help, the sort keys and the pause, one after the other in one
+    run (a start takes seconds in a VM); then q quits."""
+    start_in_pane(tmux)
+    check_help(tmux)
+    check_sort_keys(tmux, listeners)
+    check_pause(tmux, listeners)
+    quit_pane(tmux)
 
 
 def age_of(tm, held):
@@ -599,11 +603,10 @@ def age_of(tm, held):
     return row and row["AGE(s)"]
 
 
-def test_terminal_delay(tmux, listeners):
+def check_delay(tmux, listeners):
     """d takes a new delay: Enter refreshes at once, then every 0.2 s (the
     row's age steps by about that); a wrong delay is refused with a
     message, the delay kept; Esc leaves it too."""
-    start_in_pane(tmux, secs=5)
     await_screen(tmux, lambda s: s["status"].endswith("every 5 s"), "the first frame")
     held = Held(listeners, 4)
     tmux.text("d")
@@ -636,29 +639,33 @@ def test_terminal_delay(tmux, listeners):
     tmux.key("Escape")
     await_screen(tmux, lambda s: s["status"].endswith("every 0.2 s"),
                  "the delay left at 0.2 s")
-    quit_pane(tmux)
     held.close()
 
 
-def test_terminal_resize_redraws_at_once(listeners):
+def check_resize(tm):
     """A window made larger is drawn again at its new size at once, not at
     the next refresh (5 s away): the header cut at 59 columns shows whole."""
+    def cut(screen):
+        return [l for l in screen.split("\n") if l.startswith("COMM ")]
+    tcltest.wait_until(lambda: cut(tm.screen()), 5, "the first frame\n%s" % tm.screen(),
+                       step=0.05)
+    assert "RTT(ms)" not in cut(tm.screen())[0], tm.screen()
+    t0 = time.monotonic()
+    tm.tmux("resize-window", "-t", "top", "-x", "200", "-y", "50")
+    screen = await_screen(tm, lambda s: True, "the whole header after the resize",
+                          timeout=3)
+    took = time.monotonic() - t0
+    assert took < 1.5, "redrawn %.1f s after the resize" % took
+    assert screen["title"].group(0).endswith("q to quit"), screen
+
+
+def test_terminal_resize_and_delay(listeners):
+    """At --top 5: a resize redrawn at once, then the d key; one run."""
     tm = Tmux(cols=60, rows=12)
     try:
         start_in_pane(tm, secs=5)
-
-        def cut(screen):
-            return [l for l in screen.split("\n") if l.startswith("COMM ")]
-        tcltest.wait_until(lambda: cut(tm.screen()), 5, "the first frame\n%s" % tm.screen(),
-                           step=0.05)
-        assert "RTT(ms)" not in cut(tm.screen())[0], tm.screen()
-        t0 = time.monotonic()
-        tm.tmux("resize-window", "-t", "top", "-x", "200", "-y", "50")
-        screen = await_screen(tm, lambda s: True, "the whole header after the resize",
-                              timeout=3)
-        took = time.monotonic() - t0
-        assert took < 1.5, "redrawn %.1f s after the resize" % took
-        assert screen["title"].group(0).endswith("q to quit"), screen
+        check_resize(tm)
+        check_delay(tm, listeners)
         quit_pane(tm)
     finally:
         tm.close()
