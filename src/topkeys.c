@@ -288,8 +288,8 @@ void topkeys_status(const struct top_ui *ui, struct strbuf *sb)
 			u_seconds(sb, ui->delay_ms);
 			sb_str(sb, "; Enter accepts, Esc cancels): ");
 		} else {
-			sb_str(sb, "Sort by column (COMM PID LOCAL REMOTE AGE TX TX+RX RX RTT; "
-				   "Esc cancels): ");
+			/* short: what is typed must fit 80 columns too */
+			sb_str(sb, "Sort by (COMM PID LOCAL REMOTE AGE TX TX+RX RX RTT): ");
 		}
 		sb_str(sb, ui->edit);
 		sb_char(sb, '_');

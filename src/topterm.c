@@ -28,11 +28,14 @@ static void on_winch(int sig)
 	errno = saved;
 }
 
+bool topterm_draws_on(const char *term)
+{
+	return term && *term && strcmp(term, "dumb") != 0;
+}
+
 bool topterm_usable(void)
 {
-	const char *term = getenv("TERM");
-
-	return isatty(STDOUT_FILENO) && term && *term && strcmp(term, "dumb") != 0;
+	return isatty(STDOUT_FILENO) && topterm_draws_on(getenv("TERM"));
 }
 
 static int watch(int epfd, int fd)

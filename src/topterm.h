@@ -20,6 +20,8 @@ struct topterm {
  * and not without TERM (an editor's shell buffer, a serial console).
  */
 bool topterm_usable(void);
+/* The TERM part of that: set, not empty and not dumb. */
+bool topterm_draws_on(const char *term);
 /* Take the terminal: keys one at a time without echo, the alternate
  * screen, SIGWINCH noted. 0 or -1 (errno set).
  */

@@ -150,8 +150,7 @@ static void test_sort_prompt(void **state)
 	assert_int_equal(feed("s"), TOP_DO_REDRAW);
 	assert_int_equal(ui.mode, TOP_ASK_SORT);
 	feed("ag");
-	assert_string_equal(status(), "Sort by column (COMM PID LOCAL REMOTE AGE TX TX+RX RX RTT; "
-			    "Esc cancels): ag_");
+	assert_string_equal(status(), "Sort by (COMM PID LOCAL REMOTE AGE TX TX+RX RX RTT): ag_");
 	assert_int_equal(feed("\r"), TOP_DO_REDRAW);
 	assert_int_equal(ui.mode, TOP_TABLE);
 	assert_int_equal(ui.sort, TOP_SORT_AGE);
