@@ -628,8 +628,8 @@ def check_delay(tmux, listeners):
                  "the message about the wrong delay")
     tmux.text("d9")
     tmux.key("Escape")
-    await_screen(tmux, lambda s: s["status"].endswith("every 0.2 s"),
-                 "the delay left at 0.2 s")
+    await_screen(tmux, lambda s: s["status"].startswith("sorted by ") and
+                 s["status"].endswith("every 0.2 s"), "the delay left at 0.2 s")
     held.close()
 
 
@@ -666,17 +666,21 @@ def test_terminal_keys(listeners):
         tm.close()
 
 
-@pytest.mark.parametrize("env", ["TERM=dumb", "-u TERM"], ids=["dumb", "unset"])
-def test_terminal_without_escapes(tmux, env):
-    """TERM=dumb or no TERM: plain snapshots as on a file, no escape
-    sequence at all, the terminal left alone (q is only typed text)."""
+def test_terminal_dumb_without_escapes(tmux):
+    """TERM=dumb: plain snapshots as on a file, no escape sequence at all,
+    the terminal left alone (q is only typed text). No TERM takes the same
+    path (topterm_draws_on(NULL), tests/unit/test_topterm.c): a second
+    run here would cost 5 s more in the VM."""
     out = os.path.join(tmux.dir, "pane-output")
     tmux.tmux("pipe-pane", "-o", "-t", "top", "cat > %s" % out)
-    start_in_pane(tmux, env="env " + env, keys=False)
+    start_in_pane(tmux, env="env TERM=dumb", keys=False)
 
     def output():
-        with open(out, "rb") as f:
-            return f.read()
+        try:
+            with open(out, "rb") as f:
+                return f.read()
+        except FileNotFoundError:       # pipe-pane's cat has not started yet
+            return b""
 
     def snapshots():
         return len(re.findall(rb"^--- \S+ \d+ open connections?\r?$", output(), re.M))
