@@ -144,7 +144,10 @@ void topterm_close(struct topterm *tt)
 	if (tt->screen) {
 		/* best effort, as the frames are */
 		(void)fflush(stdout);
-		fputs("\033[?25h\033[?1049l", stdout);
+		/* cleared first: tmux, when the window was resized meanwhile,
+		 * copies lines of the alternate screen into the one it restores
+		 */
+		fputs("\033[H\033[2J\033[?25h\033[?1049l", stdout);
 		(void)fflush(stdout);
 		tt->screen = false;
 		(void)signal(SIGWINCH, SIG_DFL);

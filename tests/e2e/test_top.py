@@ -485,10 +485,13 @@ HELP_KEYS = ["h ?", "q", "p", "d", "s", "< >", "r R"]
 
 
 def quit_pane(tm):
+    """q: status 0, the terminal as it was, and no line of the table left
+    on the shell's screen (tmux copied some there after a resize)."""
     tm.key("q")
     status, after = await_exit(tm)
     assert status == 0, "exit status %d\nstderr:\n%s" % (status, tm.stderr_now())
     check_restored(tm, after)
+    assert not re.search(TITLE_RE.pattern, tm.screen(), re.M), tm.screen()
 
 
 def await_help(tm):
