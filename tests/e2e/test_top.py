@@ -32,8 +32,11 @@ TO_SERVER = 12345
 TO_CLIENT = 23456
 # after the last byte, time for the acknowledgements before a snapshot counts
 SETTLE = 0.3
-# what the pane's shell prints after the tool (not the command line it echoes)
-EXIT_RE = re.compile(r"^(?:\^C)?EXIT=(\d+)$", re.M)
+# what the pane's shell prints after the tool (not the command line it
+# echoes, where $? follows). Not anchored at the start of a line: tmux put
+# the cursor back after "# " once, when the window had been resized with
+# the alternate screen on, and a terminal echoes ^C before it.
+EXIT_RE = re.compile(r"EXIT=(\d+)$", re.M)
 _tmux_counter = itertools.count(1)
 
 
