@@ -1,18 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
-#include <unistd.h>
-#include <sys/ioctl.h>
 #include "addr.h"
 #include "format.h"
 #include "names.h"
 #include "sockdiag.h"
 #include "table.h"
 #include "top.h"
+#include "toprow.h"
+#include "topkeys.h"
+#include "topterm.h"
 
 /* A row that sock_diag listed once and then missed in this many dumps in
  * a row has closed: its close record was lost. One miss alone is not
@@ -20,34 +19,23 @@
  */
 #define MISSES_GONE	2
 
-enum { W_COMM = 16, W_PID = 7, W_ADDR = 21, W_AGE = 8, W_BYTES = 12 };
-
-struct top_row {
-	__u64 conn_id;		/* also the table's key */
-	__u64 opened_ns;	/* the record's ts_ns */
-	union tcl_addr saddr;
-	union tcl_addr daddr;
-	__u32 pid;
-	__u16 sport;
-	__u16 dport;
-	__u8 ip;
-	__u8 flags;
-	bool live;		/* the last dump listed it: info is valid */
-	bool seen;		/* some dump listed it */
-	__u8 misses;		/* dumps in a row that did not, since */
-	struct diag_info info;
-	char comm[TCL_COMM_LEN];
-};
-
 struct top {
 	struct top_opts o;
 	struct table rows;	/* conn_id -> struct top_row */
 	struct sockdiag diag;
 	int diag_err;		/* of the last dump, 0 if it worked */
 	bool warned;		/* about a failed dump or allocation */
-	bool raw;		/* stdin's terminal settings are ours */
-	bool screen;		/* the alternate screen is in use */
-	struct termios saved;
+	bool term_open;		/* term is ours to give back */
+	struct topterm term;
+	struct top_ui ui;
+	__u64 next_ns;		/* the next refresh is due */
+	/* the rows as they were at snap_ns: what the screen shows (and
+	 * keeps while paused), sorted again when the sort key changes
+	 */
+	struct view *snap;
+	size_t snap_n, snap_width;
+	__u64 snap_ns;
+	int snap_diag_err;
 };
 
 /* ---- the set of open connections ---- */
@@ -151,146 +139,113 @@ void top_update(struct top *t, struct sockdiag *live)
 	}
 }
 
-/* ---- the rows as text ---- */
+/* ---- sorting and snapshots ---- */
 
-struct view {
-	const struct top_row *r;
-	char local[TCL_ADDR_STRLEN + 8];	/* [addr]:port */
-	char remote[TCL_ADDR_STRLEN + 8];
-};
-
-static void data_bytes(const struct top_row *r, __u64 *sent, __u64 *received)
-{
-	diag_data_bytes(&r->info, !(r->flags & TCL_F_INBOUND), sent, received);
-}
-
-static __u64 bytes_of(const struct top_row *r)
+/* A counter of a sort key; 0 when sock_diag did not list the row. */
+static __u64 counter(const struct top_row *r, enum top_sort key)
 {
 	__u64 sent, received;
 
 	if (!r->live)
 		return 0;
-	data_bytes(r, &sent, &received);
-	return sent + received;
+	if (key == TOP_SORT_RTT)
+		return r->info.rtt_us;
+	toprow_data_bytes(r, &sent, &received);
+	return key == TOP_SORT_TX ? sent : key == TOP_SORT_RX ? received : sent + received;
 }
 
-/* most bytes first, then the oldest */
-static int by_bytes_then_age(const void *a, const void *b)
+#define CMP(a, b) ((a) < (b) ? -1 : (a) > (b))
+
+static int cmp_endpoint(const struct top_row *x, const struct top_row *y, bool local)
 {
-	const struct top_row *x = ((const struct view *)a)->r;
-	const struct top_row *y = ((const struct view *)b)->r;
+	int c = CMP(x->ip, y->ip);
 
-	if (bytes_of(x) != bytes_of(y))
-		return bytes_of(x) < bytes_of(y) ? 1 : -1;
-	if (x->opened_ns != y->opened_ns)
-		return x->opened_ns < y->opened_ns ? -1 : 1;
-	return x->conn_id < y->conn_id ? -1 : x->conn_id > y->conn_id;
+	if (!c)
+		/* network order: the bytes compare as the numbers do */
+		c = memcmp(local ? x->saddr.v6 : x->daddr.v6, local ? y->saddr.v6 : y->daddr.v6,
+			   sizeof(x->saddr.v6));
+	if (!c)
+		c = local ? CMP(x->sport, y->sport) : CMP(x->dport, y->dport);
+	return c;
 }
 
-static void endpoint(char *out, __u8 ip, const union tcl_addr *a, __u16 port)
+/* x against y by the key alone, smallest first */
+static int cmp_key(const struct view *a, const struct view *b, enum top_sort key)
 {
-	char addr[TCL_ADDR_STRLEN];
-	struct strbuf sb;
+	const struct top_row *x = &a->r, *y = &b->r;
+	char cx[COMM_PRINTABLE_SIZE], cy[COMM_PRINTABLE_SIZE];
 
-	sb_init(&sb, out, TCL_ADDR_STRLEN + 7);
-	addr_to_str(ip, a, addr);
-	if (ip == 6)
-		sb_char(&sb, '[');
-	sb_str(&sb, addr);
-	if (ip == 6)
-		sb_char(&sb, ']');
-	sb_char(&sb, ':');
-	sb_u64(&sb, port);
-	out[sb.len] = '\0';
+	switch (key) {
+	case TOP_SORT_COMM:
+		return strcmp(comm_printable(x->comm, cx, sizeof(cx)),
+			      comm_printable(y->comm, cy, sizeof(cy)));
+	case TOP_SORT_PID:
+		return CMP(x->pid, y->pid);
+	case TOP_SORT_LOCAL:
+	case TOP_SORT_REMOTE:
+		return cmp_endpoint(x, y, key == TOP_SORT_LOCAL);
+	case TOP_SORT_AGE:
+		return CMP(y->opened_ns, x->opened_ns);
+	default:
+		return CMP(counter(x, key), counter(y, key));
+	}
 }
 
-/* The rows in display order, with their endpoints as text; *width gets
- * the widest endpoint. NULL when out of memory (or no rows: then *n is 0).
+/* the key, in its direction; ties the oldest first */
+static int by_ui(const void *a, const void *b, void *arg)
+{
+	const struct top_ui *ui = arg;
+	const struct top_row *x = &((const struct view *)a)->r;
+	const struct top_row *y = &((const struct view *)b)->r;
+	int c = cmp_key(a, b, ui->sort);
+
+	if (c)
+		return topkeys_descending(ui) ? -c : c;
+	c = CMP(x->opened_ns, y->opened_ns);
+	if (!c)
+		c = CMP(x->conn_id, y->conn_id);
+	return ui->reverse ? -c : c;
+}
+
+/* The rows now, with their endpoints as text, in place of the last
+ * snapshot; snap_width gets the widest endpoint. Out of memory: the
+ * last snapshot stays (false).
  */
-static struct view *sorted_views(struct top *t, size_t *n, size_t *width)
+static bool take_snapshot(struct top *t, __u64 now_ns)
 {
 	struct view *v = calloc(t->rows.len + 1, sizeof(*v));
+	size_t n = 0, width = W_ADDR;
 
-	*n = 0;
-	*width = W_ADDR;
 	if (!v) {
 		warn_once(t, "out of memory: no table");
-		return NULL;
+		return false;
 	}
 	for (size_t i = 0; i < t->rows.cap; i++) {
 		const struct top_row *r = row_at(t, i);
 
 		if (!r)
 			continue;
-		v[*n].r = r;
-		endpoint(v[*n].local, r->ip, &r->saddr, r->sport);
-		endpoint(v[*n].remote, r->ip, &r->daddr, r->dport);
-		if (strlen(v[*n].local) > *width)
-			*width = strlen(v[*n].local);
-		if (strlen(v[*n].remote) > *width)
-			*width = strlen(v[*n].remote);
-		(*n)++;
+		v[n].r = *r;
+		toprow_endpoint(v[n].local, r->ip, &r->saddr, r->sport);
+		toprow_endpoint(v[n].remote, r->ip, &r->daddr, r->dport);
+		if (strlen(v[n].local) > width)
+			width = strlen(v[n].local);
+		if (strlen(v[n].remote) > width)
+			width = strlen(v[n].remote);
+		n++;
 	}
-	qsort(v, *n, sizeof(*v), by_bytes_then_age);
-	return v;
+	free(t->snap);
+	t->snap = v;
+	t->snap_n = n;
+	t->snap_width = width;
+	t->snap_ns = now_ns;
+	t->snap_diag_err = t->diag_err;
+	return true;
 }
 
-static void header_line(struct strbuf *sb, size_t addr_width)
+static void sort_snapshot(struct top *t)
 {
-	sb_column(sb, "COMM", W_COMM);
-	sb_column(sb, "PID", W_PID);
-	sb_column(sb, "LOCAL", addr_width);
-	sb_column(sb, "REMOTE", addr_width);
-	sb_column(sb, "AGE(s)", W_AGE);
-	sb_column(sb, "TX", W_BYTES);
-	sb_column(sb, "RX", W_BYTES);
-	sb_str(sb, "RTT(ms)");
-}
-
-static __u64 age_ns(const struct top_row *r, __u64 now_ns)
-{
-	return now_ns > r->opened_ns ? now_ns - r->opened_ns : 0;
-}
-
-static void row_line(struct strbuf *sb, const struct view *v, size_t addr_width,
-		     __u64 now_ns)
-{
-	const struct top_row *r = v->r;
-	bool known = !(r->flags & TCL_F_NO_PROCESS);
-	char comm[COMM_PRINTABLE_SIZE];
-	__u64 age = age_ns(r, now_ns), sent, received;
-	size_t start;
-
-	text_column(sb, known ? comm_printable(r->comm, comm, sizeof(comm)) : "-", W_COMM);
-	if (known)
-		sb_column_u64(sb, r->pid, W_PID);
-	else
-		sb_column(sb, "-", W_PID);
-	sb_column(sb, v->local, addr_width);
-	sb_column(sb, v->remote, addr_width);
-	/* seconds to a tenth, truncated */
-	start = sb->len;
-	sb_u64(sb, age / 1000000000ULL);
-	sb_char(sb, '.');
-	sb_char(sb, (char)('0' + age / 100000000ULL % 10));
-	sb_pad(sb, start, W_AGE);
-	sb_char(sb, ' ');
-	if (!r->live) {
-		sb_column(sb, "-", W_BYTES);
-		sb_column(sb, "-", W_BYTES);
-		sb_char(sb, '-');
-		return;
-	}
-	data_bytes(r, &sent, &received);
-	sb_column_u64(sb, sent, W_BYTES);
-	sb_column_u64(sb, received, W_BYTES);
-	sb_milli(sb, r->info.rtt_us);
-}
-
-static void count_phrase(struct strbuf *sb, size_t n)
-{
-	sb_u64(sb, n);
-	sb_str(sb, n == 1 ? " open connection" : " open connections");
+	qsort_r(t->snap, t->snap_n, sizeof(*t->snap), by_ui, &t->ui);
 }
 
 /* ---- snapshots: one per refresh, for files and pipes ---- */
@@ -305,51 +260,17 @@ static void print_text(struct top *t, FILE *out, __u64 now_ns,
 	sb_str(&sb, "--- ");
 	rfc3339_utc(&sb, (__s64)now_ns + t->o.mono_to_real_ns);
 	sb_char(&sb, ' ');
-	count_phrase(&sb, n);
+	toprow_count_phrase(&sb, n);
 	sb_char(&sb, '\n');
-	header_line(&sb, width);
+	toprow_header(&sb, width, TOP_SORT_N);
 	sb_char(&sb, '\n');
 	fwrite(line, 1, sb.len, out);
 	for (size_t i = 0; i < n; i++) {
 		sb_init(&sb, line, sizeof(line));
-		row_line(&sb, &v[i], width, now_ns);
+		toprow_text(&sb, &v[i], width, now_ns);
 		sb_char(&sb, '\n');
 		fwrite(line, 1, sb.len, out);
 	}
-}
-
-static void json_row(struct strbuf *sb, const struct top_row *r, __u64 now_ns)
-{
-	bool known = !(r->flags & TCL_F_NO_PROCESS);
-	__u64 sent, received;
-
-	sb_str(sb, "{\"id\":");
-	sb_u64(sb, r->conn_id);
-	sb_str(sb, ",\"pid\":");
-	if (known)
-		sb_u64(sb, r->pid);
-	else
-		sb_str(sb, "null");
-	sb_str(sb, ",\"comm\":");
-	if (known)
-		json_string(sb, r->comm, TCL_COMM_LEN);
-	else
-		sb_str(sb, "null");
-	json_tuple(sb, r->ip, &r->saddr, r->sport, &r->daddr, r->dport);
-	sb_str(sb, ",\"age_s\":");
-	sb_milli(sb, age_ns(r, now_ns) / 1000000);
-	if (!r->live) {
-		sb_str(sb, ",\"bytes_sent\":null,\"bytes_received\":null,\"srtt_us\":null}");
-		return;
-	}
-	data_bytes(r, &sent, &received);
-	sb_str(sb, ",\"bytes_sent\":");
-	sb_u64(sb, sent);
-	sb_str(sb, ",\"bytes_received\":");
-	sb_u64(sb, received);
-	sb_str(sb, ",\"srtt_us\":");
-	sb_u64(sb, r->info.rtt_us);
-	sb_char(sb, '}');
 }
 
 static void print_json(struct top *t, FILE *out, __u64 now_ns,
@@ -365,7 +286,7 @@ static void print_json(struct top *t, FILE *out, __u64 now_ns,
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			sb_char(&sb, ',');
-		json_row(&sb, v[i].r, now_ns);
+		toprow_json(&sb, &v[i].r, now_ns);
 		/* a row never fills the buffer alone: write out before it might */
 		fwrite(line, 1, sb.len, out);
 		sb_init(&sb, line, sizeof(line));
@@ -376,16 +297,13 @@ static void print_json(struct top *t, FILE *out, __u64 now_ns,
 
 void top_print_snapshot(struct top *t, FILE *out, __u64 now_ns)
 {
-	size_t n, width;
-	struct view *v = sorted_views(t, &n, &width);
-
-	if (!v)
+	if (!take_snapshot(t, now_ns))
 		return;
+	sort_snapshot(t);
 	if (t->o.json)
-		print_json(t, out, now_ns, v, n);
+		print_json(t, out, now_ns, t->snap, t->snap_n);
 	else
-		print_text(t, out, now_ns, v, n, width);
-	free(v);
+		print_text(t, out, now_ns, t->snap, t->snap_n, t->snap_width);
 }
 
 /* ---- the terminal: one screen, redrawn in place ---- */
@@ -410,9 +328,9 @@ static void screen_line(FILE *out, struct strbuf *sb, int cols, bool first)
 	fputs("\033[K", out);
 }
 
-static void title_line(struct top *t, struct strbuf *sb, size_t n, __u64 now_ns)
+static void title_line(struct top *t, struct strbuf *sb)
 {
-	time_t secs = (time_t)(((__s64)now_ns + t->o.mono_to_real_ns) / 1000000000LL);
+	time_t secs = (time_t)(((__s64)t->snap_ns + t->o.mono_to_real_ns) / 1000000000LL);
 	struct tm tm;
 	char hms[16];
 
@@ -420,43 +338,56 @@ static void title_line(struct top *t, struct strbuf *sb, size_t n, __u64 now_ns)
 	if (!localtime_r(&secs, &tm) || !strftime(hms, sizeof(hms), "%H:%M:%S", &tm))
 		hms[0] = '\0';
 	sb_str(sb, "tcpconnlog --top: ");
-	count_phrase(sb, n);
+	toprow_count_phrase(sb, t->snap_n);
 	sb_str(sb, ", ");
 	sb_str(sb, hms);
-	sb_str(sb, " - q to quit");
-	if (t->diag_err) {
+	sb_str(sb, " - h for help, q to quit");
+	if (t->snap_diag_err) {
 		sb_str(sb, " (no TX/RX/RTT: sock_diag: ");
-		sb_str(sb, strerror(-t->diag_err));
+		sb_str(sb, strerror(-t->snap_diag_err));
 		sb_char(sb, ')');
 	}
 }
 
-void top_draw(struct top *t, FILE *out, __u64 now_ns, int rows, int cols)
+static void draw_help(FILE *out, int rows, int cols)
 {
-	size_t n, width, fit, shown;
-	struct view *v = sorted_views(t, &n, &width);
 	char line[512];
 	struct strbuf sb;
 
-	if (!v)
-		return;
-	/* the title and the header take two lines; a cut table ends with
-	 * a line that says how much is left out
+	for (int i = 0; i < rows && topkeys_help[i]; i++) {
+		sb_init(&sb, line, sizeof(line));
+		sb_str(&sb, topkeys_help[i]);
+		screen_line(out, &sb, cols, i == 0);
+	}
+}
+
+static void draw_table(struct top *t, FILE *out, int rows, int cols)
+{
+	size_t n = t->snap_n, width = t->snap_width, fit, shown;
+	char line[512];
+	struct strbuf sb;
+
+	/* the title, the status line and the header take three lines; a
+	 * cut table ends with a line that says how much is left out
 	 */
-	fit = rows > 2 ? rows - 2 : 0;
+	fit = rows > 3 ? rows - 3 : 0;
 	shown = n <= fit ? n : fit ? fit - 1 : 0;
-	fputs("\033[H", out);
 	sb_init(&sb, line, sizeof(line));
-	title_line(t, &sb, n, now_ns);
+	title_line(t, &sb);
 	screen_line(out, &sb, cols, true);
 	if (rows > 1) {
 		sb_init(&sb, line, sizeof(line));
-		header_line(&sb, width);
+		topkeys_status(&t->ui, &sb);
+		screen_line(out, &sb, cols, false);
+	}
+	if (rows > 2) {
+		sb_init(&sb, line, sizeof(line));
+		toprow_header(&sb, width, t->ui.sort);
 		screen_line(out, &sb, cols, false);
 	}
 	for (size_t i = 0; i < shown; i++) {
 		sb_init(&sb, line, sizeof(line));
-		row_line(&sb, &v[i], width, now_ns);
+		toprow_text(&sb, &t->snap[i], width, t->snap_ns);
 		screen_line(out, &sb, cols, false);
 	}
 	if (shown < n && fit) {
@@ -466,58 +397,110 @@ void top_draw(struct top *t, FILE *out, __u64 now_ns, int rows, int cols)
 		sb_str(&sb, " more");
 		screen_line(out, &sb, cols, false);
 	}
-	fputs("\033[J", out);
-	free(v);
 }
 
-static void window_size(int *rows, int *cols)
+void top_snapshot(struct top *t, __u64 now_ns)
 {
-	struct winsize ws;
-
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) {
-		*rows = ws.ws_row;
-		*cols = ws.ws_col;
-	} else {
-		*rows = 24;
-		*cols = 80;
-	}
+	take_snapshot(t, now_ns);
 }
 
-void top_show(struct top *t, FILE *out, __u64 now_ns)
+void top_draw(struct top *t, FILE *out, int rows, int cols)
+{
+	if (!t->snap)
+		return;
+	fputs("\033[H", out);
+	if (t->ui.mode == TOP_HELP) {
+		draw_help(out, rows, cols);
+	} else {
+		sort_snapshot(t);
+		draw_table(t, out, rows, cols);
+	}
+	fputs("\033[J", out);
+}
+
+/* ---- refreshes, keys and resizes ---- */
+
+static void redraw(struct top *t, FILE *out)
 {
 	int rows, cols;
 
-	t->diag_err = sockdiag_dump(&t->diag);
-	if (t->diag_err)
-		warn_once(t, "sock_diag dump failed: TX, RX and RTT unknown");
-	top_update(t, t->diag_err ? NULL : &t->diag);
-	if (!t->o.terminal) {
-		top_print_snapshot(t, out, now_ns);
-		return;
-	}
-	window_size(&rows, &cols);
-	top_draw(t, out, now_ns, rows, cols);
+	topterm_size(&rows, &cols);
+	top_draw(t, out, rows, cols);
 	/* drawing on the terminal is best effort: a frame that cannot be
 	 * written is not seen, and there is nowhere else to say so
 	 */
 	(void)fflush(out);
 }
 
-/* ---- keys and terminal settings ---- */
-
-/* Keys one at a time without echo; Ctrl-C still signals. */
-static void take_terminal(struct top *t)
+/* Ask sock_diag, and show the rows: a snapshot on a file, a frame on
+ * the terminal.
+ */
+static void refresh(struct top *t, FILE *out, __u64 now_ns)
 {
-	struct termios raw;
-
-	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &t->saved))
+	t->diag_err = sockdiag_dump(&t->diag);
+	if (t->diag_err)
+		warn_once(t, "sock_diag dump failed: TX, RX and RTT unknown");
+	top_update(t, t->diag_err ? NULL : &t->diag);
+	t->next_ns = now_ns + t->ui.delay_ms * 1000000ULL;
+	if (!t->o.terminal) {
+		top_print_snapshot(t, out, now_ns);
 		return;
-	raw = t->saved;
-	raw.c_lflag &= ~(ICANON | ECHO);
-	raw.c_cc[VMIN] = 0;	/* read() returns at once, with or without keys */
-	raw.c_cc[VTIME] = 0;
-	t->raw = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+	}
+	take_snapshot(t, now_ns);
+	redraw(t, out);
 }
+
+int top_feed_keys(struct top *t, const char *keys, size_t n)
+{
+	return topkeys_feed(&t->ui, keys, n);
+}
+
+bool top_run(struct top *t, FILE *out, __u64 now_ns)
+{
+	int act = 0;
+
+	if (t->term_open) {
+		char keys[64];
+		size_t n;
+
+		while ((n = topterm_keys(&t->term, keys, sizeof(keys))))
+			act |= top_feed_keys(t, keys, n);
+		if (topterm_resized(&t->term))
+			act |= TOP_DO_REDRAW;
+	}
+	if (act & TOP_DO_QUIT)
+		return true;
+	/* paused: the snapshot stays, and so do the rows' live counters
+	 * (top_update's misses count dumps, so none are made)
+	 */
+	if (!t->ui.paused && (now_ns >= t->next_ns || (act & TOP_DO_REFRESH)))
+		refresh(t, out, now_ns);
+	else if (act & TOP_DO_REDRAW)
+		redraw(t, out);
+	return false;
+}
+
+int top_wait_ms(const struct top *t, __u64 now_ns, int max_ms)
+{
+	__u64 ms;
+
+	if (t->ui.paused || now_ns >= t->next_ns)
+		return t->ui.paused ? max_ms : 0;
+	ms = (t->next_ns - now_ns + 999999) / 1000000;
+	return ms < (__u64)max_ms ? (int)ms : max_ms;
+}
+
+int top_wait_fd(const struct top *t)
+{
+	return t->term_open ? t->term.wait_fd : -1;
+}
+
+bool top_terminal_usable(void)
+{
+	return topterm_usable();
+}
+
+/* ---- setting up and tearing down ---- */
 
 struct top *top_new(const struct top_opts *o)
 {
@@ -530,49 +513,23 @@ struct top *top_new(const struct top_opts *o)
 		return NULL;
 	}
 	t->o = *o;
+	topkeys_init(&t->ui, o->delay_ms ? o->delay_ms : 1000);
 	sockdiag_init(&t->diag);
 	if (o->terminal) {
-		take_terminal(t);
-		/* the alternate screen: the shell's screen comes back on exit */
-		fputs("\033[?1049h\033[?25l", stdout);
-		(void)fflush(stdout);	/* best effort, as the frames are */
-		t->screen = true;
+		if (topterm_open(&t->term)) {
+			top_free(t);
+			return NULL;
+		}
+		t->term_open = true;
 	}
 	return t;
 }
 
-bool top_quit_requested(struct top *t)
-{
-	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
-	bool quit = false;
-	char keys[64];
-
-	if (!t->raw)
-		return false;
-	while (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
-		ssize_t n = read(STDIN_FILENO, keys, sizeof(keys));
-
-		if (n <= 0)
-			break;
-		if (memchr(keys, 'q', n) || memchr(keys, 'Q', n))
-			quit = true;
-	}
-	return quit;
-}
-
 void top_restore_terminal(struct top *t)
 {
-	if (t->raw) {
-		tcsetattr(STDIN_FILENO, TCSANOW, &t->saved);
-		t->raw = false;
-	}
-	if (t->screen) {
-		/* best effort, as the frames are */
-		(void)fflush(stdout);
-		fputs("\033[?25h\033[?1049l", stdout);
-		(void)fflush(stdout);
-		t->screen = false;
-	}
+	if (t->term_open)
+		topterm_close(&t->term);
+	t->term_open = false;
 }
 
 void top_free(struct top *t)
@@ -580,6 +537,7 @@ void top_free(struct top *t)
 	if (!t)
 		return;
 	top_restore_terminal(t);
+	free(t->snap);
 	sockdiag_free(&t->diag);
 	table_free(&t->rows);
 	free(t);

@@ -28,7 +28,6 @@ struct session {
 	const struct tcl_config *cfg;
 	struct tcpconnlog_bpf *skel;
 	struct records rec;
-	__u64 next_top_ns;
 	__u64 next_clock_ns;	/* when to read the wall clock again */
 	__u64 lost_reported;
 	__u64 last_warning_ns;
@@ -383,29 +382,42 @@ static void check_reader(struct session *s)
 		s->output_closed = true;
 }
 
-/* --top: the table at start, then every interval; true when q was pressed. */
+/* --top: the table at start, then every interval; its keys and window
+ * resizes wake the reader (start_top); true when q was pressed.
+ */
 static bool run_top(struct session *s)
 {
-	__u64 now = now_ns(CLOCK_MONOTONIC), period = s->cfg->top_interval_s * 1000000000ULL;
-
-	if (now >= s->next_top_ns) {
-		top_show(s->rec.top, stdout, now);
-		s->next_top_ns = now + period;
-	}
-	return top_quit_requested(s->rec.top);
+	return top_run(s->rec.top, stdout, now_ns(CLOCK_MONOTONIC));
 }
 
-static int start_top(struct session *s)
+static int start_top(struct session *s, int wake_fd)
 {
+	struct epoll_event e = { .events = EPOLLIN };
 	struct top_opts o = {
-		.terminal = isatty(STDOUT_FILENO),
+		.terminal = top_terminal_usable(),
 		.json = s->cfg->json,
 		.start_ns = s->rec.fmt.start_ns,
 		.mono_to_real_ns = s->rec.fmt.mono_to_real_ns,
+		.delay_ms = (unsigned int)(s->cfg->top_interval_s * 1000),
 	};
 
 	s->rec.top = top_new(&o);
-	return s->rec.top ? 0 : -1;
+	if (!s->rec.top)
+		return -1;
+	if (top_wait_fd(s->rec.top) >= 0 &&
+	    epoll_ctl(wake_fd, EPOLL_CTL_ADD, top_wait_fd(s->rec.top), &e))
+		return -1;
+	return 0;
+}
+
+/* The reader's longest sleep: POLL_MS, or less when --top refreshes sooner. */
+static int wait_ms(const struct session *s)
+{
+	int ms = POLL_MS;
+
+	if (s->rec.top)
+		ms = top_wait_ms(s->rec.top, now_ns(CLOCK_MONOTONIC), ms);
+	return records_wait_ms(&s->rec, ms);
 }
 
 /* The reader sleeps until the BPF side wakes it for a batch (see emit())
@@ -517,7 +529,7 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	if (cfg->duration_s)
 		deadline = s.rec.fmt.start_ns + cfg->duration_s * 1000000000ULL;
 	fprintf(stderr, "Tracing TCP connects (%s backend)... Ctrl-C to stop.\n", backend);
-	if (cfg->top_interval_s && start_top(&s)) {
+	if (cfg->top_interval_s && start_top(&s, wake_fd)) {
 		fprintf(stderr, "tcpconnlog: cannot start --top: %s\n", strerror(errno));
 		goto cleanup;
 	}
@@ -526,7 +538,7 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	flush_output(&s);
 
 	while (!should_stop(&s, deadline)) {
-		wait_for_batch(wake_fd, records_wait_ms(&s.rec, POLL_MS));
+		wait_for_batch(wake_fd, wait_ms(&s));
 		refresh_wall_clock(&s);
 		/* each connect reads the answers before it (dnscap_name);
 		 * this keeps their ring from filling while none comes

@@ -24,7 +24,7 @@ CONN_KEYS = ["id", "pid", "comm", "ip", "saddr", "sport", "daddr", "dport", "age
              "bytes_sent", "bytes_received", "srtt_us"]
 SNAP_RE = re.compile(r"^--- (\S+) (\d+) open connections?$")
 TITLE_RE = re.compile(r"^tcpconnlog --top: (\d+) open connections?, "
-                      r"\d\d:\d\d:\d\d - q to quit")
+                      r"(\d\d:\d\d:\d\d) - h for help, q to quit")
 RTT_RE = re.compile(r"^\d+\.\d{3}$")
 AGE_RE = re.compile(r"^\d+\.\d$")
 # bytes each way: under the socket buffers, so one thread can send then read
@@ -32,8 +32,11 @@ TO_SERVER = 12345
 TO_CLIENT = 23456
 # after the last byte, time for the acknowledgements before a snapshot counts
 SETTLE = 0.3
-# what the pane's shell prints after the tool (not the command line it echoes)
-EXIT_RE = re.compile(r"^EXIT=(\d+)$", re.M)
+# what the pane's shell prints after the tool (not the command line it
+# echoes, where $? follows). Not anchored at the start of a line: tmux put
+# the cursor back after "# " once, when the window had been resized with
+# the alternate screen on, and a terminal echoes ^C before it.
+EXIT_RE = re.compile(r"EXIT=(\d+)$", re.M)
 _tmux_counter = itertools.count(1)
 
 
@@ -45,11 +48,11 @@ def endpoint(fam, addr, port):
 
 
 class Held(tclconn.Conn):
-    """A loopback connection held open, TO_SERVER and TO_CLIENT bytes
+    """A loopback connection held open, to_server and to_client bytes
     exchanged, as --top rows name its two ends."""
 
-    def __init__(self, listeners, fam):
-        super().__init__(listeners, fam, TO_SERVER, TO_CLIENT)
+    def __init__(self, listeners, fam, to_server=TO_SERVER, to_client=TO_CLIENT):
+        super().__init__(listeners, fam, to_server, to_client)
         self.local = endpoint(fam, self.c["saddr"], self.c["sport"])
         self.remote = endpoint(fam, self.host, self.listener.port)
 
@@ -59,11 +62,11 @@ class Held(tclconn.Conn):
         pid = self.c["pid"]
         both = [
             ("connect", self.local, self.remote, pid, self.c["comm"],
-             TO_SERVER, TO_CLIENT, self.c["t0w"], self.c["t1w"]),
+             self.to_server, self.to_client, self.c["t0w"], self.c["t1w"]),
             # the server end is established when the client's ACK comes in:
             # after the client's connect returned, before accept() did
             ("accept", self.remote, self.local, pid, self.accept_comm,
-             TO_CLIENT, TO_SERVER, self.c["t0w"], self.t_accepted),
+             self.to_client, self.to_server, self.c["t0w"], self.t_accepted),
         ]
         return both if accepts else both[:1]
 
@@ -253,16 +256,17 @@ def test_refresh_interval(tracer, args, interval):
 # --- the terminal ------------------------------------------------------------------
 
 class Tmux:
-    """A private tmux server with one 200x50 pane running sh (no line
-    editing, so the terminal stays in canonical mode at its prompt)."""
+    """A private tmux server with one pane (200x50 unless asked) running
+    sh (no line editing, so the terminal stays in canonical mode at its
+    prompt)."""
 
-    def __init__(self):
+    def __init__(self, cols=200, rows=50):
         assert shutil.which("tmux"), "tmux is not installed (scripts/install-deps test)"
         # a server of its own per test: one being killed may still hold a name
         self.sock = "tcpconnlog-e2e-%d-%d" % (os.getpid(), next(_tmux_counter))
         self.dir = tempfile.mkdtemp(prefix="tcpconnlog-e2e-tmux-")
         self.err_path = os.path.join(self.dir, "stderr")
-        self.tmux("new-session", "-d", "-x", "200", "-y", "50", "-s", "top", "sh")
+        self.tmux("new-session", "-d", "-x", str(cols), "-y", str(rows), "-s", "top", "sh")
         # a shell that exits (as on a terminal left returning no input)
         # leaves its screen to look at
         self.tmux("set-option", "-w", "-t", "top", "remain-on-exit", "on")
@@ -279,6 +283,10 @@ class Tmux:
 
     def key(self, key):
         self.tmux("send-keys", "-t", "top", key)
+
+    def text(self, text):
+        """Keys as typed, one byte each."""
+        self.tmux("send-keys", "-t", "top", "-l", text)
 
     def screen(self):
         return self.tmux("capture-pane", "-p", "-t", "top").stdout
@@ -317,12 +325,14 @@ def canonical_echo(tokens):
     return "icanon" in tokens and "echo" in tokens
 
 
-def start_in_pane(tm):
-    """tcpconnlog --top 1 in the pane; then its status and stty -a."""
+def start_in_pane(tm, secs=1, env="", keys=True):
+    """env tcpconnlog --top SECS in the pane; then its status and stty -a.
+    keys: the terminal must be taken for keys while it runs (else left
+    as it was)."""
     assert canonical_echo(tm.stty()), "the pane's terminal does not start canonical: %s" % (
         tm.stty())
-    tm.type_line('%s -b %s --top 1 2>%s; echo "EXIT=$?"; stty -a'
-                 % (tcltest.BIN, tcltest.BACKEND, tm.err_path))
+    tm.type_line('%s %s -b %s --top %d 2>%s; echo "EXIT=$?"; stty -a'
+                 % (env, tcltest.BIN, tcltest.BACKEND, secs, tm.err_path))
     ready = []
 
     def is_ready():
@@ -334,26 +344,65 @@ def start_in_pane(tm):
         return False
     tcltest.wait_until(is_ready, 20, "the ready line\nscreen:\n%s" % tm.screen(), step=0.05)
     assert ready[0] == tcltest.expected_backend(), ready
-    # keys one by one, not echoed, while it runs
     tokens = tm.stty()
+    if not keys:
+        assert canonical_echo(tokens), "--top took a terminal it does not draw on: %s" % tokens
+        return
+    # keys one by one, not echoed, while it runs
     assert "-icanon" in tokens and "-echo" in tokens, (
         "the terminal is not in non-canonical no-echo mode while --top runs: %s" % tokens)
 
 
-def screen_rows(screen):
-    """(title match, {(local, remote): row}) of a --top screen, or None."""
+def parse_screen(screen):
+    """A --top table on the screen: {title (match), status (the line under
+    it), marked (the columns marked * as the sort key), order [(local,
+    remote)] top to bottom, rows {(local, remote): row}}, or None."""
     lines = screen.split("\n")
     for i, line in enumerate(lines):
         m = TITLE_RE.match(line)
-        if m and i + 1 < len(lines) and lines[i + 1].split() == TOP_COLUMNS:
-            rows = {}
-            for l in lines[i + 2:]:
-                if not l.strip() or l.startswith("... and "):
-                    break
-                r = split_columns(lines[i + 1], l)
-                rows[(r["LOCAL"], r["REMOTE"])] = r
-            return m, rows
+        if not m or i + 2 >= len(lines):
+            continue
+        header = lines[i + 2]
+        names = header.split()
+        if [n.rstrip("*") for n in names] != TOP_COLUMNS:
+            continue
+        # the mark takes the place of a space: columns stay aligned
+        plain = header.replace("*", " ")
+        order, rows = [], {}
+        for l in lines[i + 3:]:
+            if not l.strip() or l.startswith("... and "):
+                break
+            r = split_columns(plain, l)
+            order.append((r["LOCAL"], r["REMOTE"]))
+            rows[order[-1]] = r
+        return {"title": m, "status": lines[i + 1], "order": order, "rows": rows,
+                "marked": [n.rstrip("*") for n in names if n.endswith("*")]}
     return None
+
+
+def screen_rows(screen):
+    """(title match, {(local, remote): row}) of a --top screen, or None."""
+    parsed = parse_screen(screen)
+    return parsed and (parsed["title"], parsed["rows"])
+
+
+def await_screen(tm, pred, what, timeout=10):
+    """The first parsed table on the screen for which pred is true."""
+    last = [None]
+
+    def ok():
+        last[0] = tm.screen()
+        parsed = parse_screen(last[0])
+        if parsed and pred(parsed):
+            last[:] = [last[0], parsed]
+            return True
+        return False
+    try:
+        tcltest.wait_until(ok, timeout, what, step=0.05)
+    except AssertionError as e:
+        raise AssertionError("%s\nscreen:\n%s\nstderr:\n%s"
+                             % (e, last[0], tm.stderr_now()))
+    return last[1]
 
 
 def await_row_on_screen(tm, held):
@@ -429,3 +478,226 @@ def test_terminal_ctrl_c_restores(tmux, listeners):
     assert status == 0, "exit status %d\nstderr:\n%s" % (status, tmux.stderr_now())
     check_restored(tmux, after)
     held.close()
+
+
+# --- the keys ------------------------------------------------------------------------
+
+HELP_TITLE = "tcpconnlog --top: keys"
+# each key the help screen must name, at the start of its line
+HELP_KEYS = ["h ?", "q", "p", "d", "s", "< >", "r R"]
+
+
+def quit_pane(tm):
+    """q: status 0, the terminal as it was, and no line of the table left
+    on the shell's screen (tmux copied some there after a resize)."""
+    tm.key("q")
+    status, after = await_exit(tm)
+    assert status == 0, "exit status %d\nstderr:\n%s" % (status, tm.stderr_now())
+    check_restored(tm, after)
+    assert not re.search(TITLE_RE.pattern, tm.screen(), re.M), tm.screen()
+
+
+def await_help(tm):
+    def shown():
+        lines = [l.strip() for l in tm.screen().split("\n")]
+        return HELP_TITLE in lines and all(
+            any(l.startswith(k + " ") for l in lines) for k in HELP_KEYS)
+    tcltest.wait_until(shown, 5, "the help screen naming the keys %s\nscreen:\n%s"
+                       % (HELP_KEYS, tm.screen()), step=0.05)
+
+
+def check_help(tmux):
+    """h and ? show the keys; any key returns to the table, q included
+    (it does not quit from the help screen)."""
+    await_screen(tmux, lambda s: True, "the table")
+    for show, leave in (("h", "x"), ("?", "q")):
+        tmux.key(show)
+        await_help(tmux)
+        assert not parse_screen(tmux.screen()), tmux.screen()
+        tmux.key(leave)
+        await_screen(tmux, lambda s: True, "the table back after %r" % leave)
+    assert not EXIT_RE.search(tmux.screen()), "q on the help screen quit"
+
+
+def order_of(screen, held):
+    """Our connections' names in the order the table lists them."""
+    names = {(h.local, h.remote): name for name, h in held.items()}
+    return [names[k] for k in screen["order"] if k in names]
+
+
+def check_sort_keys(tmux, listeners):
+    """< and > move the sort key a column left or right, s takes a column
+    by name, r reverses; the header marks the key, the status line names
+    it, and the rows follow it."""
+    # opened in this order: ages a > b > c
+    held = {"a": Held(listeners, 4, 1000, 1000),
+            "b": Held(listeners, 4, 30000, 100),
+            "c": Held(listeners, 4, 200, 20000)}
+    want_bytes = {n: (h.to_server, h.to_client) for n, h in held.items()}
+
+    def counted(s):
+        return all(s["rows"].get((h.local, h.remote), {}).get("TX") == str(want_bytes[n][0])
+                   and s["rows"][(h.local, h.remote)]["RX"] == str(want_bytes[n][1])
+                   for n, h in held.items())
+    steps = [
+        # (keys, marked columns, status, order of a b c)
+        (None, ["TX", "RX"], "sorted by TX+RX, descending", ["b", "c", "a"]),
+        ("<", ["TX"], "sorted by TX, descending", ["b", "a", "c"]),
+        (">>", ["RX"], "sorted by RX, descending", ["c", "a", "b"]),
+        ("sage\r", ["AGE(s)"], "sorted by AGE, descending", ["a", "b", "c"]),
+        ("r", ["AGE(s)"], "sorted by AGE, ascending", ["c", "b", "a"]),
+        ("R", ["AGE(s)"], "sorted by AGE, descending", ["a", "b", "c"]),
+        ("sTx+rX\r", ["TX", "RX"], "sorted by TX+RX, descending", ["b", "c", "a"]),
+    ]
+    for keys, marked, status, order in steps:
+        if keys:
+            tmux.text(keys)
+        screen = await_screen(
+            tmux, lambda s: counted(s) and s["marked"] == marked and
+            s["status"].startswith(status) and order_of(s, held) == order,
+            "after %r: %s marked, status %r, rows in the order %s"
+            % (keys, marked, status, order))
+    # s with no single column: a message, the sort key as it was
+    tmux.text("sr\r")
+    screen = await_screen(tmux, lambda s: s["status"].startswith("no single column 'r'"),
+                          "the message about the ambiguous column")
+    assert screen["marked"] == ["TX", "RX"] and order_of(screen, held) == ["b", "c", "a"], screen
+    for h in held.values():
+        h.close()
+
+
+def check_pause(tmux, listeners):
+    """p holds the screen as it is while connections open and close; the
+    records are read meanwhile, so p again shows the table as it is.
+    After check_delay: refreshes every 0.2 s."""
+    first = Held(listeners, 4)
+    await_row_on_screen(tmux, first)
+    tmux.key("p")
+    paused = await_screen(tmux, lambda s: s["status"].startswith("PAUSED"), "PAUSED")
+    frame = tmux.screen()
+    first.close()
+    second = Held(listeners, 4, 777, 888)
+    # five refreshes at check_delay's 0.2 s: the frame must not change at all
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:
+        now = tmux.screen()
+        assert now == frame, "the paused screen changed\nbefore:\n%s\nnow:\n%s" % (frame, now)
+        time.sleep(0.1)
+    assert (first.local, first.remote) in paused["rows"]
+    tmux.key("p")
+    after = await_screen(
+        tmux, lambda s: not s["status"].startswith("PAUSED") and
+        (first.local, first.remote) not in s["rows"] and
+        s["rows"].get((second.local, second.remote), {}).get("TX") == "777",
+        "the table after p: the first connection gone, the second listed with TX 777")
+    assert after["rows"][(second.local, second.remote)]["RX"] == "888", after
+    second.close()
+
+
+def age_of(tm, held):
+    parsed = parse_screen(tm.screen())
+    row = parsed and parsed["rows"].get((held.local, held.remote))
+    return row and row["AGE(s)"]
+
+
+def check_delay(tmux, listeners):
+    """d takes a new delay: Enter refreshes at once, then every 0.2 s (the
+    row's age steps by about that); a wrong delay is refused with a
+    message, the delay kept; Esc leaves it too."""
+    await_screen(tmux, lambda s: s["status"].endswith("every 5 s"), "the first frame")
+    held = Held(listeners, 4)
+    tmux.text("d")
+    await_screen(tmux, lambda s: s["status"].startswith("Delay in seconds (now 5 s"),
+                 "the delay prompt")
+    tmux.text("0.2")
+    tmux.key("Enter")
+    t0 = time.monotonic()
+    # the connection opened after the first frame: only a refresh at once
+    # shows it before the 5 s are up
+    await_row_on_screen(tmux, held)
+    assert time.monotonic() - t0 < 2.5, "no refresh at once after the new delay"
+    ages, deadline = [], time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        age = age_of(tmux, held)
+        if age and (not ages or ages[-1] != age):
+            ages.append(age)
+        time.sleep(0.02)
+    steps = [round(float(b) - float(a), 1) for a, b in zip(ages, ages[1:])]
+    # 0.2 s steps (a tenth either way: ages are cut to tenths), or two at
+    # once when a capture came late; a delay of 1 s would show 2 ages
+    assert len(ages) >= 4 and all(0.1 <= s <= 0.6 for s in steps), (
+        "ages seen in 1.5 s at a 0.2 s delay: %s" % ages)
+
+    tmux.text("d1x")
+    tmux.key("Enter")
+    await_screen(tmux, lambda s: s["status"].startswith("invalid delay '1x'"),
+                 "the message about the wrong delay")
+    tmux.text("d9")
+    tmux.key("Escape")
+    await_screen(tmux, lambda s: s["status"].startswith("sorted by ") and
+                 s["status"].endswith("every 0.2 s"), "the delay left at 0.2 s")
+    held.close()
+
+
+def check_resize(tm):
+    """A window made larger is drawn again at its new size at once, not at
+    the next refresh (5 s away): the header cut at 59 columns shows whole."""
+    def cut(screen):
+        return [l for l in screen.split("\n") if l.startswith("COMM ")]
+    tcltest.wait_until(lambda: cut(tm.screen()), 5, "the first frame\n%s" % tm.screen(),
+                       step=0.05)
+    assert "RTT(ms)" not in cut(tm.screen())[0], tm.screen()
+    t0 = time.monotonic()
+    tm.tmux("resize-window", "-t", "top", "-x", "200", "-y", "50")
+    screen = await_screen(tm, lambda s: True, "the whole header after the resize",
+                          timeout=3)
+    took = time.monotonic() - t0
+    assert took < 1.5, "redrawn %.1f s after the resize" % took
+    assert screen["title"].group(0).endswith("q to quit"), screen
+
+
+def test_terminal_keys(listeners):
+    """--top 5 in a 60x12 window: a resize, d (to 0.2 s), h, the sort
+    keys, p, then q; one run, as a start takes about 5 s in a VM guest."""
+    tm = Tmux(cols=60, rows=12)
+    try:
+        start_in_pane(tm, secs=5)
+        check_resize(tm)
+        check_delay(tm, listeners)
+        check_help(tm)
+        check_sort_keys(tm, listeners)
+        check_pause(tm, listeners)
+        quit_pane(tm)
+    finally:
+        tm.close()
+
+
+def test_terminal_dumb_without_escapes(tmux):
+    """TERM=dumb: plain snapshots as on a file, no escape sequence at all,
+    the terminal left alone (q is only typed text). No TERM takes the same
+    path (topterm_draws_on(NULL), tests/unit/test_topterm.c): a second
+    run here would cost 5 s more in the VM."""
+    out = os.path.join(tmux.dir, "pane-output")
+    tmux.tmux("pipe-pane", "-o", "-t", "top", "cat > %s" % out)
+    start_in_pane(tmux, env="env TERM=dumb", keys=False)
+
+    def output():
+        try:
+            with open(out, "rb") as f:
+                return f.read()
+        except FileNotFoundError:       # pipe-pane's cat has not started yet
+            return b""
+
+    def snapshots():
+        return len(re.findall(rb"^--- \S+ \d+ open connections?\r?$", output(), re.M))
+    tcltest.wait_until(lambda: snapshots() >= 1, 10, "a snapshot on the terminal", step=0.05)
+    tmux.key("q")
+    seen = snapshots()
+    tcltest.wait_until(lambda: snapshots() > seen, 5, "more snapshots after q", step=0.05)
+    tmux.key("C-c")
+    status, after = await_exit(tmux)
+    assert status == 0, "exit status %d\nstderr:\n%s" % (status, tmux.stderr_now())
+    data = output()
+    assert b"\x1b" not in data, "an escape byte at %d: %r" % (
+        data.index(b"\x1b"), data[max(0, data.index(b"\x1b") - 80):data.index(b"\x1b") + 20])
+    assert b"COMM " in data and b"RTT(ms)" in data, data[-2000:]

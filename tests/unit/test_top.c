@@ -395,6 +395,60 @@ static void test_sorted_by_bytes_then_age(void **state)
 
 /* ---- JSON ---- */
 
+static void test_sorted_by_the_keys(void **state)
+{
+	struct top *t = new_top(false);
+	struct sockdiag d;
+	/* sport: the connection's number */
+	struct tcl_event ev[] = {
+		conn(1, "10.0.0.3", 1, "10.0.0.7", 443, 10 * SEC),
+		conn(2, "10.0.0.1", 2, "10.0.0.9", 80, 20 * SEC),
+		conn(3, "10.0.0.2", 3, "10.0.0.8", 22, 30 * SEC),
+	};
+	static const char *const comms[] = { "curl", "apt", "wget" };
+	static const __u32 pids[] = { 300, 100, 200 };
+	/* keys typed one after the other, and the order after each */
+	static const struct {
+		const char *keys;
+		__u16 order[3];
+	} steps[] = {
+		{ "", { 1, 2, 3 } },		/* TX+RX: 1005, 900, 600 */
+		{ "<", { 2, 3, 1 } },		/* TX: 900, 300, 10 */
+		{ ">>", { 1, 3, 2 } },		/* RX: 995, 300, 0 */
+		{ ">", { 3, 1, 2 } },		/* RTT: 3, 2, 1 ms */
+		{ "r", { 2, 1, 3 } },
+		{ "r", { 3, 1, 2 } },
+		{ "scomm\r", { 2, 1, 3 } },	/* apt, curl, wget */
+		{ "spid\r", { 1, 3, 2 } },	/* 300, 200, 100 */
+		{ "slocal\r", { 2, 3, 1 } },	/* 10.0.0.1, .2, .3 */
+		{ "sremote\r", { 1, 3, 2 } },	/* 10.0.0.7, .8, .9 */
+		{ "r", { 2, 3, 1 } },
+		{ "sage\r", { 3, 2, 1 } },	/* reversed: the newest first */
+		{ "R", { 1, 2, 3 } },		/* the oldest first */
+	};
+	__u16 ports[3];
+
+	(void)state;
+	sockdiag_init(&d);
+	for (size_t i = 0; i < 3; i++) {
+		strcpy(ev[i].comm, comms[i]);
+		ev[i].pid = pids[i];
+		top_on_event(t, &ev[i]);
+	}
+	diag_has(&d, &ev[0], 10, 995, 2000);
+	diag_has(&d, &ev[1], 900, 0, 1000);
+	diag_has(&d, &ev[2], 300, 300, 3000);
+	top_update(t, &d);
+	for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
+		top_feed_keys(t, steps[s].keys, strlen(steps[s].keys));
+		order_of(t, ports, 3);
+		for (size_t i = 0; i < 3; i++)
+			assert_int_equal(ports[i], steps[s].order[i]);
+	}
+	sockdiag_free(&d);
+	top_free(t);
+}
+
 static void test_json_snapshot_exact(void **state)
 {
 	struct top *t = new_top(true);
@@ -592,26 +646,31 @@ static void test_draw_fits_the_screen(void **state)
 		diag_has(&d, &ev, id * 100, 0, 5);
 	}
 	top_update(t, &d);
-	CAPTURE(top_draw(t, f, NOW, 6, 200));
+	top_snapshot(t, NOW);
+	CAPTURE(top_draw(t, f, 7, 200));
 	/* home first, erase below last, no newline that would scroll */
 	assert_memory_equal(captured, "\033[H", 3);
 	assert_string_equal(captured + strlen(captured) - 3, "\033[J");
 	n = frame_lines(captured, lines, 32);
-	assert_int_equal(n, 6);
+	assert_int_equal(n, 7);
 	assert_string_equal(lines[0], "\033[Htcpconnlog --top: 10 open connections, "
-			    "03:04:05 - q to quit\033[K");
-	assert_memory_equal(lines[1], "COMM ", 5);
-	assert_non_null(strstr(lines[2], "10.0.0.1:40010 "));
-	assert_non_null(strstr(lines[3], "10.0.0.1:40009 "));
-	assert_non_null(strstr(lines[4], "10.0.0.1:40008 "));
-	assert_string_equal(lines[5], "... and 7 more\033[K\033[J");
+			    "03:04:05 - h for help, q to quit\033[K");
+	assert_string_equal(lines[1], "sorted by TX+RX, descending; every 1 s\033[K");
+	/* the sort key's columns marked */
+	assert_memory_equal(lines[2], "COMM ", 5);
+	assert_non_null(strstr(lines[2], " TX* "));
+	assert_non_null(strstr(lines[2], " RX* "));
+	assert_non_null(strstr(lines[3], "10.0.0.1:40010 "));
+	assert_non_null(strstr(lines[4], "10.0.0.1:40009 "));
+	assert_non_null(strstr(lines[5], "10.0.0.1:40008 "));
+	assert_string_equal(lines[6], "... and 7 more\033[K\033[J");
 
 	/* room for all: no "more" line */
-	CAPTURE(top_draw(t, f, NOW, 12, 200));
+	CAPTURE(top_draw(t, f, 13, 200));
 	n = frame_lines(captured, lines, 32);
-	assert_int_equal(n, 12);
-	assert_non_null(strstr(lines[11], "10.0.0.1:40001 "));
-	assert_null(strstr(lines[11], "more"));
+	assert_int_equal(n, 13);
+	assert_non_null(strstr(lines[12], "10.0.0.1:40001 "));
+	assert_null(strstr(lines[12], "more"));
 	sockdiag_free(&d);
 	top_free(t);
 }
@@ -626,15 +685,17 @@ static void test_draw_cuts_long_lines(void **state)
 	(void)state;
 	top_on_event(t, &ev);
 	top_update(t, NULL);
-	CAPTURE(top_draw(t, f, NOW, 24, 30));
+	top_snapshot(t, NOW);
+	CAPTURE(top_draw(t, f, 24, 30));
 	n = frame_lines(captured, lines, 8);
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 4);
 	/* 29 columns, then erase to the end of the line */
-	assert_string_equal(lines[1], "COMM             PID     LOCA\033[K");
-	assert_string_equal(lines[2], "curl             4242    10.0\033[K\033[J");
+	assert_string_equal(lines[1], "sorted by TX+RX, descending; \033[K");
+	assert_string_equal(lines[2], "COMM             PID     LOCA\033[K");
+	assert_string_equal(lines[3], "curl             4242    10.0\033[K\033[J");
 
 	/* a screen of one line: the title alone */
-	CAPTURE(top_draw(t, f, NOW, 1, 80));
+	CAPTURE(top_draw(t, f, 1, 80));
 	n = frame_lines(captured, lines, 8);
 	assert_int_equal(n, 1);
 	top_free(t);
@@ -648,11 +709,12 @@ static void test_draw_empty(void **state)
 	(void)state;
 	setenv("TZ", "UTC", 1);
 	tzset();
-	CAPTURE(top_draw(t, f, NOW, 24, 200));
-	assert_int_equal(frame_lines(captured, lines, 8), 2);
+	top_snapshot(t, NOW);
+	CAPTURE(top_draw(t, f, 24, 200));
+	assert_int_equal(frame_lines(captured, lines, 8), 3);
 	assert_string_equal(lines[0], "\033[Htcpconnlog --top: 0 open connections, "
-			    "03:04:05 - q to quit\033[K");
-	assert_string_equal(lines[1] + strlen(lines[1]) - 6, "\033[K\033[J");
+			    "03:04:05 - h for help, q to quit\033[K");
+	assert_string_equal(lines[2] + strlen(lines[2]) - 6, "\033[K\033[J");
 	top_free(t);
 }
 
@@ -661,7 +723,9 @@ static void test_not_a_terminal_reads_no_keys(void **state)
 	struct top *t = new_top(false);
 
 	(void)state;
-	assert_false(top_quit_requested(t));
+	assert_int_equal(top_wait_fd(t), -1);
+	/* nothing refreshed yet: the first one is due now */
+	assert_int_equal(top_wait_ms(t, NOW, 100), 0);
 	top_restore_terminal(t);
 	top_restore_terminal(t);
 	top_free(t);
@@ -680,6 +744,7 @@ int main(void)
 		cmocka_unit_test(test_text_ipv6_widens_address_columns),
 		cmocka_unit_test(test_text_comm_control_bytes_not_raw),
 		cmocka_unit_test(test_sorted_by_bytes_then_age),
+		cmocka_unit_test(test_sorted_by_the_keys),
 		cmocka_unit_test(test_json_snapshot_exact),
 		cmocka_unit_test(test_json_snapshot_empty),
 		cmocka_unit_test(test_json_many_rows_one_line),
