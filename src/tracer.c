@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include "dnscap.h"
 #include "kretprobe.h"
+#include "notify.h"
 #include "privs.h"
 #include "records.h"
 #include "tracer.h"
@@ -21,6 +22,7 @@
 
 #define POLL_MS			100
 #define LOSS_WARN_EVERY_NS	1000000000ULL
+#define STATUS_EVERY_NS		1000000000ULL
 
 volatile sig_atomic_t tracer_stop_requested;
 
@@ -33,6 +35,10 @@ struct session {
 	__u64 last_warning_ns;
 	bool output_closed;	/* stdout went away: stop quietly */
 	int write_errno;	/* stdout failed otherwise */
+	const char *backend;
+	__u64 next_status_ns;	/* NOTIFY_SOCKET: STATUS= sent at most this often */
+	struct comm_stats_sum status_sent;
+	__u64 lost_sent;
 };
 
 static __u64 now_ns(clockid_t clock)
@@ -467,6 +473,34 @@ static bool should_stop(const struct session *s, __u64 deadline)
 	       records_limit_reached(&s->rec) || (deadline && now_ns(CLOCK_MONOTONIC) >= deadline);
 }
 
+/* systemd's STATUS= (shown by systemctl status): the counters so far,
+ * after prefix (READY=1, STOPPING=1); on their own when they changed, at
+ * most once a second.
+ */
+static void send_status(struct session *s, const char *prefix, const char *doing)
+{
+	const struct comm_stats_sum *a = &s->rec.stats.all;
+	__u64 now, lost;
+	char msg[256];
+
+	if (!notify_enabled())
+		return;
+	now = now_ns(CLOCK_MONOTONIC);
+	if (!*prefix && now < s->next_status_ns)
+		return;
+	lost = read_counters(s).lost;
+	if (!*prefix && !memcmp(a, &s->status_sent, sizeof(*a)) && lost == s->lost_sent)
+		return;
+	s->next_status_ns = now + STATUS_EVERY_NS;
+	s->status_sent = *a;
+	s->lost_sent = lost;
+	snprintf(msg, sizeof(msg), "%sSTATUS=%s (%s backend): %llu attempts, %llu established, "
+		 "%llu failed, %llu lost", prefix, doing, s->backend,
+		 (unsigned long long)a->attempts, (unsigned long long)a->established,
+		 (unsigned long long)a->failed, (unsigned long long)lost);
+	notify_send(msg, *prefix);
+}
+
 static int drop_privileges(const struct tcl_config *cfg)
 {
 	char why[256];
@@ -500,7 +534,7 @@ static void wait_for_running_probes(void)
 int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	       const char *backend)
 {
-	struct session s = { .cfg = cfg, .skel = skel };
+	struct session s = { .cfg = cfg, .skel = skel, .backend = backend };
 	struct ring_buffer *rb = NULL;
 	__u64 deadline = 0;
 	int status = 1, err = 0, wake_fd = -1;
@@ -521,6 +555,8 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	/* the ring buffer is mapped (Linux 5.10 refuses that afterwards) and
 	 * every descriptor is held: from here on, no privileges
 	 */
+	/* systemd's socket may be root's: reached while we still may */
+	notify_open();
 	if (!cfg->keep_privileges && drop_privileges(cfg))
 		goto cleanup;
 	if (cfg->resolve && start_resolver(&s, wake_fd))
@@ -536,6 +572,7 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	if (!s.rec.top)
 		print_header(&s);
 	flush_output(&s);
+	send_status(&s, "READY=1\n", "tracing");
 
 	while (!should_stop(&s, deadline)) {
 		wait_for_batch(wake_fd, wait_ms(&s));
@@ -559,7 +596,9 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 		flush_output(&s);
 		check_reader(&s);
 		warn_about_loss(&s, false);
+		send_status(&s, "", "tracing");
 	}
+	send_status(&s, "STOPPING=1\n", "stopping");
 	/* the summary goes to the normal screen */
 	if (s.rec.top)
 		top_restore_terminal(s.rec.top);
@@ -596,5 +635,6 @@ cleanup:
 		close(wake_fd);
 	dnscap_free(s.rec.dns);
 	records_free(&s.rec);
+	notify_close();
 	return status;
 }
