@@ -186,6 +186,78 @@ def test_unreachable_notify_socket_is_one_warning(monkeypatch, value):
     assert warnings[0].startswith("tcpconnlog: warning: ") and value in warnings[0], warnings
 
 
+def unit_setting(name):
+    """The values of a setting in the unit file (space-separated)."""
+    with open(UNIT) as f:
+        values = [l.split("=", 1)[1].split() for l in f if l.startswith(name + "=")]
+    assert len(values) == 1, "one %s= line in the unit" % name
+    return values[0]
+
+
+# The unit as far as it can be played without systemd as PID 1: a user of
+# its own (not nobody, not root) with only the unit's capabilities, in all
+# sets, no_new_privs, and /sys (tracefs, cgroups) and / read-only.
+SANDBOX = """set -e
+mount --make-rprivate /
+mount -o remount,bind,ro /
+mount --rbind /sys /sys
+for m in $(awk '$5 == "/sys" || $5 ~ "^/sys/" {print $5}' /proc/self/mountinfo); do
+    mount -o remount,bind,ro "$m"
+done
+exec setpriv --reuid=%(uid)d --regid=%(uid)d --clear-groups --no-new-privs \
+    --inh-caps=-all,%(caps)s --ambient-caps=-all,%(caps)s --bounding-set=-all,%(caps)s "$@"
+"""
+
+
+def test_unit_capabilities_and_sandbox_suffice(monkeypatch):
+    caps = unit_setting("AmbientCapabilities")
+    assert caps == unit_setting("CapabilityBoundingSet"), caps
+    assert caps == ["CAP_BPF", "CAP_PERFMON", "CAP_DAC_READ_SEARCH"], caps
+    assert unit_setting("DynamicUser") == ["yes"]
+    setpriv_caps = ",".join("+" + c[len("CAP_"):].lower() for c in caps)
+    script = SANDBOX % {"uid": 61234, "caps": setpriv_caps}
+    wrap = ["unshare", "--mount", "sh", "-c", script, "sandbox"]
+    sd = Systemd(abstract=True)   # the process starts unprivileged: any socket it may reach
+    monkeypatch.setenv("NOTIFY_SOCKET", sd.address)
+    listener = tcltest.Listener()
+    try:
+        check = subprocess.run(wrap + [tcltest.BIN, "--check"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, timeout=60)
+        assert check.returncode == 0, check.stdout
+        assert sd.receive(0.3) is None, sd.messages
+        tracer = tcltest.Tracer("-P", listener.port, wrap=wrap)
+        ready = sd.wait_for("READY=1", timeout=20)
+        assert status_of(ready)["attempts"] == 0, ready
+        with open("/proc/%d/status" % tracer.proc.pid) as f:
+            status = dict(l.split(":", 1) for l in f)
+        # the same user (no CAP_SETUID to change it), no capability left
+        assert status["Uid"].split() == ["61234"] * 4, status["Uid"]
+        # CAP_BPF alone stays where the kernel refuses bpf() without it
+        # (README, Privileges); nothing else
+        for cap_set in ("CapEff", "CapPrm", "CapAmb"):
+            assert int(status[cap_set], 16) in (0, 1 << 39), (cap_set, status[cap_set])
+        # the bounding set is the unit's (no_new_privs: nothing regains it)
+        assert int(status["CapBnd"], 16) == (1 << 39) | (1 << 38) | (1 << 2), status["CapBnd"]
+        assert int(status["NoNewPrivs"]) == 1
+        connect_to(listener.port)
+        assert status_of(next_status(sd, 1))["established"] == 1, sd.messages
+        res = tracer.stop(signal.SIGTERM)
+    finally:
+        listener.close()
+        sd.close()
+    assert res.rc == 0, res
+    assert [r["result"] for r in res.connects] == ["established"], res
+
+
+def next_status(sd, attempts, timeout=10):
+    """The first STATUS= message with this many attempts."""
+    while True:
+        msg = sd.receive(timeout)
+        assert msg is not None, "no STATUS= with %d attempts: %s" % (attempts, sd.messages)
+        if status_of(msg)["attempts"] == attempts:
+            return msg
+
+
 def test_unit_file_verifies():
     """systemd-analyze verify on the unit, its binary the one built here."""
     tmp = tempfile.mkdtemp(prefix="tcl-unit-")
