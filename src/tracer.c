@@ -488,10 +488,10 @@ static void send_status(struct session *s, const char *prefix, const char *doing
 	now = now_ns(CLOCK_MONOTONIC);
 	if (!*prefix && now < s->next_status_ns)
 		return;
+	s->next_status_ns = now + STATUS_EVERY_NS;
 	lost = read_counters(s).lost;
 	if (!*prefix && !memcmp(a, &s->status_sent, sizeof(*a)) && lost == s->lost_sent)
 		return;
-	s->next_status_ns = now + STATUS_EVERY_NS;
 	s->status_sent = *a;
 	s->lost_sent = lost;
 	snprintf(msg, sizeof(msg), "%sSTATUS=%s (%s backend): %llu attempts, %llu established, "

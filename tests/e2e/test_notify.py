@@ -80,6 +80,15 @@ def status_of(msg):
             "lost": int(m.group(6))}
 
 
+def held_port():
+    """A port bound here and never listened on: connects to it are refused,
+    and no other test on the host (they run at the same time) can listen
+    there or make its counters move."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    return s
+
+
 def connect_to(port):
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
     s.close()
@@ -87,7 +96,8 @@ def connect_to(port):
 
 def test_ready_after_attach_then_status_then_stopping(systemd):
     listener = tcltest.Listener()
-    refused = tcltest.free_port()
+    holder = held_port()
+    refused = holder.getsockname()[1]
     tracer = tcltest.Tracer("-P", "%d,%d" % (listener.port, refused))
     try:
         ready = systemd.wait_for("READY=1", timeout=20)
@@ -123,6 +133,7 @@ def test_ready_after_attach_then_status_then_stopping(systemd):
         res = tracer.wait_exit()
     finally:
         listener.close()
+        holder.close()
     assert res.rc == 0, res
     assert len(res.connects) == 3, res
     assert sorted(r["result"] for r in res.connects) == ["established", "refused", "refused"]
@@ -133,11 +144,13 @@ def test_ready_after_attach_then_status_then_stopping(systemd):
 
 def test_status_not_repeated_when_nothing_changed(systemd):
     # a port nobody connects to: the counters stay at 0
-    tracer = tcltest.Tracer("-P", tcltest.free_port())
+    holder = held_port()
+    tracer = tcltest.Tracer("-P", holder.getsockname()[1])
     systemd.wait_for("READY=1", timeout=20)
     # STATUS= goes out when the counters change (at most once a second)
     extra = systemd.receive(2.5)
     res = tracer.stop(signal.SIGTERM)
+    holder.close()
     assert extra is None, systemd.messages
     assert "STOPPING=1" in systemd.wait_for("STOPPING=1"), systemd.messages
     assert res.rc == 0, res
