@@ -44,6 +44,9 @@ struct tcl_config {
 	bool immediate, count, no_summary;
 	bool show_container;	/* -C: CONTAINER column */
 	bool by_container;	/* --by container: summary and -c per container */
+	const char *output_path;	/* -o: records appended to this file */
+	unsigned long long rotate_size;	/* --rotate SIZE, 0 = never */
+	unsigned int rotate_keep;	/* --rotate KEEP */
 
 	/* connections after the handshake */
 	bool lifecycle;		/* -l: close records */

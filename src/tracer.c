@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include "dnscap.h"
 #include "kretprobe.h"
+#include "outfile.h"
 #include "privs.h"
 #include "records.h"
 #include "tracer.h"
@@ -28,6 +29,7 @@ struct session {
 	const struct tcl_config *cfg;
 	struct tcpconnlog_bpf *skel;
 	struct records rec;
+	struct outfile file;	/* -o */
 	__u64 next_clock_ns;	/* when to read the wall clock again */
 	__u64 lost_reported;
 	__u64 last_warning_ns;
@@ -378,6 +380,8 @@ static void check_reader(struct session *s)
 {
 	struct pollfd p = { .fd = STDOUT_FILENO };
 
+	if (s->rec.out.file)
+		return;		/* -o: stdout carries no records */
 	if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR))
 		s->output_closed = true;
 }
@@ -500,7 +504,8 @@ static void wait_for_running_probes(void)
 int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	       const char *backend)
 {
-	struct session s = { .cfg = cfg, .skel = skel };
+	struct session s = { .cfg = cfg, .skel = skel, .file = { .fd = -1, .dirfd = -1 } };
+	char why[512];
 	struct ring_buffer *rb = NULL;
 	__u64 deadline = 0;
 	int status = 1, err = 0, wake_fd = -1;
@@ -518,6 +523,15 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	if (cfg->dns && !(s.rec.dns = dnscap_start(cfg->dns_table_size)))
 		goto cleanup;
 	s.rec.dns_name = dnscap_name;
+	/* -o: the file and its directory, opened while privileges last */
+	if (cfg->output_path) {
+		if (outfile_open(&s.file, cfg->output_path, cfg->rotate_size, cfg->rotate_keep,
+				 why, sizeof(why))) {
+			fprintf(stderr, "tcpconnlog: %s\n", why);
+			goto cleanup;
+		}
+		s.rec.out.file = &s.file;
+	}
 	/* the ring buffer is mapped (Linux 5.10 refuses that afterwards) and
 	 * every descriptor is held: from here on, no privileges
 	 */
@@ -596,5 +610,6 @@ cleanup:
 		close(wake_fd);
 	dnscap_free(s.rec.dns);
 	records_free(&s.rec);
+	outfile_close(&s.file);
 	return status;
 }
