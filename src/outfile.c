@@ -179,20 +179,18 @@ static size_t fitting(const struct outfile *f, const char *p, size_t n)
 
 int outfile_write(struct outfile *f, const char *p, size_t n, size_t *done)
 {
-	static int reopen_err, rotate_err;
-
 	while (*done < n) {
 		size_t chunk, w = 0;
 		int err;
 
 		if (outfile_reopen_requested) {
 			outfile_reopen_requested = 0;
-			warn_once(f, &reopen_err, reopen(f), "reopen");
+			warn_once(f, &f->reopen_err, reopen(f), "reopen");
 		}
 		chunk = fitting(f, p + *done, n - *done);
 		if (!chunk) {
 			err = rotate(f);
-			warn_once(f, &rotate_err, err, "rotate");
+			warn_once(f, &f->rotate_err, err, "rotate");
 			if (!err)
 				continue;
 			/* not rotated: the lines go on in this file */

@@ -32,6 +32,7 @@ struct outfile {
 	unsigned long long size;	/* bytes in fd's file (fstat at open, then counted) */
 	unsigned long long max_size;	/* --rotate SIZE, 0 = never rotate */
 	unsigned int keep;		/* --rotate KEEP: FILE.1 .. FILE.KEEP */
+	int reopen_err, rotate_err;	/* the last failure warned about, 0 if none */
 };
 
 /* "SIZE[:KEEP]": SIZE in bytes with an optional k, M or G (powers of
