@@ -27,13 +27,12 @@ int outfile_parse_rotate(const char *s, unsigned long long *size, unsigned int *
 		shift = 10 * (unsigned int)(unit - units + 1);
 		n--;
 	}
-	if (!n || n >= sizeof(digits)) {
-		snprintf(why, len, "SIZE is a number of bytes, with k, M or G");
-		return -1;
+	if (n && n < sizeof(digits)) {
+		memcpy(digits, s, n);
+		digits[n] = '\0';
 	}
-	memcpy(digits, s, n);
-	digits[n] = '\0';
-	if (parse_u64(digits, 0, (1ULL << 50) >> shift, &v) || (v << shift) < OUTFILE_SIZE_MIN) {
+	if (!n || n >= sizeof(digits) ||
+	    parse_u64(digits, 0, (1ULL << 50) >> shift, &v) || (v << shift) < OUTFILE_SIZE_MIN) {
 		snprintf(why, len, "SIZE is a number of bytes from 1024 to 1024T, with k, M or G");
 		return -1;
 	}
