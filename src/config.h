@@ -44,9 +44,6 @@ struct tcl_config {
 	bool immediate, count, no_summary;
 	bool show_container;	/* -C: CONTAINER column */
 	bool by_container;	/* --by container: summary and -c per container */
-	const char *output_path;	/* -o: records appended to this file */
-	unsigned long long rotate_size;	/* --rotate SIZE, 0 = never */
-	unsigned int rotate_keep;	/* --rotate KEEP */
 
 	/* connections after the handshake */
 	bool lifecycle;		/* -l: close records */
@@ -63,6 +60,13 @@ struct tcl_config {
 	unsigned long long max_events;
 
 	unsigned long long ringbuf_bytes;
+
+	/* -o: records appended to this file, rotated past --rotate SIZE
+	 * (0 = never) keeping KEEP old ones
+	 */
+	const char *output_path;
+	unsigned long long rotate_size;
+	unsigned int rotate_keep;
 
 	/* -d: name destinations from the DNS answers seen */
 	bool dns;

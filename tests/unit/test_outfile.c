@@ -198,17 +198,19 @@ static void test_rotation_names_and_boundaries(void **state)
 
 static void test_line_longer_than_size(void **state)
 {
+	/* the 400-byte line alone in a file of its own, none cut */
+	static const size_t width[] = { 100, 400, 100 };
+	static const char *const in[] = { ".2", ".1", "" };
 	struct outfile f;
 	char why[256];
 
 	(void)state;
 	assert_int_equal(outfile_open(&f, path, 250, 3, why, sizeof(why)), 0);
-	write_lines(&f, 0, 1, 100);
-	write_lines(&f, 1, 1, 400);	/* alone in a file of its own */
-	write_lines(&f, 2, 1, 100);
-	expect_file(".2", 0, 1, 100);
-	expect_file(".1", 1, 1, 400);
-	expect_file("", 2, 1, 100);
+
+	for (unsigned int i = 0; i < 3; i++)
+		write_lines(&f, i, 1, width[i]);
+	for (unsigned int i = 0; i < 3; i++)
+		expect_file(in[i], i, 1, width[i]);
 	outfile_close(&f);
 }
 
