@@ -5,6 +5,7 @@
 #include "format.h"
 #include "livestats.h"
 #include "names.h"
+#include "parse.h"
 
 /* the results an attempt ends with while running (pending only at exit) */
 static const unsigned int shown_results[] = {
@@ -62,6 +63,14 @@ static void per_connect(const struct livestats *ls, struct strbuf *sb)
 		sb_milli(sb, ls->bpf_run_time_ns * 1000 / n);
 }
 
+static void u64_or_null(struct strbuf *sb, bool known, __u64 v)
+{
+	if (known)
+		sb_u64(sb, v);
+	else
+		sb_str(sb, "null");
+}
+
 void livestats_json(const struct livestats *ls, struct strbuf *sb)
 {
 	sb_str(sb, "{\"event\":\"stats\",\"time\":\"");
@@ -82,15 +91,9 @@ void livestats_json(const struct livestats *ls, struct strbuf *sb)
 		count(sb, true, ",", "connections_max", ls->conns_max);
 	}
 	sb_str(sb, "},\"bpf_run_time_ns\":");
-	if (ls->bpf_known)
-		sb_u64(sb, ls->bpf_run_time_ns);
-	else
-		sb_str(sb, "null");
+	u64_or_null(sb, ls->bpf_known, ls->bpf_run_time_ns);
 	sb_str(sb, ",\"bpf_run_count\":");
-	if (ls->bpf_known)
-		sb_u64(sb, ls->bpf_run_cnt);
-	else
-		sb_str(sb, "null");
+	u64_or_null(sb, ls->bpf_known, ls->bpf_run_cnt);
 	sb_str(sb, ",\"bpf_ns_per_connect\":");
 	per_connect(ls, sb);
 	sb_str(sb, "}\n");
@@ -121,14 +124,18 @@ void livestats_text(const struct livestats *ls, struct strbuf *sb)
 int livestats_bpf_stats_enabled(const char *path)
 {
 	FILE *f = fopen(path, "re");
-	int v = -1;
+	char line[32] = "";
+	unsigned long long v;
+	bool read;
 
 	if (!f)
 		return -1;
-	if (fscanf(f, "%d", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v < 0 ? -1 : v != 0;
+	read = fgets(line, sizeof(line), f) != NULL;
+	(void)fclose(f);
+	line[strcspn(line, "\n")] = 0;
+	if (!read || parse_u64(line, 0, 1, &v))
+		return -1;
+	return (int)v;
 }
 
 int livestats_bpf_time(const int *fds, int n, __u64 *run_time_ns, __u64 *run_cnt)
