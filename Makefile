@@ -37,7 +37,8 @@ LIB_SRCS := src/cli.c src/cli_traps.c src/parse.c src/names.c src/addr.c src/tab
 	src/sockdiag.c src/top.c src/connstats.c src/records.c src/output.c src/outfile.c src/kbtf.c \
 	src/topkeys.c src/toprow.c src/topterm.c \
 	src/wallclock.c src/lru.c src/dns_answer.c src/dns_table.c src/dns_tcp.c \
-	src/container.c src/rdns.c src/delayq.c src/cgroup.c src/cgfilter.c src/version.c
+	src/container.c src/rdns.c src/delayq.c src/cgroup.c src/cgfilter.c src/version.c \
+	src/livestats.c
 APP_SRCS := src/main.c src/backend.c src/kretprobe.c src/preflight.c src/privs.c \
 	src/tracer.c src/dnscap.c src/version_backends.c
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))

@@ -31,6 +31,7 @@ enum {
 	OPT_RESOLVE_TIMEOUT,
 	OPT_DURATION,
 	OPT_ROTATE,
+	OPT_STATS_INTERVAL,
 };
 
 static const char usage_text[] =
@@ -116,6 +117,8 @@ static const char usage_text[] =
 "      --max-events=N     stop after printing N records\n"
 "Tuning:\n"
 "      --ringbuf-size=BYTES  kernel-to-user buffer (power of two, default 4194304)\n"
+"      --stats-interval=SECS  every SECS, the counters since the start: a stats\n"
+"                         record (-j) or a line on stderr\n"
 "Other:\n"
 "      --user=USER        once attached, run as USER (name or UID) with no\n"
 "                         capabilities (default nobody)\n"
@@ -168,6 +171,7 @@ static const struct option long_options[] = {
 	{ "resolve", no_argument, NULL, 'r' },
 	{ "resolve-timeout", required_argument, NULL, OPT_RESOLVE_TIMEOUT },
 	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "wide", no_argument, NULL, 'w' },
 	{ "max-events", required_argument, NULL, OPT_MAX_EVENTS },
 	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
@@ -488,6 +492,10 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 		if (parse_u64(optarg, 1, 315360000, &cfg->duration_s))
 			return usage_error("invalid duration '%s': whole seconds, at least 1", optarg);
 		break;
+	case OPT_STATS_INTERVAL:
+		if (parse_u64(optarg, 1, 86400, &cfg->stats_interval_s))
+			return usage_error("invalid --stats-interval '%s': whole seconds from 1 to 86400", optarg);
+		break;
 	case OPT_MAX_EVENTS:
 		if (parse_u64(optarg, 1, ~0ULL >> 1, &cfg->max_events))
 			return usage_error("invalid --max-events '%s': a count of at least 1", optarg);
@@ -537,6 +545,8 @@ static enum cli_status check_connection_options(struct tcl_config *cfg)
 		return usage_error("-r names the addresses of records, and -c and --top print none");
 	if (!cfg->top_interval_s)
 		return CLI_RUN;
+	if (cfg->stats_interval_s)
+		return usage_error("--top shows its own table: it cannot be combined with --stats-interval");
 	if (cfg->count || cfg->immediate || cfg->failed_only || cfg->max_events)
 		return usage_error("--top shows a table, not records: it cannot be combined with -c, -i, -x or --max-events");
 	/* the table needs the closes */

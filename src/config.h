@@ -57,6 +57,7 @@ struct tcl_config {
 
 	/* when to stop; 0 means never */
 	unsigned long long duration_s;
+	unsigned long long stats_interval_s;	/* --stats-interval, 0 = off */
 	unsigned long long max_events;
 
 	unsigned long long ringbuf_bytes;

@@ -72,6 +72,8 @@ void stats_add(struct stats *s, const struct tcl_event *ev, const char *containe
 	if (!c)
 		c = &s->other;
 	c->attempts++;
+	if (ev->result < TCL_RESULT_MAX)
+		s->by_result[ev->result]++;
 	switch (ev->result) {
 	case TCL_ESTABLISHED:
 		c->established++;

@@ -34,6 +34,7 @@ struct stats {
 	__u64 latency_log2_us[LOG2_SLOTS];
 	struct table failures;	/* (result, errno, group) -> count */
 	__u64 failures_other;	/* past STATS_MAX_FAILURES keys */
+	__u64 by_result[TCL_RESULT_MAX];	/* attempts by result (--stats-interval) */
 };
 
 int stats_init(struct stats *s);

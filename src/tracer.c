@@ -14,6 +14,7 @@
 #include "dnscap.h"
 #include "kretprobe.h"
 #include "outfile.h"
+#include "livestats.h"
 #include "privs.h"
 #include "records.h"
 #include "tracer.h"
@@ -33,6 +34,7 @@ struct session {
 	__u64 next_clock_ns;	/* when to read the wall clock again */
 	__u64 lost_reported;
 	__u64 last_warning_ns;
+	__u64 next_stats_ns;	/* --stats-interval: when the next is due, 0 = off */
 	bool output_closed;	/* stdout went away: stop quietly */
 	int write_errno;	/* stdout failed otherwise */
 };
@@ -193,7 +195,10 @@ static __u64 map_entries(struct bpf_map *map)
 	int fd = bpf_map__fd(map);
 	__u64 key, next, *prev = NULL, n = 0;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+	/* a walk of a map that programs still change (--stats-interval)
+	 * may meet an entry twice: never more than the map holds
+	 */
+	while (n < bpf_map__max_entries(map) && bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
 		n++;
@@ -243,38 +248,52 @@ static bool loss_counted(const struct loss_report *l)
 	       l->dns_dropped || l->dns_malformed || l->dns_evicted;
 }
 
-static void finish(struct session *s)
+/* What was lost so far, given the attempts (pending) and connections
+ * (open) still in the kernel's tables: the exit summary's numbers, and
+ * --stats-interval's while running.
+ */
+static void count_loss(const struct session *s, __u64 pending, __u64 open,
+		       struct loss_report *loss)
 {
-	struct tcl_counters c;
-	struct loss_report loss = { 0 };
-	__u64 pending = report_pending(s), gone, open;
+	struct tcl_counters c = read_counters(s);
+	__u64 gone;
 
-	/* -r: the records still waiting for names, before any counter */
-	records_drain(&s->rec);
-	loss.rdns_timeouts = s->rec.held.late;
-	warn_about_loss(s, true);
-	c = read_counters(s);
+	memset(loss, 0, sizeof(*loss));
+	loss->rdns_timeouts = s->rec.held.late;
 	/* entries neither concluded nor still present were evicted (LRU) */
 	gone = c.started - c.finished;
-	loss.lost = c.lost;
-	loss.map_full = c.map_full;
-	loss.untracked = gone > pending ? gone - pending : 0;
-	loss.skipped = probe_runs_skipped(s);
+	loss->lost = c.lost;
+	loss->map_full = c.map_full;
+	loss->untracked = gone > pending ? gone - pending : 0;
+	loss->skipped = probe_runs_skipped(s);
 	if (s->rec.dns) {
 		struct dnscap_losses dl;
 
 		dnscap_losses(s->rec.dns, &dl);
-		loss.dns_dropped = dl.dropped;
-		loss.dns_malformed = dl.malformed;
-		loss.dns_evicted = dl.evicted;
+		loss->dns_dropped = dl.dropped;
+		loss->dns_malformed = dl.malformed;
+		loss->dns_evicted = dl.evicted;
 	}
 	/* connections neither closed nor still followed were evicted (LRU) */
 	if (s->cfg->lifecycle || s->cfg->accepts) {
+		gone = c.conns_opened - c.conns_closed;
+		loss->untracked_conns = gone > open ? gone - open : 0;
+	}
+}
+
+static void finish(struct session *s)
+{
+	struct loss_report loss;
+	__u64 pending = report_pending(s), open = 0;
+
+	/* -r: the records still waiting for names, before any counter */
+	records_drain(&s->rec);
+	warn_about_loss(s, true);
+	if (s->cfg->lifecycle || s->cfg->accepts) {
 		open = map_entries(s->skel->maps.conns);
 		s->rec.conns.open_at_exit = open;
-		gone = c.conns_opened - c.conns_closed;
-		loss.untracked_conns = gone > open ? gone - open : 0;
 	}
+	count_loss(s, pending, open, &loss);
 	if (loss.skipped)
 		fprintf(stderr, "tcpconnlog: warning: the kernel skipped %llu runs of our probes "
 			"(one was already running on that CPU, e.g. preempted): up to as many "
@@ -304,6 +323,76 @@ static void finish(struct session *s)
 				(unsigned long long)loss.dns_evicted);
 		fputc('\n', stderr);
 	}
+}
+
+/* The run time of our programs, when the kernel counts it: bpf_prog_info
+ * needs no capability of its own (the bpf() syscall may need CAP_BPF, which
+ * privs.c then keeps), and kernel.bpf_stats_enabled is world-readable.
+ */
+static void read_bpf_time(const struct session *s, struct livestats *ls)
+{
+	struct bpf_program *prog;
+	int fds[64], n = 0;
+
+	if (livestats_bpf_stats_enabled(LIVESTATS_SYSCTL) != 1)
+		return;
+	bpf_object__for_each_program(prog, s->skel->obj)
+		if (n < (int)(sizeof(fds) / sizeof(fds[0])))
+			fds[n++] = bpf_program__fd(prog);
+	ls->bpf_known = !livestats_bpf_time(fds, n, &ls->bpf_run_time_ns, &ls->bpf_run_cnt);
+}
+
+/* --stats-interval: the counters so far, after the records they count
+ * (the caller consumed the ring and flushed). The tables are walked while
+ * the probes change them: inflight, and untracked computed from it, may
+ * be off by the attempts that began or ended during the walk.
+ */
+static void print_live_stats(struct session *s)
+{
+	const struct tcl_config *cfg = s->cfg;
+	struct livestats ls = {
+		.real_ns = (__s64)now_ns(CLOCK_REALTIME),
+		.interval_s = cfg->stats_interval_s,
+		.by_result = s->rec.stats.by_result,
+		.resolve = cfg->resolve,
+		.dns = s->rec.dns != NULL,
+		.inflight = map_entries(s->skel->maps.attempts),
+		.inflight_max = bpf_map__max_entries(s->skel->maps.attempts),
+		.conns_shown = cfg->lifecycle || cfg->accepts,
+	};
+	struct strbuf sb;
+	char line[1024];
+
+	if (ls.conns_shown) {
+		ls.conns = map_entries(s->skel->maps.conns);
+		ls.conns_max = bpf_map__max_entries(s->skel->maps.conns);
+	}
+	count_loss(s, ls.inflight, ls.conns, &ls.loss);
+	read_bpf_time(s, &ls);
+	if (cfg->json) {
+		output_line_begin(&s->rec.out, &sb);
+		livestats_json(&ls, &sb);
+		output_line_end(&s->rec.out, &sb);
+		flush_output(s);
+		return;
+	}
+	sb_init(&sb, line, sizeof(line));
+	livestats_text(&ls, &sb);
+	if (!sb.overflow)
+		fwrite(sb.buf, 1, sb.len, stderr);
+}
+
+static void live_stats_due(struct session *s)
+{
+	__u64 now = now_ns(CLOCK_MONOTONIC);
+
+	if (!s->next_stats_ns || now < s->next_stats_ns)
+		return;
+	print_live_stats(s);
+	/* on the interval's grid; one record for intervals missed (a stopped reader) */
+	s->next_stats_ns += s->cfg->stats_interval_s * 1000000000ULL;
+	if (s->next_stats_ns <= now)
+		s->next_stats_ns = now + s->cfg->stats_interval_s * 1000000000ULL;
 }
 
 /* Wall-clock time minus the monotonic clock BPF stamps records with. The
@@ -421,6 +510,13 @@ static int wait_ms(const struct session *s)
 
 	if (s->rec.top)
 		ms = top_wait_ms(s->rec.top, now_ns(CLOCK_MONOTONIC), ms);
+	if (s->next_stats_ns) {
+		__u64 now = now_ns(CLOCK_MONOTONIC);
+		__u64 due_ms = s->next_stats_ns > now ? (s->next_stats_ns - now + 999999) / 1000000 : 0;
+
+		if (due_ms < (__u64)ms)
+			ms = (int)due_ms;
+	}
 	return records_wait_ms(&s->rec, ms);
 }
 
@@ -542,6 +638,8 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	init_format(&s);
 	if (cfg->duration_s)
 		deadline = s.rec.fmt.start_ns + cfg->duration_s * 1000000000ULL;
+	if (cfg->stats_interval_s)
+		s.next_stats_ns = s.rec.fmt.start_ns + cfg->stats_interval_s * 1000000000ULL;
 	fprintf(stderr, "Tracing TCP connects (%s backend)... Ctrl-C to stop.\n", backend);
 	if (cfg->top_interval_s && start_top(&s, wake_fd)) {
 		fprintf(stderr, "tcpconnlog: cannot start --top: %s\n", strerror(errno));
@@ -571,6 +669,7 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 		if (s.rec.top && run_top(&s))
 			break;
 		flush_output(&s);
+		live_stats_due(&s);
 		check_reader(&s);
 		warn_about_loss(&s, false);
 	}
