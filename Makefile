@@ -34,11 +34,11 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall
 # User-space units; main.c is left out of the list the unit tests link.
 LIB_SRCS := src/cli.c src/cli_traps.c src/parse.c src/names.c src/addr.c src/table.c \
 	src/hist.c src/stats.c src/counts.c src/format_text.c src/format_json.c \
-	src/sockdiag.c src/top.c src/connstats.c src/records.c src/output.c src/kbtf.c \
+	src/sockdiag.c src/top.c src/connstats.c src/records.c src/output.c src/outfile.c src/kbtf.c \
 	src/topkeys.c src/toprow.c src/topterm.c \
 	src/wallclock.c src/lru.c src/dns_answer.c src/dns_table.c src/dns_tcp.c \
 	src/container.c src/rdns.c src/delayq.c src/cgroup.c src/cgfilter.c src/version.c \
-	src/notify.c
+	src/livestats.c src/notify.c
 APP_SRCS := src/main.c src/backend.c src/kretprobe.c src/preflight.c src/privs.c \
 	src/tracer.c src/dnscap.c src/version_backends.c
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))

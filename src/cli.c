@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "cli_traps.h"
+#include "outfile.h"
 #include "strbuf.h"
 #include "version.h"
 
@@ -29,6 +30,8 @@ enum {
 	OPT_BY,
 	OPT_RESOLVE_TIMEOUT,
 	OPT_DURATION,
+	OPT_ROTATE,
+	OPT_STATS_INTERVAL,
 };
 
 static const char usage_text[] =
@@ -82,6 +85,12 @@ static const char usage_text[] =
 "      --no-summary       no per-command summary and histogram at exit\n"
 "      --by=WHAT          group the summary by command (default) or container;\n"
 "                         with container, -c counts per container too\n"
+"  -o, --output=FILE      append the records to FILE (created mode 0640) instead\n"
+"                         of stdout; SIGHUP then reopens FILE (after logrotate\n"
+"                         renamed it) instead of stopping\n"
+"      --rotate=SIZE[:KEEP]  with -o: before FILE would grow past SIZE bytes\n"
+"                         (k, M, G), rename it FILE.1 (FILE.1 to FILE.2 ... up\n"
+"                         to FILE.KEEP, default 5) and start a new FILE\n"
 "Names:\n"
 "  -d, --dns              QUERY column: the name each destination was looked up\n"
 "                         as, from the DNS answers (UDP and TCP port 53) this\n"
@@ -108,6 +117,8 @@ static const char usage_text[] =
 "      --max-events=N     stop after printing N records\n"
 "Tuning:\n"
 "      --ringbuf-size=BYTES  kernel-to-user buffer (power of two, default 4194304)\n"
+"      --stats-interval=SECS  every SECS, the counters since the start: a stats\n"
+"                         record (-j) or a line on stderr\n"
 "Other:\n"
 "      --user=USER        once attached, run as USER (name or UID) with no\n"
 "                         capabilities (default nobody)\n"
@@ -126,6 +137,7 @@ static const char usage_text[] =
 "  tcpconnlog                       # every attempt, with its outcome and latency\n"
 "  tcpconnlog -tUL                  # with timestamps, UID and source port\n"
 "  tcpconnlog -j | jq .             # JSON lines\n"
+"  tcpconnlog -j -o /var/log/tcpconnlog/connects.json --rotate 100M:10\n"
 "  tcpconnlog -x                    # only failures: refused, timeout, ...\n"
 "  tcpconnlog -p 181 -P 80,443      # process 181, ports 80 and 443\n"
 "  tcpconnlog -n curl -6            # IPv6 connects by commands named curl\n"
@@ -152,11 +164,14 @@ static const struct option long_options[] = {
 	{ "lport", no_argument, NULL, 'L' },
 	{ "show-container", no_argument, NULL, 'C' },
 	{ "by", required_argument, NULL, OPT_BY },
+	{ "output", required_argument, NULL, 'o' },
+	{ "rotate", required_argument, NULL, OPT_ROTATE },
 	{ "immediate", no_argument, NULL, 'i' },
 	{ "count", no_argument, NULL, 'c' },
 	{ "resolve", no_argument, NULL, 'r' },
 	{ "resolve-timeout", required_argument, NULL, OPT_RESOLVE_TIMEOUT },
 	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "wide", no_argument, NULL, 'w' },
 	{ "max-events", required_argument, NULL, OPT_MAX_EVENTS },
 	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
@@ -181,7 +196,7 @@ static const struct option long_options[] = {
 	{}
 };
 
-static const char short_options[] = ":b:p:u:P:D:n:46xjtTULwCicrdlAM:N:vVh";
+static const char short_options[] = ":b:p:u:P:D:n:46xjtTULwCicrdlAM:N:o:vVh";
 
 static const char *const backend_names[] = {
 	[BACKEND_AUTO] = "auto",
@@ -421,6 +436,19 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 			return usage_error("invalid --by '%s': command or container", optarg);
 		cfg->by_container = strcmp(optarg, "container") == 0;
 		break;
+	case 'o':
+		if (!*optarg)
+			return usage_error("empty --output: give a file name");
+		cfg->output_path = optarg;
+		break;
+	case OPT_ROTATE: {
+		char why[128];
+
+		if (outfile_parse_rotate(optarg, &cfg->rotate_size, &cfg->rotate_keep, why,
+					 sizeof(why)))
+			return usage_error("invalid --rotate '%s': %s", optarg, why);
+		break;
+	}
 	case 'i': cfg->immediate = true; break;
 	case 'c': cfg->count = true; break;
 	case 'r': cfg->resolve = true; break;
@@ -463,6 +491,10 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 	case OPT_DURATION:
 		if (parse_u64(optarg, 1, 315360000, &cfg->duration_s))
 			return usage_error("invalid duration '%s': whole seconds, at least 1", optarg);
+		break;
+	case OPT_STATS_INTERVAL:
+		if (parse_u64(optarg, 1, 86400, &cfg->stats_interval_s))
+			return usage_error("invalid --stats-interval '%s': whole seconds from 1 to 86400", optarg);
 		break;
 	case OPT_MAX_EVENTS:
 		if (parse_u64(optarg, 1, ~0ULL >> 1, &cfg->max_events))
@@ -513,6 +545,8 @@ static enum cli_status check_connection_options(struct tcl_config *cfg)
 		return usage_error("-r names the addresses of records, and -c and --top print none");
 	if (!cfg->top_interval_s)
 		return CLI_RUN;
+	if (cfg->stats_interval_s)
+		return usage_error("--top shows its own table: it cannot be combined with --stats-interval");
 	if (cfg->count || cfg->immediate || cfg->failed_only || cfg->max_events)
 		return usage_error("--top shows a table, not records: it cannot be combined with -c, -i, -x or --max-events");
 	/* the table needs the closes */
@@ -562,5 +596,9 @@ enum cli_status cli_parse(int argc, char **argv, struct tcl_config *cfg)
 		return usage_error("--resolve-timeout bounds the wait of -r: give -r too");
 	if (cfg->immediate && cfg->count)
 		return usage_error("-c prints no per-attempt lines, so -i has nothing to change");
+	if (cfg->rotate_size && !cfg->output_path)
+		return usage_error("--rotate rotates the file of -o: give -o too");
+	if (cfg->output_path && (cfg->count || cfg->top_interval_s))
+		return usage_error("-o writes records to a file, and -c and --top print none");
 	return check_connection_options(cfg);
 }

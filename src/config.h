@@ -57,9 +57,17 @@ struct tcl_config {
 
 	/* when to stop; 0 means never */
 	unsigned long long duration_s;
+	unsigned long long stats_interval_s;	/* --stats-interval, 0 = off */
 	unsigned long long max_events;
 
 	unsigned long long ringbuf_bytes;
+
+	/* -o: records appended to this file, rotated past --rotate SIZE
+	 * (0 = never) keeping KEEP old ones
+	 */
+	const char *output_path;
+	unsigned long long rotate_size;
+	unsigned int rotate_keep;
 
 	/* -d: name destinations from the DNS answers seen */
 	bool dns;

@@ -13,12 +13,14 @@
 #include "cgfilter.h"
 #include "cli.h"
 #include "dnscap.h"
+#include "outfile.h"
 #include "output.h"
 #include "preflight.h"
 #include "tracer.h"
 #include "tcpconnlog.skel.h"
 
 static bool verbose;
+static bool hup_reopens;	/* -o: SIGHUP reopens the file */
 static char stdout_buffer[1 << 16];
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -36,8 +38,11 @@ static void handle_stop_signals(int flags)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	/* a closed terminal or session ends the trace as cleanly as Ctrl-C */
-	sigaction(SIGHUP, &sa, NULL);
+	/* a closed terminal or session ends the trace as cleanly as Ctrl-C;
+	 * with -o, SIGHUP is logrotate's "reopen the file" (on_hup)
+	 */
+	if (!hup_reopens)
+		sigaction(SIGHUP, &sa, NULL);
 }
 
 /* The first signal asks to stop once stdout has taken every record; a
@@ -57,12 +62,21 @@ static void on_stop_signal(int sig)
 	handle_stop_signals(0);
 }
 
+static void on_hup(int sig)
+{
+	outfile_reopen_requested = 1;
+}
+
 static void install_signals(void)
 {
+	struct sigaction hup = { .sa_handler = on_hup, .sa_flags = SA_RESTART };
+
 	/* a stop request, not an error: a write or a wait it interrupts is
 	 * resumed, and what is still owed to stdout is written (output.c)
 	 */
 	handle_stop_signals(SA_RESTART);
+	if (hup_reopens)
+		sigaction(SIGHUP, &hup, NULL);
 	/* a closed stdout shows up as EPIPE from the write instead */
 	(void)signal(SIGPIPE, SIG_IGN);
 }
@@ -109,6 +123,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	verbose = cfg.verbose;
+	hup_reopens = cfg.output_path != NULL;
 	libbpf_set_print(libbpf_print);
 	/* --top and -c write with stdio (records have their own buffer,
 	 * output.c): full buffering, flushed with the records. glibc takes

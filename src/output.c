@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "format.h"
+#include "outfile.h"
 #include "output.h"
 
 _Static_assert(OUTPUT_BUF_SIZE >= 2 * TCL_LINE_MAX, "room for lines of any record");
@@ -13,13 +14,13 @@ volatile sig_atomic_t output_abandon;
 void output_init(struct output *o, int fd)
 {
 	o->fd = fd;
+	o->file = NULL;
 	o->err = 0;
 	o->unwritten = 0;
 	o->len = 0;
 }
 
-/* 0 once all n bytes are written, else the errno; *done says how many were */
-static int write_all(int fd, const char *p, size_t n, size_t *done)
+int output_write_all(int fd, const char *p, size_t n, size_t *done)
 {
 	while (*done < n) {
 		ssize_t w;
@@ -56,7 +57,8 @@ int output_flush(struct output *o)
 	size_t done = 0;
 
 	if (!o->err)
-		o->err = write_all(o->fd, o->buf, o->len, &done);
+		o->err = o->file ? outfile_write(o->file, o->buf, o->len, &done) :
+				   output_write_all(o->fd, o->buf, o->len, &done);
 	/* a line cut by the failed write counts as not written */
 	if (o->err)
 		o->unwritten += count_lines(o->buf + done, o->len - done);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The record stream to stdout: lines are formatted straight into one
+/* The record stream to stdout (or to -o's file, outfile.h): lines are formatted straight into one
  * buffer, which is written with write(2), retried after a signal
  * (EINTR), a partial write, or a non-blocking descriptor that is full.
  * A signal therefore never costs a line; a real write error stops the
@@ -22,8 +22,11 @@
  */
 extern volatile sig_atomic_t output_abandon;
 
+struct outfile;
+
 struct output {
 	int fd;
+	struct outfile *file;		/* -o: written through outfile.c instead of fd */
 	int err;			/* errno of the write that failed, 0 if none */
 	unsigned long long unwritten;	/* lines lost to err (or too long) */
 	size_t len;
@@ -39,6 +42,10 @@ void output_line_begin(struct output *o, struct strbuf *sb);
  * .unwritten instead of being cut.
  */
 void output_line_end(struct output *o, const struct strbuf *sb);
+/* 0 once all n bytes are written to fd, else the errno; *done says how
+ * many were.
+ */
+int output_write_all(int fd, const char *p, size_t n, size_t *done);
 /* Write out what is buffered: 0, or the errno that stopped the output. */
 int output_flush(struct output *o);
 

@@ -72,11 +72,11 @@ void stats_add(struct stats *s, const struct tcl_event *ev, const char *containe
 	if (!c)
 		c = &s->other;
 	c->attempts++;
-	s->all.attempts++;
+	if (ev->result < TCL_RESULT_MAX)
+		s->by_result[ev->result]++;
 	switch (ev->result) {
 	case TCL_ESTABLISHED:
 		c->established++;
-		s->all.established++;
 		hist_add(&c->latency_ns, ev->latency_ns);
 		s->latency_log2_us[log2_slot(ev->latency_ns / 1000)]++;
 		break;
@@ -85,7 +85,6 @@ void stats_add(struct stats *s, const struct tcl_event *ev, const char *containe
 		break;
 	default:
 		c->failed++;
-		s->all.failed++;
 		/* a group without a row of its own is not named here either */
 		if (c == &s->other) {
 			memset(key, 0, sizeof(key));

@@ -34,7 +34,7 @@ struct stats {
 	__u64 latency_log2_us[LOG2_SLOTS];
 	struct table failures;	/* (result, errno, group) -> count */
 	__u64 failures_other;	/* past STATS_MAX_FAILURES keys */
-	struct comm_stats_sum { __u64 attempts, established, failed; } all; /* every group */
+	__u64 by_result[TCL_RESULT_MAX];	/* attempts by result (--stats-interval) */
 };
 
 int stats_init(struct stats *s);

@@ -14,6 +14,8 @@
 #include "dnscap.h"
 #include "kretprobe.h"
 #include "notify.h"
+#include "outfile.h"
+#include "livestats.h"
 #include "privs.h"
 #include "records.h"
 #include "tracer.h"
@@ -30,15 +32,16 @@ struct session {
 	const struct tcl_config *cfg;
 	struct tcpconnlog_bpf *skel;
 	struct records rec;
+	struct outfile file;	/* -o */
 	__u64 next_clock_ns;	/* when to read the wall clock again */
 	__u64 lost_reported;
 	__u64 last_warning_ns;
+	__u64 next_stats_ns;	/* --stats-interval: when the next is due, 0 = off */
 	bool output_closed;	/* stdout went away: stop quietly */
 	int write_errno;	/* stdout failed otherwise */
 	const char *backend;
 	__u64 next_status_ns;	/* NOTIFY_SOCKET: STATUS= sent at most this often */
-	struct comm_stats_sum status_sent;
-	__u64 lost_sent;
+	__u64 status_sent[4];	/* attempts, established, failed, lost */
 };
 
 static __u64 now_ns(clockid_t clock)
@@ -197,7 +200,10 @@ static __u64 map_entries(struct bpf_map *map)
 	int fd = bpf_map__fd(map);
 	__u64 key, next, *prev = NULL, n = 0;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+	/* a walk of a map that programs still change (--stats-interval)
+	 * may meet an entry twice: never more than the map holds
+	 */
+	while (n < bpf_map__max_entries(map) && bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
 		n++;
@@ -247,38 +253,52 @@ static bool loss_counted(const struct loss_report *l)
 	       l->dns_dropped || l->dns_malformed || l->dns_evicted;
 }
 
-static void finish(struct session *s)
+/* What was lost so far, given the attempts (pending) and connections
+ * (open) still in the kernel's tables: the exit summary's numbers, and
+ * --stats-interval's while running.
+ */
+static void count_loss(const struct session *s, __u64 pending, __u64 open,
+		       struct loss_report *loss)
 {
-	struct tcl_counters c;
-	struct loss_report loss = { 0 };
-	__u64 pending = report_pending(s), gone, open;
+	struct tcl_counters c = read_counters(s);
+	__u64 gone;
 
-	/* -r: the records still waiting for names, before any counter */
-	records_drain(&s->rec);
-	loss.rdns_timeouts = s->rec.held.late;
-	warn_about_loss(s, true);
-	c = read_counters(s);
+	memset(loss, 0, sizeof(*loss));
+	loss->rdns_timeouts = s->rec.held.late;
 	/* entries neither concluded nor still present were evicted (LRU) */
 	gone = c.started - c.finished;
-	loss.lost = c.lost;
-	loss.map_full = c.map_full;
-	loss.untracked = gone > pending ? gone - pending : 0;
-	loss.skipped = probe_runs_skipped(s);
+	loss->lost = c.lost;
+	loss->map_full = c.map_full;
+	loss->untracked = gone > pending ? gone - pending : 0;
+	loss->skipped = probe_runs_skipped(s);
 	if (s->rec.dns) {
 		struct dnscap_losses dl;
 
 		dnscap_losses(s->rec.dns, &dl);
-		loss.dns_dropped = dl.dropped;
-		loss.dns_malformed = dl.malformed;
-		loss.dns_evicted = dl.evicted;
+		loss->dns_dropped = dl.dropped;
+		loss->dns_malformed = dl.malformed;
+		loss->dns_evicted = dl.evicted;
 	}
 	/* connections neither closed nor still followed were evicted (LRU) */
 	if (s->cfg->lifecycle || s->cfg->accepts) {
+		gone = c.conns_opened - c.conns_closed;
+		loss->untracked_conns = gone > open ? gone - open : 0;
+	}
+}
+
+static void finish(struct session *s)
+{
+	struct loss_report loss;
+	__u64 pending = report_pending(s), open = 0;
+
+	/* -r: the records still waiting for names, before any counter */
+	records_drain(&s->rec);
+	warn_about_loss(s, true);
+	if (s->cfg->lifecycle || s->cfg->accepts) {
 		open = map_entries(s->skel->maps.conns);
 		s->rec.conns.open_at_exit = open;
-		gone = c.conns_opened - c.conns_closed;
-		loss.untracked_conns = gone > open ? gone - open : 0;
 	}
+	count_loss(s, pending, open, &loss);
 	if (loss.skipped)
 		fprintf(stderr, "tcpconnlog: warning: the kernel skipped %llu runs of our probes "
 			"(one was already running on that CPU, e.g. preempted): up to as many "
@@ -308,6 +328,76 @@ static void finish(struct session *s)
 				(unsigned long long)loss.dns_evicted);
 		fputc('\n', stderr);
 	}
+}
+
+/* The run time of our programs, when the kernel counts it: bpf_prog_info
+ * needs no capability of its own (the bpf() syscall may need CAP_BPF, which
+ * privs.c then keeps), and kernel.bpf_stats_enabled is world-readable.
+ */
+static void read_bpf_time(const struct session *s, struct livestats *ls)
+{
+	struct bpf_program *prog;
+	int fds[64], n = 0;
+
+	if (livestats_bpf_stats_enabled(LIVESTATS_SYSCTL) != 1)
+		return;
+	bpf_object__for_each_program(prog, s->skel->obj)
+		if (n < (int)(sizeof(fds) / sizeof(fds[0])))
+			fds[n++] = bpf_program__fd(prog);
+	ls->bpf_known = !livestats_bpf_time(fds, n, &ls->bpf_run_time_ns, &ls->bpf_run_cnt);
+}
+
+/* --stats-interval: the counters so far, after the records they count
+ * (the caller consumed the ring and flushed). The tables are walked while
+ * the probes change them: inflight, and untracked computed from it, may
+ * be off by the attempts that began or ended during the walk.
+ */
+static void print_live_stats(struct session *s)
+{
+	const struct tcl_config *cfg = s->cfg;
+	struct livestats ls = {
+		.real_ns = (__s64)now_ns(CLOCK_REALTIME),
+		.interval_s = cfg->stats_interval_s,
+		.by_result = s->rec.stats.by_result,
+		.resolve = cfg->resolve,
+		.dns = s->rec.dns != NULL,
+		.inflight = map_entries(s->skel->maps.attempts),
+		.inflight_max = bpf_map__max_entries(s->skel->maps.attempts),
+		.conns_shown = cfg->lifecycle || cfg->accepts,
+	};
+	struct strbuf sb;
+	char line[1024];
+
+	if (ls.conns_shown) {
+		ls.conns = map_entries(s->skel->maps.conns);
+		ls.conns_max = bpf_map__max_entries(s->skel->maps.conns);
+	}
+	count_loss(s, ls.inflight, ls.conns, &ls.loss);
+	read_bpf_time(s, &ls);
+	if (cfg->json) {
+		output_line_begin(&s->rec.out, &sb);
+		livestats_json(&ls, &sb);
+		output_line_end(&s->rec.out, &sb);
+		flush_output(s);
+		return;
+	}
+	sb_init(&sb, line, sizeof(line));
+	livestats_text(&ls, &sb);
+	if (!sb.overflow)
+		fwrite(sb.buf, 1, sb.len, stderr);
+}
+
+static void live_stats_due(struct session *s)
+{
+	__u64 now = now_ns(CLOCK_MONOTONIC);
+
+	if (!s->next_stats_ns || now < s->next_stats_ns)
+		return;
+	print_live_stats(s);
+	/* on the interval's grid; one record for intervals missed (a stopped reader) */
+	s->next_stats_ns += s->cfg->stats_interval_s * 1000000000ULL;
+	if (s->next_stats_ns <= now)
+		s->next_stats_ns = now + s->cfg->stats_interval_s * 1000000000ULL;
 }
 
 /* Wall-clock time minus the monotonic clock BPF stamps records with. The
@@ -384,6 +474,8 @@ static void check_reader(struct session *s)
 {
 	struct pollfd p = { .fd = STDOUT_FILENO };
 
+	if (s->rec.out.file)
+		return;		/* -o: stdout carries no records */
 	if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR))
 		s->output_closed = true;
 }
@@ -423,6 +515,13 @@ static int wait_ms(const struct session *s)
 
 	if (s->rec.top)
 		ms = top_wait_ms(s->rec.top, now_ns(CLOCK_MONOTONIC), ms);
+	if (s->next_stats_ns) {
+		__u64 now = now_ns(CLOCK_MONOTONIC);
+		__u64 due_ms = s->next_stats_ns > now ? (s->next_stats_ns - now + 999999) / 1000000 : 0;
+
+		if (due_ms < (__u64)ms)
+			ms = (int)due_ms;
+	}
 	return records_wait_ms(&s->rec, ms);
 }
 
@@ -479,8 +578,8 @@ static bool should_stop(const struct session *s, __u64 deadline)
  */
 static void send_status(struct session *s, const char *prefix, const char *doing)
 {
-	const struct comm_stats_sum *a = &s->rec.stats.all;
-	__u64 now, lost;
+	const __u64 *by_result = s->rec.stats.by_result;
+	__u64 now, c[4] = { 0 };	/* attempts, established, failed, lost */
 	char msg[256];
 
 	if (!notify_enabled())
@@ -489,15 +588,17 @@ static void send_status(struct session *s, const char *prefix, const char *doing
 	if (!*prefix && now < s->next_status_ns)
 		return;
 	s->next_status_ns = now + STATUS_EVERY_NS;
-	lost = read_counters(s).lost;
-	if (!*prefix && !memcmp(a, &s->status_sent, sizeof(*a)) && lost == s->lost_sent)
+	/* pending attempts are counted only at exit, after STOPPING */
+	for (int r = TCL_ESTABLISHED; r < TCL_RESULT_MAX; r++)
+		c[r == TCL_ESTABLISHED ? 1 : 2] += by_result[r];
+	c[0] = c[1] + c[2];
+	c[3] = read_counters(s).lost;
+	if (!*prefix && !memcmp(c, s->status_sent, sizeof(c)))
 		return;
-	s->status_sent = *a;
-	s->lost_sent = lost;
+	memcpy(s->status_sent, c, sizeof(c));
 	snprintf(msg, sizeof(msg), "%sSTATUS=%s (%s backend): %llu attempts, %llu established, "
-		 "%llu failed, %llu lost", prefix, doing, s->backend,
-		 (unsigned long long)a->attempts, (unsigned long long)a->established,
-		 (unsigned long long)a->failed, (unsigned long long)lost);
+		 "%llu failed, %llu lost", prefix, doing, s->backend, (unsigned long long)c[0],
+		 (unsigned long long)c[1], (unsigned long long)c[2], (unsigned long long)c[3]);
 	notify_send(msg, *prefix);
 }
 
@@ -534,7 +635,8 @@ static void wait_for_running_probes(void)
 int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	       const char *backend)
 {
-	struct session s = { .cfg = cfg, .skel = skel, .backend = backend };
+	struct session s = { .cfg = cfg, .skel = skel, .backend = backend, .file = { .fd = -1, .dirfd = -1 } };
+	char why[512];
 	struct ring_buffer *rb = NULL;
 	__u64 deadline = 0;
 	int status = 1, err = 0, wake_fd = -1;
@@ -552,6 +654,15 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	if (cfg->dns && !(s.rec.dns = dnscap_start(cfg->dns_table_size)))
 		goto cleanup;
 	s.rec.dns_name = dnscap_name;
+	/* -o: the file and its directory, opened while privileges last */
+	if (cfg->output_path) {
+		if (outfile_open(&s.file, cfg->output_path, cfg->rotate_size, cfg->rotate_keep,
+				 why, sizeof(why))) {
+			fprintf(stderr, "tcpconnlog: %s\n", why);
+			goto cleanup;
+		}
+		s.rec.out.file = &s.file;
+	}
 	/* the ring buffer is mapped (Linux 5.10 refuses that afterwards) and
 	 * every descriptor is held: from here on, no privileges
 	 */
@@ -564,6 +675,8 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 	init_format(&s);
 	if (cfg->duration_s)
 		deadline = s.rec.fmt.start_ns + cfg->duration_s * 1000000000ULL;
+	if (cfg->stats_interval_s)
+		s.next_stats_ns = s.rec.fmt.start_ns + cfg->stats_interval_s * 1000000000ULL;
 	fprintf(stderr, "Tracing TCP connects (%s backend)... Ctrl-C to stop.\n", backend);
 	if (cfg->top_interval_s && start_top(&s, wake_fd)) {
 		fprintf(stderr, "tcpconnlog: cannot start --top: %s\n", strerror(errno));
@@ -594,6 +707,7 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 		if (s.rec.top && run_top(&s))
 			break;
 		flush_output(&s);
+		live_stats_due(&s);
 		check_reader(&s);
 		warn_about_loss(&s, false);
 		send_status(&s, "", "tracing");
@@ -635,6 +749,7 @@ cleanup:
 		close(wake_fd);
 	dnscap_free(s.rec.dns);
 	records_free(&s.rec);
+	outfile_close(&s.file);
 	notify_close();
 	return status;
 }

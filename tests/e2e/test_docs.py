@@ -350,7 +350,7 @@ def test_every_json_key_is_documented(tracer):
 
     srv = tcltest.Listener()
     refused = tcltest.free_port()
-    t = tracer("-lA", "-d", "-r")
+    t = tracer("-lA", "-d", "-r", "--stats-interval=1")
     for port in [srv.port, refused]:
         try:
             with tcltest.socket.create_connection(("127.0.0.1", port), timeout=5):
@@ -359,11 +359,15 @@ def test_every_json_key_is_documented(tracer):
             pass
     tcltest.wait_until(lambda: t.stdout_now().count('"event":"close"') >= 1, 10,
                        "a close record")
+    tcltest.wait_until(lambda: '"event":"stats"' in t.stdout_now(), 10, "a stats record")
     srv.close()
     res = t.stop()
     assert res.rc == 0, res
     for event in ["connect", "accept", "close"]:
         printed[event] = keys_of(res.records, event)
+    stats = [r for r in res.records if r["event"] == "stats"]
+    printed["stats"] = keys_of(res.records, "stats") | set().union(
+        *(set(r["attempts"]) | set(r["table"]) for r in stats))
 
     # -c per container, --top snapshots and the lost line
     t = tracer("-c", "--by=container")

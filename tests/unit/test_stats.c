@@ -358,9 +358,10 @@ static void test_stats_summary_exact(void **state)
 		"refused                      1  curl 1\n"
 		"timeout                      1  ssh 1\n"
 		"\nLost events: 0\n");
-	assert_int_equal(s.all.attempts, 8);
-	assert_int_equal(s.all.established, 5);
-	assert_int_equal(s.all.failed, 2);
+	assert_int_equal(s.by_result[TCL_ESTABLISHED], 5);
+	assert_int_equal(s.by_result[TCL_REFUSED], 1);
+	assert_int_equal(s.by_result[TCL_TIMEOUT], 1);
+	assert_int_equal(s.by_result[TCL_PENDING], 1);
 	stats_free(&s);
 }
 
@@ -524,12 +525,10 @@ static void test_stats_other_past_max_comms(void **state)
 	assert_non_null(other);
 	assert_ptr_equal(last_named + strlen(last_row), other);	/* right after the last named row */
 	assert_null(strstr(captured, "late"));
-	/* the totals (NOTIFY_SOCKET's STATUS=) count [other] too; pending
-	 * is neither established nor failed
-	 */
-	assert_int_equal(s.all.attempts, STATS_MAX_COMMS + 3);
-	assert_int_equal(s.all.established, STATS_MAX_COMMS + 1);
-	assert_int_equal(s.all.failed, 1);
+	/* the totals by result (STATUS=, stats records) count [other] too */
+	assert_int_equal(s.by_result[TCL_ESTABLISHED], STATS_MAX_COMMS + 1);
+	assert_int_equal(s.by_result[TCL_PENDING], 1);
+	assert_int_equal(s.by_result[TCL_REFUSED], 1);
 	stats_free(&s);
 }
 
