@@ -138,6 +138,7 @@ static const char usage_text[] =
 "  tcpconnlog -tUL                  # with timestamps, UID and source port\n"
 "  tcpconnlog -j | jq .             # JSON lines\n"
 "  tcpconnlog -j -o /var/log/tcpconnlog/connects.json --rotate 100M:10\n"
+"                                   # JSON lines to a file, 10 x 100 MiB kept\n"
 "  tcpconnlog -x                    # only failures: refused, timeout, ...\n"
 "  tcpconnlog -p 181 -P 80,443      # process 181, ports 80 and 443\n"
 "  tcpconnlog -n curl -6            # IPv6 connects by commands named curl\n"
