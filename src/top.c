@@ -12,6 +12,7 @@
 #include "toprow.h"
 #include "topkeys.h"
 #include "topterm.h"
+#include "waitms.h"
 
 /* A row that sock_diag listed once and then missed in this many dumps in
  * a row has closed: its close record was lost. One miss alone is not
@@ -482,12 +483,7 @@ bool top_run(struct top *t, FILE *out, __u64 now_ns)
 
 int top_wait_ms(const struct top *t, __u64 now_ns, int max_ms)
 {
-	__u64 ms;
-
-	if (t->ui.paused || now_ns >= t->next_ns)
-		return t->ui.paused ? max_ms : 0;
-	ms = (t->next_ns - now_ns + 999999) / 1000000;
-	return ms < (__u64)max_ms ? (int)ms : max_ms;
+	return t->ui.paused ? max_ms : ms_until(t->next_ns, now_ns, max_ms);
 }
 
 int top_wait_fd(const struct top *t)

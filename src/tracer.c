@@ -19,6 +19,7 @@
 #include "privs.h"
 #include "records.h"
 #include "tracer.h"
+#include "waitms.h"
 #include "wallclock.h"
 #include "tcpconnlog.skel.h"
 
@@ -515,13 +516,8 @@ static int wait_ms(const struct session *s)
 
 	if (s->rec.top)
 		ms = top_wait_ms(s->rec.top, now_ns(CLOCK_MONOTONIC), ms);
-	if (s->next_stats_ns) {
-		__u64 now = now_ns(CLOCK_MONOTONIC);
-		__u64 due_ms = s->next_stats_ns > now ? (s->next_stats_ns - now + 999999) / 1000000 : 0;
-
-		if (due_ms < (__u64)ms)
-			ms = (int)due_ms;
-	}
+	if (s->next_stats_ns)
+		ms = ms_until(s->next_stats_ns, now_ns(CLOCK_MONOTONIC), ms);
 	return records_wait_ms(&s->rec, ms);
 }
 
@@ -663,11 +659,11 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 		}
 		s.rec.out.file = &s.file;
 	}
+	/* systemd's socket may be root's: reached while we still may */
+	notify_open();
 	/* the ring buffer is mapped (Linux 5.10 refuses that afterwards) and
 	 * every descriptor is held: from here on, no privileges
 	 */
-	/* systemd's socket may be root's: reached while we still may */
-	notify_open();
 	if (!cfg->keep_privileges && drop_privileges(cfg))
 		goto cleanup;
 	if (cfg->resolve && start_resolver(&s, wake_fd))
