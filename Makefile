@@ -46,7 +46,7 @@ APP_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all deps test-deps vm-deps bench-deps run test unit e2e vmtest bench vmlinux clean \
-	install uninstall static dist version-check
+	install uninstall static dist version-check image
 all: $(OUTPUT)/tcpconnlog
 
 $(OUTPUT) $(OUTPUT)/tests:
@@ -98,6 +98,13 @@ static: $(OUTPUT)/tcpconnlog-static
 $(OUTPUT)/tcpconnlog-static: $(LIB_OBJS) $(APP_OBJS)
 	$(PKG_CHECK)
 	$(CC) $(CFLAGS) $(LDFLAGS) -static $^ $(STATIC_LIBS) -o $@
+
+# make image [PODMAN="podman --root DIR ..."]: the OCI image FROM scratch
+# around the static binary (image/Containerfile), built offline; tagged
+# localhost/tcpconnlog:VERSION and :latest (README, "Running on a fleet").
+PODMAN ?= podman
+image: $(OUTPUT)/tcpconnlog-static
+	image/build $(OUTPUT)/tcpconnlog-static '$(VERSION_STRING)' $(PODMAN)
 
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(INCLUDES) $(LDFLAGS) $< $(LIB_OBJS) -lcmocka $(LIBS) -o $@
