@@ -17,6 +17,8 @@
 #define WALK_DEPTH_MAX 32
 /* the time between walks, in walks' costs */
 #define WALK_SPACING 10
+/* the inode (and id) of the cgroup2 hierarchy's root directory */
+#define CGROUP2_ROOT_INO 1
 
 struct cgroup_entry {
 	__u64 id;		/* 0: a free slot */
@@ -60,6 +62,9 @@ static void remember(struct cgroups *cg, __u64 id, const char *path, __u64 want)
 	struct cgroup_entry *e = slot_of(cg, id);
 	char *copy;
 
+	path += cg->shown_from;
+	if (!*path)
+		path = "/";
 	if (e->id && strcmp(e->path, path) == 0)
 		return;
 	if (!e->id && cg->used >= TCL_CGROUP_CACHE_MAX && id != want)
@@ -286,6 +291,7 @@ int cgroups_open_dir(struct cgroups *cg, const char *dir)
 int cgroups_open(struct cgroups *cg, const char *mountinfo)
 {
 	char mnt[PATH_MAX], root[sizeof(cg->root)];
+	struct stat st;
 	bool found = cgroups_find_mount(mountinfo, mnt, sizeof(mnt), root, sizeof(root));
 
 	if (!found)
@@ -293,6 +299,15 @@ int cgroups_open(struct cgroups *cg, const char *mountinfo)
 	if (cgroups_open_dir(cg, found ? mnt : NULL))
 		return -1;
 	memcpy(cg->root, root, sizeof(root));
+	/* In a cgroup namespace of its own (a container's), /proc and
+	 * mountinfo give paths from the namespace's root: "/../.." for
+	 * the node's hierarchy bound in, as a DaemonSet does. When that
+	 * mount is the hierarchy's root (inode 1), paths are shown from
+	 * it, as the host names them.
+	 */
+	if (strncmp(root, "/..", 3) == 0 && (!root[3] || root[3] == '/') &&
+	    fstat(cg->root_fd, &st) == 0 && st.st_ino == CGROUP2_ROOT_INO)
+		cg->shown_from = strlen(root);
 	return 0;
 }
 

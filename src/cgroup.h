@@ -33,6 +33,7 @@ struct cgroup_entry;
 struct cgroups {
 	int root_fd;		/* the cgroup2 mount's root, -1 when none */
 	char root[256];		/* its root within the hierarchy (mountinfo), "" for "/" */
+	size_t shown_from;	/* paths are shown from this byte of root on (below) */
 	struct cgroup_entry *slots;	/* open addressing, 2 * TCL_CGROUP_CACHE_MAX */
 	unsigned int used;
 	__u64 next_walk_ns;	/* no walk before this (CLOCK_MONOTONIC) */
