@@ -93,9 +93,14 @@ $(OUTPUT)/tcpconnlog: $(LIB_OBJS) $(APP_OBJS)
 # "files" and "dns" sources of /etc/nsswitch.conf they work as in the
 # dynamic binary; sources such as sss or systemd need the glibc of the
 # build (the linker warns about it).
-STATIC_LIBS = $(shell $(PKG_CONFIG) --static --libs $(PKGS) 2>/dev/null) -lresolv
+# libmicrohttpd (--metrics) needs GnuTLS, and GnuTLS p11-kit, of which
+# Debian ships no static archive: src/metrics_p11stub.c stands in for it
+# (the server speaks plain HTTP; GnuTLS calls p11-kit only for PKCS #11).
+STATIC_LIBS = $(filter-out -lp11-kit,$(shell $(PKG_CONFIG) --static --libs $(PKGS) 2>/dev/null)) -lresolv
+STATIC_OBJS := $(OUTPUT)/metrics_p11stub.o
+$(OUTPUT)/metrics_p11stub.o: override CPPFLAGS += $(shell $(PKG_CONFIG) --cflags p11-kit-1 2>/dev/null)
 static: $(OUTPUT)/tcpconnlog-static
-$(OUTPUT)/tcpconnlog-static: $(LIB_OBJS) $(APP_OBJS)
+$(OUTPUT)/tcpconnlog-static: $(LIB_OBJS) $(APP_OBJS) $(STATIC_OBJS)
 	$(PKG_CHECK)
 	$(CC) $(CFLAGS) $(LDFLAGS) -static $^ $(STATIC_LIBS) -o $@
 
