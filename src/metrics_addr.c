@@ -71,6 +71,8 @@ int metrics_parse_addr(const char *s, struct metrics_addr *out, char *why, size_
 			goto bad_host;
 		host[hlen - 1] = 0;
 		memmove(host, host + 1, hlen - 1);
+	} else if (strchr(host, ':')) {
+		goto bad_host;	/* ::1:80 could be either: brackets say */
 	}
 	if (!set_addr(host, port, out))
 		return 0;
