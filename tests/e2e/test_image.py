@@ -23,60 +23,40 @@ import time
 import pytest
 
 import tclcgroup
+import tclimage
 import tcltest
 from tcltest import check_record
 
 pytestmark = [pytest.mark.podman, pytest.mark.host]
 
-ROOT = os.path.abspath(os.path.join(tcltest.HERE, "..", ".."))
-STATIC = os.path.join(ROOT, "build", "tcpconnlog-static")
 # what the scratch image holds, and nothing else
 IMAGE_FILES = {"etc/passwd", "etc/group", "usr/sbin/tcpconnlog"}
-# the DaemonSet's capabilities (contrib/kubernetes/daemonset.yaml)
+# the DaemonSet's capabilities (contrib/kubernetes/daemonset.yaml) less
+# CAP_SYS_RESOURCE (only before Linux 5.11)
 CAPS = "bpf,perfmon,dac_read_search,setuid,setgid,setpcap"
 COMM = "tclimgclient"
 _serial = itertools.count(1)
-
-
-def podman_cmd(podman, *args, check=True, timeout=60):
-    r = subprocess.run(podman.base + list(args), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True, timeout=timeout)
-    assert not check or r.returncode == 0, "podman %s failed (%d): %s%s" % (
-        " ".join(args), r.returncode, r.stdout, r.stderr)
-    return r
+podman_cmd = tclimage.podman_cmd
 
 
 @pytest.fixture(scope="module")
 def image(podman):
-    """make image into the podman fixture's storage, with no network."""
-    r = subprocess.run(["unshare", "--net", "--", "make", "-C", ROOT, "--no-print-directory",
-                        "image", "PODMAN=" + " ".join(podman.base)],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       timeout=300)
-    assert r.returncode == 0, "make image failed (%d):\n%s" % (r.returncode, r.stdout)
-    ref = r.stdout.strip().splitlines()[-1]
-    version = tcltest.run([os.path.join(ROOT, "scripts", "version")]).stdout.strip()
-    assert ref == "localhost/tcpconnlog:" + version.replace("+", "-"), r.stdout
-    return {"ref": ref, "version": version}
-
-
-def inspect(podman, ref):
-    return json.loads(podman_cmd(podman, "image", "inspect", ref).stdout)[0]
+    return tclimage.build(podman)
 
 
 def test_image_contents_labels_and_defaults(podman, image, tmp_path):
     """Both tags name one image; its labels say what it is; ENTRYPOINT is
     the tool and CMD -j; its one layer holds the binary make static built
     (byte for byte) and the user database, nothing else."""
-    info = inspect(podman, image["ref"])
-    assert inspect(podman, "localhost/tcpconnlog:latest")["Id"] == info["Id"]
+    info = tclimage.inspect(podman, "image", image["ref"])
+    assert tclimage.inspect(podman, "image", "localhost/tcpconnlog:latest")["Id"] == info["Id"]
     cfg = info["Config"]
     assert cfg["Entrypoint"] == ["/usr/sbin/tcpconnlog"], cfg
     assert cfg["Cmd"] == ["-j"], cfg
     labels = cfg["Labels"]
-    built = tcltest.run([STATIC, "--version"], check=False).stdout.splitlines()[0]
+    built = tcltest.run([tclimage.STATIC, "--version"], check=False).stdout.splitlines()[0]
     assert built == "tcpconnlog " + image["version"], built
-    head = tcltest.run(["git", "-C", ROOT, "rev-parse", "HEAD"]).stdout.strip()
+    head = tcltest.run(["git", "-C", tclimage.ROOT, "rev-parse", "HEAD"]).stdout.strip()
     assert labels["org.opencontainers.image.version"] == image["version"], labels
     assert labels["org.opencontainers.image.revision"] == head, labels
     assert labels["org.opencontainers.image.title"] == "tcpconnlog", labels
@@ -96,14 +76,14 @@ def test_image_contents_labels_and_defaults(podman, image, tmp_path):
             binary = layer.extractfile(members["usr/sbin/tcpconnlog"]).read()
             assert members["usr/sbin/tcpconnlog"].mode & 0o111, members
             passwd = layer.extractfile(members["etc/passwd"]).read().decode()
-    with open(STATIC, "rb") as f:
+    with open(tclimage.STATIC, "rb") as f:
         assert hashlib.sha256(binary).digest() == hashlib.sha256(f.read()).digest()
     assert "nobody:x:65534:65534:" in passwd, passwd
 
 
 class ImageRun:
     """The image running attached (podman run), its stdout and stderr in
-    files; what tcltest.Result needs to parse them."""
+    files."""
 
     def __init__(self, podman, ref, flags, args=()):
         self.podman = podman
@@ -111,11 +91,10 @@ class ImageRun:
         self.argv = podman.base + ["run", "--rm", "--name", self.name, "--runtime", "runc",
                                    "--ulimit", "nofile=1024:1024", "--ulimit",
                                    "nproc=1024:1024"] + list(flags) + [ref] + list(args)
-        self.json_mode = True
         self.dir = tempfile.mkdtemp(prefix="tcl-e2e-img-")
         self.out_path = os.path.join(self.dir, "stdout")
         self.err_path = os.path.join(self.dir, "stderr")
-        self.backend = self.t_ready = self.t_ready_mono = self.t_stop = None
+        self.backend = self.t_stop = None
         self.t_spawn = time.time()
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
@@ -128,19 +107,14 @@ class ImageRun:
 
     def wait_ready(self, timeout=30):
         def ready():
-            for line in self._read(self.err_path).splitlines():
-                m = tcltest.READY_RE.match(line)
-                if m:
-                    self.backend = m.group(1)
-                    return True
-            assert self.proc.poll() is None, "the container exited (%s) before it was ready:\n%s" % (
-                self.proc.returncode, self._read(self.err_path))
-            return False
+            self.backend = tclimage.ready_backend(self._read(self.err_path))
+            assert self.backend or self.proc.poll() is None, (
+                "the container exited (%s) before it was ready:\n%s"
+                % (self.proc.returncode, self._read(self.err_path)))
+            return self.backend is not None
         tcltest.wait_until(ready, timeout, "the tool in the container to be ready:\n%s"
                            % " ".join(self.argv))
         assert self.backend == tcltest.expected_backend(), self._read(self.err_path)
-        self.t_ready = time.time()
-        self.t_ready_mono = time.monotonic()
         return self
 
     def host_pid(self):
@@ -152,8 +126,9 @@ class ImageRun:
         self.t_stop = time.time()
         podman_cmd(self.podman, "stop", "-t", "15", self.name, timeout=30)
         rc = self.proc.wait(30)
-        res = tcltest.Result(self, rc, self._read(self.out_path), self._read(self.err_path))
-        return res
+        return tclimage.result(self.argv, rc, self._read(self.out_path),
+                               self._read(self.err_path), self.backend, self.t_spawn,
+                               self.t_stop)
 
     def close(self):
         if self.proc.poll() is None:
