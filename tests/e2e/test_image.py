@@ -47,7 +47,8 @@ def image(podman):
 def test_image_contents_labels_and_defaults(podman, image, tmp_path):
     """Both tags name one image; its labels say what it is; ENTRYPOINT is
     the tool and CMD -j; its one layer holds the binary make static built
-    (byte for byte) and the user database, nothing else."""
+    (byte for byte) and the user database, nothing else; built again, it
+    is the same image."""
     info = tclimage.inspect(podman, "image", image["ref"])
     assert tclimage.inspect(podman, "image", "localhost/tcpconnlog:latest")["Id"] == info["Id"]
     cfg = info["Config"]
@@ -79,6 +80,11 @@ def test_image_contents_labels_and_defaults(podman, image, tmp_path):
     with open(tclimage.STATIC, "rb") as f:
         assert hashlib.sha256(binary).digest() == hashlib.sha256(f.read()).digest()
     assert "nobody:x:65534:65534:" in passwd, passwd
+    # the same commit and binary: the same image, byte for byte
+    again = tcltest.run([os.path.join(tclimage.ROOT, "image", "build"), tclimage.STATIC,
+                         image["version"]] + podman.base)
+    assert again.stdout.strip().splitlines()[-1] == image["ref"], again.stdout
+    assert tclimage.inspect(podman, "image", image["ref"])["Id"] == info["Id"], again.stdout
 
 
 class ImageRun:
