@@ -305,7 +305,7 @@ int cgroups_open(struct cgroups *cg, const char *mountinfo)
 	 * mount is the hierarchy's root (inode 1), paths are shown from
 	 * it, as the host names them.
 	 */
-	if (strncmp(root, "/..", 3) == 0 && (!root[3] || root[3] == '/') &&
+	if (found && strncmp(root, "/..", 3) == 0 && (!root[3] || root[3] == '/') &&
 	    fstat(cg->root_fd, &st) == 0 && st.st_ino == CGROUP2_ROOT_INO)
 		cg->shown_from = strlen(root);
 	return 0;

@@ -250,6 +250,53 @@ static void test_from_proc_without_walk(void **state)
 	cgroups_close(&cg);
 }
 
+/* In a cgroup namespace of its own with the hierarchy's root bound in
+ * (a DaemonSet's pod), mountinfo names the mount's root "/../..": paths
+ * are shown from the hierarchy's root, as on the host. The same root
+ * over a directory that is not the hierarchy's root is left alone.
+ */
+static void test_namespace_root_shown_from_hierarchy(void **state)
+{
+	char mnt[PATH_MAX], root[256], info[PATH_MAX + 64], line[PATH_MAX + 8];
+	char want[2 * PATH_MAX + 8];
+	char fake[96];
+	struct cgroups cg;
+	struct stat st;
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	bool found = false;
+
+	(void)state;
+	assert_true(cgroups_find_mount(NULL, mnt, sizeof(mnt), root, sizeof(root)));
+	assert_string_equal(root, "");	/* the host's mount of the hierarchy */
+	assert_non_null(f);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strncmp(line, "0::/", 4) == 0;
+	fclose(f);
+	assert_true(found);
+	line[strcspn(line, "\n")] = '\0';
+	snprintf(want, sizeof(want), "%s%s", mnt, line + 3);
+	assert_int_equal(stat(want, &st), 0);
+
+	snprintf(fake, sizeof(fake), "%s/mountinfo", tree);
+	snprintf(info, sizeof(info), "41 31 0:38 /../.. %s rw,relatime - cgroup2 cgroup2 rw\n", mnt);
+	write_file(fake, info);
+	assert_int_equal(cgroups_open(&cg, fake), 0);
+	assert_string_equal(cg.root, "/../..");
+	assert_string_equal(cgroups_path(&cg, 1, 0, 0, NULL), "/");
+	cg.next_walk_ns = 0;
+	assert_string_equal(cgroups_path(&cg, st.st_ino, 0, 0, NULL), line + 3);
+	cgroups_close(&cg);
+
+	/* the control: a directory of the tests' own is not a hierarchy's root */
+	make_dir("/ns");
+	make_dir("/ns/a");
+	snprintf(info, sizeof(info), "41 31 0:38 /../.. %s/ns rw - cgroup2 cgroup2 rw\n", tree);
+	write_file(fake, info);
+	assert_int_equal(cgroups_open(&cg, fake), 0);
+	assert_string_equal(cgroups_path(&cg, ino_of("/ns/a"), 0, 0, NULL), "/../../a");
+	cgroups_close(&cg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_no_mount),
 		cmocka_unit_test(test_bounded_cache_and_walk_cost),
 		cmocka_unit_test(test_from_proc_without_walk),
+		cmocka_unit_test(test_namespace_root_shown_from_hierarchy),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tree, remove_tree);
