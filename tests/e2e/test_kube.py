@@ -16,7 +16,7 @@ the host's all the same).
 import copy
 import os
 import re
-import subprocess
+import shutil
 import time
 import urllib.error
 import urllib.request
@@ -167,7 +167,6 @@ def infra_image(podman, tmp):
 
 
 def podman_busybox():
-    import shutil
     path = shutil.which("busybox")
     assert path, "busybox-static is not installed (scripts/install-deps test)"
     return path
