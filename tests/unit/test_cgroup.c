@@ -211,6 +211,20 @@ static void test_bounded_cache_and_walk_cost(void **state)
 	cgroups_close(&cg);
 }
 
+/* This process's cgroup v2 line of /proc/self/cgroup, "0::/path" */
+static void own_cgroup_line(char *line, int len)
+{
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	bool found = false;
+
+	assert_non_null(f);
+	while (!found && fgets(line, len, f))
+		found = strncmp(line, "0::/", 4) == 0;
+	fclose(f);
+	assert_true(found);
+	line[strcspn(line, "\n")] = '\0';
+}
+
 /* The process of the record tells its cgroup: found without a walk, on
  * the real cgroup2 mount. A process that has moved since is not believed.
  */
@@ -219,17 +233,10 @@ static void test_from_proc_without_walk(void **state)
 	char mnt[PATH_MAX], root[256], line[PATH_MAX + 8], dir[2 * PATH_MAX];
 	struct cgroups cg;
 	struct stat st;
-	FILE *f = fopen("/proc/self/cgroup", "r");
-	bool found = false;
 
 	(void)state;
 	assert_true(cgroups_find_mount(NULL, mnt, sizeof(mnt), root, sizeof(root)));
-	assert_non_null(f);
-	while (!found && fgets(line, sizeof(line), f))
-		found = strncmp(line, "0::/", 4) == 0;
-	fclose(f);
-	assert_true(found);
-	line[strcspn(line, "\n")] = '\0';
+	own_cgroup_line(line, sizeof(line));
 	snprintf(dir, sizeof(dir), "%s%s", mnt, line + 3 + strlen(root));
 	assert_int_equal(stat(dir, &st), 0);
 
@@ -262,18 +269,11 @@ static void test_namespace_root_shown_from_hierarchy(void **state)
 	char fake[96];
 	struct cgroups cg;
 	struct stat st;
-	FILE *f = fopen("/proc/self/cgroup", "r");
-	bool found = false;
 
 	(void)state;
 	assert_true(cgroups_find_mount(NULL, mnt, sizeof(mnt), root, sizeof(root)));
 	assert_string_equal(root, "");	/* the host's mount of the hierarchy */
-	assert_non_null(f);
-	while (!found && fgets(line, sizeof(line), f))
-		found = strncmp(line, "0::/", 4) == 0;
-	fclose(f);
-	assert_true(found);
-	line[strcspn(line, "\n")] = '\0';
+	own_cgroup_line(line, sizeof(line));
 	snprintf(want, sizeof(want), "%s%s", mnt, line + 3);
 	assert_int_equal(stat(want, &st), 0);
 
