@@ -100,6 +100,9 @@ $(OUTPUT)/tcpconnlog: $(LIB_OBJS) $(APP_OBJS)
 # (the server speaks plain HTTP; GnuTLS calls p11-kit only for PKCS #11).
 STATIC_LIBS = $(filter-out -lp11-kit,$(shell $(PKG_CONFIG) --static --libs $(PKGS) 2>/dev/null)) -lresolv
 STATIC_OBJS := $(OUTPUT)/metrics_p11stub.o
+$(OUTPUT)/metrics_p11stub.o: src/metrics_p11stub.c | $(OUTPUT)
+	$(PKG_CHECK)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(INCLUDES) -c $< -o $@
 static: $(OUTPUT)/tcpconnlog-static
 $(OUTPUT)/tcpconnlog-static: $(LIB_OBJS) $(APP_OBJS) $(STATIC_OBJS)
 	$(PKG_CHECK)
