@@ -27,6 +27,8 @@ PKGS := libbpf libelf zlib libcap-ng libmicrohttpd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 override CPPFLAGS += $(PKG_CFLAGS)
+# p11-kit's headers, for src/metrics_p11stub.c (make static; see there)
+INCLUDES += $(shell $(PKG_CONFIG) --cflags p11-kit-1 2>/dev/null)
 LIBS := $(PKG_LIBS) -lresolv
 PKG_CHECK = @test -n "$(PKG_LIBS)" || { echo "make: pkg-config ($(PKG_CONFIG)) does not know $(PKGS): install them with make deps" >&2; exit 1; }
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall
@@ -98,7 +100,9 @@ $(OUTPUT)/tcpconnlog: $(LIB_OBJS) $(APP_OBJS)
 # (the server speaks plain HTTP; GnuTLS calls p11-kit only for PKCS #11).
 STATIC_LIBS = $(filter-out -lp11-kit,$(shell $(PKG_CONFIG) --static --libs $(PKGS) 2>/dev/null)) -lresolv
 STATIC_OBJS := $(OUTPUT)/metrics_p11stub.o
-$(OUTPUT)/metrics_p11stub.o: override CPPFLAGS += $(shell $(PKG_CONFIG) --cflags p11-kit-1 2>/dev/null)
+$(OUTPUT)/metrics_p11stub.o: src/metrics_p11stub.c | $(OUTPUT)
+	$(PKG_CHECK)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(INCLUDES) -c $< -o $@
 static: $(OUTPUT)/tcpconnlog-static
 $(OUTPUT)/tcpconnlog-static: $(LIB_OBJS) $(APP_OBJS) $(STATIC_OBJS)
 	$(PKG_CHECK)

@@ -647,7 +647,7 @@ enum cli_status cli_parse(int argc, char **argv, struct tcl_config *cfg)
 		return usage_error("--rotate rotates the file of -o: give -o too");
 	if (!cfg->metrics && (cfg->metrics_labels || cfg->metrics_max_series))
 		return usage_error("--metrics-labels and --metrics-max-series shape what --metrics serves: give --metrics too");
-	if (!cfg->metrics_max_series)
+	if (cfg->metrics && !cfg->metrics_max_series)
 		cfg->metrics_max_series = METRICS_MAX_SERIES_DEFAULT;
 	if (cfg->output_path && (cfg->count || cfg->top_interval_s))
 		return usage_error("-o writes records to a file, and -c and --top print none");

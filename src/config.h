@@ -75,10 +75,10 @@ struct tcl_config {
 	unsigned long long dns_table_size;	/* --dns-table: addresses kept */
 
 	/* --metrics: the address to serve Prometheus on, and its labels */
-	bool metrics;
 	struct metrics_addr metrics_addr;
-	unsigned int metrics_labels;		/* METRICS_LABEL_* */
 	unsigned long long metrics_max_series;	/* 0 = not given */
+	unsigned int metrics_labels;		/* METRICS_LABEL_* */
+	bool metrics;
 
 	/* least privilege: the user to become once attached */
 	bool keep_privileges;	/* --no-drop-privileges */

@@ -280,12 +280,12 @@ static void sample_begin(struct strbuf *sb, const struct snapshot *snap, const c
 	if (key && key->overflow) {
 		label(sb, &first, "overflow", "true", 4);
 	} else if (key) {
-		char port[8];
-		struct strbuf pb;
-
 		if (labels & METRICS_LABEL_COMM)
 			label(sb, &first, "comm", key->comm, sizeof(key->comm));
 		if (labels & METRICS_LABEL_DPORT) {
+			char port[8];
+			struct strbuf pb;
+
 			sb_init(&pb, port, sizeof(port));
 			sb_u64(&pb, key->dport);
 			label(sb, &first, "dport", port, pb.len);

@@ -9,7 +9,7 @@
 struct metrics_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	char text[64];		/* as shown in messages: 127.0.0.1:9476, [::1]:9476 */
+	char text[60];		/* as shown in messages: 127.0.0.1:9476, [::1]:9476 */
 };
 
 /* PORT (loopback), A.B.C.D:PORT or [IPV6]:PORT; 0, or -1 with why. */

@@ -106,13 +106,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 					    "cannot drop capabilities\n");
 		unprivileged = true;
 	}
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return static_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET\n");
 	if (!strcmp(url, "/ready"))
 		return ready ? static_reply(c, MHD_HTTP_OK, "ready\n") :
 			static_reply(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				     "not ready: the probes are not attached yet\n");
-	if (strcmp(url, "/metrics"))
+	if (strcmp(url, "/metrics") != 0)
 		return static_reply(c, MHD_HTTP_NOT_FOUND, "not found: GET /metrics or /ready\n");
 	body = metrics_render(m, &len);
 	if (!body)

@@ -20,7 +20,7 @@ P11KitUri *p11_kit_uri_new(void) { return NULL; }
 void p11_kit_uri_free(P11KitUri *uri) { }
 CK_TOKEN_INFO_PTR p11_kit_uri_get_token_info(P11KitUri *uri) { return NULL; }
 CK_INFO_PTR p11_kit_uri_get_module_info(P11KitUri *uri) { return NULL; }
-CK_ATTRIBUTE_PTR p11_kit_uri_get_attribute(P11KitUri *uri, CK_ATTRIBUTE_TYPE t) { return NULL; }
+CK_ATTRIBUTE_PTR p11_kit_uri_get_attribute(P11KitUri *uri, CK_ATTRIBUTE_TYPE attr_type) { return NULL; }
 CK_ATTRIBUTE_PTR p11_kit_uri_get_attributes(P11KitUri *uri, CK_ULONG *n)
 {
 	if (n)
@@ -59,13 +59,13 @@ char *p11_kit_space_strdup(const unsigned char *s, size_t max)
 }
 
 P11KitPin *p11_kit_pin_new_for_string(const char *value) { return NULL; }
-P11KitPin *p11_kit_pin_request(const char *source, P11KitUri *uri, const char *desc,
+P11KitPin *p11_kit_pin_request(const char *source, P11KitUri *uri, const char *pin_description,
 			       P11KitPinFlags flags) { return NULL; }
-P11KitPin *p11_kit_pin_file_callback(const char *source, P11KitUri *uri, const char *desc,
+P11KitPin *p11_kit_pin_file_callback(const char *source, P11KitUri *uri, const char *pin_description,
 				     P11KitPinFlags flags, void *data) { return NULL; }
-int p11_kit_pin_register_callback(const char *source, p11_kit_pin_callback cb, void *data,
+int p11_kit_pin_register_callback(const char *source, p11_kit_pin_callback callback, void *data,
 				  p11_kit_pin_destroy_func destroy) { return -1; }
-void p11_kit_pin_unregister_callback(const char *source, p11_kit_pin_callback cb, void *data) { }
+void p11_kit_pin_unregister_callback(const char *source, p11_kit_pin_callback callback, void *data) { }
 void p11_kit_pin_unref(P11KitPin *pin) { }
 const unsigned char *p11_kit_pin_get_value(P11KitPin *pin, size_t *length)
 {
