@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 #include "backend.h"
 #include "cgfilter.h"
@@ -223,7 +224,11 @@ static const char *hint(enum tcl_backend b, const struct failure *f)
 		return " (kernel.perf_event_paranoid is above 2, which Debian's kernels read as "
 		       "no perf events without CAP_SYS_ADMIN: set it to 2, or run as root)";
 	if (!strcmp(f->step, "mount tracefs for") && f->err == EPERM)
-		return " (tracefs is root's: without root, CAP_DAC_READ_SEARCH lets us in)";
+		return geteuid() == 0 ?
+		       /* root without CAP_SYS_ADMIN: a container's */
+		       " (mounting it needs CAP_SYS_ADMIN: mount tracefs first; a "
+		       "container binds the host's)" :
+		       " (tracefs is root's: without root, CAP_DAC_READ_SEARCH lets us in)";
 	return "";
 }
 

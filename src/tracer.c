@@ -642,11 +642,19 @@ static int drop_privileges(const struct tcl_config *cfg)
 			"(--no-drop-privileges keeps them)\n", cfg->run_as, why);
 		return -1;
 	}
-	if (cfg->verbose)
-		fprintf(stderr, "tcpconnlog: running as %s (uid %u) with %s\n", cfg->run_as,
-			getuid(), kept_bpf ? "CAP_BPF alone (this kernel refuses bpf() "
-					     "without it, reading maps included)" :
-					     "no capabilities");
+	if (cfg->verbose) {
+		const char *left = kept_bpf ? "CAP_BPF alone (this kernel refuses bpf() "
+					      "without it, reading maps included)" :
+					      "no capabilities";
+
+		if (getuid() == cfg->run_uid)
+			fprintf(stderr, "tcpconnlog: running as %s (uid %u) with %s\n",
+				cfg->run_as, getuid(), left);
+		else	/* e.g. root in a container without those capabilities */
+			fprintf(stderr, "tcpconnlog: running as uid %u with %s, not as %s: "
+				"changing user needs CAP_SETUID, CAP_SETGID and CAP_SETPCAP\n",
+				getuid(), left, cfg->run_as);
+	}
 	return 0;
 }
 

@@ -274,3 +274,28 @@ def test_default_seccomp_refuses_bpf(podman, image):
     assert r.returncode == 1, r
     last = r.stderr.strip().splitlines()[-1]
     assert last.startswith("tcpconnlog: ") and "Operation not permitted" in last, r.stderr
+
+
+def test_messages_when_the_container_lacks_something(podman, image, image_run):
+    """What a pod missing part of the DaemonSet's set is told: without the
+    host's tracefs bound in, that root cannot mount it (exit 1, the line
+    says to bind it); without CAP_SETPCAP, -v says it stays uid 0 rather
+    than naming a user it did not become."""
+    r = podman_cmd(podman, "run", "--rm", "--runtime", "runc", "--ulimit", "nofile=1024:1024",
+                   "--ulimit", "nproc=1024:1024", "--cap-drop=all", "--cap-add=" + CAPS,
+                   "--security-opt", "seccomp=unconfined", "--pid=host", "--network=none",
+                   image["ref"], "-b", "tracepoint", check=False)
+    assert r.returncode == 1, r
+    assert r.stderr.strip().splitlines() == [
+        "tcpconnlog: cannot use backend tracepoint: mount tracefs for failed: Operation not "
+        "permitted (mounting it needs CAP_SYS_ADMIN: mount tracefs first; a container binds "
+        "the host's); try --backend auto, or -v for libbpf's messages"], r.stderr
+    caps = CAPS.replace(",setpcap", "")
+    run = image_run(["--cap-drop=all", "--cap-add=" + caps, "--security-opt",
+                     "seccomp=unconfined", "--pid=host", "--network=none",
+                     "-v", host_tracefs()], ["-j", "-v"])
+    res = run.stop()
+    assert res.rc == 0, res
+    said = [l for l in res.stderr_lines() if l.startswith("tcpconnlog: running as")]
+    assert said == ["tcpconnlog: running as uid 0 with no capabilities, not as nobody: "
+                    "changing user needs CAP_SETUID, CAP_SETGID and CAP_SETPCAP"], res.stderr
