@@ -105,6 +105,7 @@ def test_daemonset_pod_spec():
     assert spec["tolerations"] == [{"operator": "Exists"}], spec
     sc = c["securityContext"]
     assert sc["privileged"] is False and sc["runAsUser"] == 0, sc
+    assert sc["allowPrivilegeEscalation"] is False, sc
     assert sc["readOnlyRootFilesystem"] is True, sc
     assert sc["capabilities"]["drop"] == ["ALL"], sc
     added = {"CAP_" + x for x in sc["capabilities"]["add"]}
@@ -229,6 +230,7 @@ def test_pod_template_plays_and_traces(podman, agent, tmp_path):
         info = tclimage.inspect(podman, "container", ctr)
         assert info["Config"]["User"] == "0", info["Config"]
         assert info["HostConfig"]["ReadonlyRootfs"] is True, info["HostConfig"]
+        assert "no-new-privileges" in info["HostConfig"]["SecurityOpt"], info["HostConfig"]
         status = {}
 
         def ready():
