@@ -113,7 +113,7 @@ $(OUTPUT)/tcpconnlog-static: $(LIB_OBJS) $(APP_OBJS) $(STATIC_OBJS)
 # localhost/tcpconnlog:VERSION and :latest (README, "Running on a fleet").
 PODMAN ?= podman
 image: $(OUTPUT)/tcpconnlog-static
-	image/build $(OUTPUT)/tcpconnlog-static '$(VERSION_STRING)' $(PODMAN)
+	image/build $(OUTPUT)/tcpconnlog-static $(PODMAN)
 
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(INCLUDES) $(LDFLAGS) $< $(LIB_OBJS) -lcmocka $(LIBS) -o $@

@@ -22,19 +22,30 @@ def podman_cmd(podman, *args, check=True, timeout=60, env=None):
     return r
 
 
+def static_version():
+    """The version the static binary says it is."""
+    out = tcltest.run([STATIC, "--version"], check=False).stdout.splitlines()
+    assert out and out[0].startswith("tcpconnlog "), out
+    return out[0][len("tcpconnlog "):]
+
+
 def build(podman):
     """make image in a network namespace with no network (nothing may be
-    pulled), into podman's storage; once per podman fixture. Returns
-    {"ref": the versioned tag, "version": scripts/version's}."""
+    pulled), into podman's storage; once per podman fixture. The static
+    binary is taken as it is (-o: not relinked for a newer tree, which
+    would leave it unlike the dynamic one the other tests compare it
+    with). Returns {"ref": the versioned tag, "version": the binary's}."""
     if getattr(podman, "tcl_image", None):
         return podman.tcl_image
+    assert os.path.isfile(STATIC), "%s is missing: build it with make static" % STATIC
     r = subprocess.run(["unshare", "--net", "--", "make", "-C", ROOT, "--no-print-directory",
-                        "image", "PODMAN=" + " ".join(podman.base)],
+                        "-o", os.path.relpath(STATIC, ROOT), "image",
+                        "PODMAN=" + " ".join(podman.base)],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                        timeout=300)
     assert r.returncode == 0, "make image failed (%d):\n%s" % (r.returncode, r.stdout)
     ref = r.stdout.strip().splitlines()[-1]
-    version = tcltest.run([os.path.join(ROOT, "scripts", "version")]).stdout.strip()
+    version = static_version()
     assert ref == "localhost/tcpconnlog:" + version.replace("+", "-"), r.stdout
     podman.tcl_image = {"ref": ref, "version": version}
     return podman.tcl_image
