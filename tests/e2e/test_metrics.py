@@ -351,17 +351,18 @@ def test_ipv6_loopback_and_static_binary(tracer):
 
     tcltest.wait_until(ready, 20, "the static binary's /ready")
     s = samples(http_get("http://127.0.0.1:%d/metrics" % port)[1])
-    version = tcltest.run_tool("--version").stdout.split()[1]
+    version, libbpf = versions(STATIC)
     assert [k for k in s if k.startswith("tcpconnlog_build_info")] == [
-        'tcpconnlog_build_info{version="%s",libbpf="%s"}' % (version, libbpf_running())]
+        'tcpconnlog_build_info{version="%s",libbpf="%s"}' % (version, libbpf)]
     proc.terminate()
     _, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err
 
 
-def libbpf_running():
-    """The libbpf version --version says the tool runs with."""
-    for line in tcltest.run_tool("--version").stdout.splitlines():
-        if line.startswith("libbpf "):
-            return line.split(", ")[1].split()[0]
-    raise AssertionError("no libbpf line in --version")
+def versions(binary):
+    """The tool's version and the libbpf it runs with, as --version says."""
+    out = subprocess.run([binary, "--version"], stdout=subprocess.PIPE, text=True,
+                         timeout=30, check=True).stdout.splitlines()
+    libbpf = [l for l in out if l.startswith("libbpf ")]
+    assert out[0].startswith("tcpconnlog ") and libbpf, out
+    return out[0].split()[1], libbpf[0].split(", ")[1].split()[0]
