@@ -23,10 +23,12 @@ INCLUDES := -Iinclude -Isrc -I$(OUTPUT)
 # and has no .pc file. pkg-config is asked when make starts (empty if it
 # or a .pc file is missing: the link then says so, see PKG_CHECK).
 PKG_CONFIG ?= pkg-config
-PKGS := libbpf libelf zlib libcap-ng
+PKGS := libbpf libelf zlib libcap-ng libmicrohttpd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 override CPPFLAGS += $(PKG_CFLAGS)
+# p11-kit's headers, for src/metrics_p11stub.c (make static; see there)
+INCLUDES += $(shell $(PKG_CONFIG) --cflags p11-kit-1 2>/dev/null)
 LIBS := $(PKG_LIBS) -lresolv
 PKG_CHECK = @test -n "$(PKG_LIBS)" || { echo "make: pkg-config ($(PKG_CONFIG)) does not know $(PKGS): install them with make deps" >&2; exit 1; }
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall
@@ -38,7 +40,7 @@ LIB_SRCS := src/cli.c src/cli_traps.c src/parse.c src/names.c src/addr.c src/tab
 	src/topkeys.c src/toprow.c src/topterm.c \
 	src/wallclock.c src/lru.c src/dns_answer.c src/dns_table.c src/dns_tcp.c \
 	src/container.c src/rdns.c src/delayq.c src/cgroup.c src/cgfilter.c src/version.c \
-	src/livestats.c src/notify.c
+	src/livestats.c src/notify.c src/metrics.c src/metrics_addr.c src/metrics_http.c
 APP_SRCS := src/main.c src/backend.c src/kretprobe.c src/preflight.c src/privs.c \
 	src/tracer.c src/dnscap.c src/version_backends.c
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
@@ -76,7 +78,7 @@ $(OUTPUT)/tcl_version.h: version-check | $(OUTPUT)
 	@echo '#define TCL_VERSION "$(VERSION_STRING)"' | cmp -s - $@ || \
 		echo '#define TCL_VERSION "$(VERSION_STRING)"' > $@
 version-check:
-$(OUTPUT)/version.o: $(OUTPUT)/tcl_version.h
+$(OUTPUT)/version.o $(OUTPUT)/metrics_http.o: $(OUTPUT)/tcl_version.h
 
 # units that include the skeleton
 $(OUTPUT)/backend.o $(OUTPUT)/tracer.o $(OUTPUT)/main.o: $(OUTPUT)/tcpconnlog.skel.h
@@ -93,9 +95,16 @@ $(OUTPUT)/tcpconnlog: $(LIB_OBJS) $(APP_OBJS)
 # "files" and "dns" sources of /etc/nsswitch.conf they work as in the
 # dynamic binary; sources such as sss or systemd need the glibc of the
 # build (the linker warns about it).
-STATIC_LIBS = $(shell $(PKG_CONFIG) --static --libs $(PKGS) 2>/dev/null) -lresolv
+# libmicrohttpd (--metrics) needs GnuTLS, and GnuTLS p11-kit, of which
+# Debian ships no static archive: src/metrics_p11stub.c stands in for it
+# (the server speaks plain HTTP; GnuTLS calls p11-kit only for PKCS #11).
+STATIC_LIBS = $(filter-out -lp11-kit,$(shell $(PKG_CONFIG) --static --libs $(PKGS) 2>/dev/null)) -lresolv
+STATIC_OBJS := $(OUTPUT)/metrics_p11stub.o
+$(OUTPUT)/metrics_p11stub.o: src/metrics_p11stub.c | $(OUTPUT)
+	$(PKG_CHECK)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(INCLUDES) -c $< -o $@
 static: $(OUTPUT)/tcpconnlog-static
-$(OUTPUT)/tcpconnlog-static: $(LIB_OBJS) $(APP_OBJS)
+$(OUTPUT)/tcpconnlog-static: $(LIB_OBJS) $(APP_OBJS) $(STATIC_OBJS)
 	$(PKG_CHECK)
 	$(CC) $(CFLAGS) $(LDFLAGS) -static $^ $(STATIC_LIBS) -o $@
 

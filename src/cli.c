@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "cli_traps.h"
+#include "metrics.h"
 #include "outfile.h"
 #include "strbuf.h"
 #include "version.h"
@@ -32,6 +33,9 @@ enum {
 	OPT_DURATION,
 	OPT_ROTATE,
 	OPT_STATS_INTERVAL,
+	OPT_METRICS,
+	OPT_METRICS_LABELS,
+	OPT_METRICS_MAX_SERIES,
 };
 
 static const char usage_text[] =
@@ -119,6 +123,18 @@ static const char usage_text[] =
 "      --ringbuf-size=BYTES  kernel-to-user buffer (power of two, default 4194304)\n"
 "      --stats-interval=SECS  every SECS, the counters since the start: a stats\n"
 "                         record (-j) or a line on stderr\n"
+"Prometheus:\n"
+"      --metrics=ADDR:PORT  serve GET /metrics (Prometheus text format) and\n"
+"                         GET /ready (200 once tracing) over HTTP on ADDR:PORT;\n"
+"                         PORT alone is 127.0.0.1:PORT, [::1]:PORT is IPv6,\n"
+"                         0.0.0.0:PORT every interface; it counts what the\n"
+"                         filters let through, as the records do\n"
+"      --metrics-labels=LIST  label the counters with comm, dport and/or\n"
+"                         container as well as result (comma-separated)\n"
+"      --metrics-max-series=N  label sets kept for --metrics-labels (default\n"
+"                         1000: each is up to 29 series in Prometheus, and a\n"
+"                         busy host's commands and ports would not end); the\n"
+"                         rest are counted under overflow=\"true\"\n"
 "Other:\n"
 "      --user=USER        once attached, run as USER (name or UID) with no\n"
 "                         capabilities (default nobody)\n"
@@ -173,6 +189,9 @@ static const struct option long_options[] = {
 	{ "resolve-timeout", required_argument, NULL, OPT_RESOLVE_TIMEOUT },
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "metrics-labels", required_argument, NULL, OPT_METRICS_LABELS },
+	{ "metrics-max-series", required_argument, NULL, OPT_METRICS_MAX_SERIES },
 	{ "wide", no_argument, NULL, 'w' },
 	{ "max-events", required_argument, NULL, OPT_MAX_EVENTS },
 	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
@@ -368,6 +387,29 @@ static enum cli_status parse_place(int opt, struct tcl_config *cfg)
 	return CLI_RUN;
 }
 
+static enum cli_status parse_metrics(int opt, struct tcl_config *cfg)
+{
+	char why[256];
+
+	switch (opt) {
+	case OPT_METRICS:
+		if (metrics_parse_addr(optarg, &cfg->metrics_addr, why, sizeof(why)))
+			return usage_error("invalid --metrics %s", why);
+		cfg->metrics = true;
+		break;
+	case OPT_METRICS_LABELS:
+		if (metrics_parse_labels(optarg, &cfg->metrics_labels, why, sizeof(why)))
+			return usage_error("invalid --metrics-labels '%s': %s", optarg, why);
+		break;
+	case OPT_METRICS_MAX_SERIES:
+		if (parse_u64(optarg, 1, METRICS_MAX_SERIES_LIMIT, &cfg->metrics_max_series))
+			return usage_error("invalid --metrics-max-series '%s': a count from 1 to %d",
+					   optarg, METRICS_MAX_SERIES_LIMIT);
+		break;
+	}
+	return CLI_RUN;
+}
+
 static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 {
 	unsigned long long v;
@@ -497,6 +539,10 @@ static enum cli_status parse_one(int opt, char **argv, struct tcl_config *cfg)
 		if (parse_u64(optarg, 1, 86400, &cfg->stats_interval_s))
 			return usage_error("invalid --stats-interval '%s': whole seconds from 1 to 86400", optarg);
 		break;
+	case OPT_METRICS:
+	case OPT_METRICS_LABELS:
+	case OPT_METRICS_MAX_SERIES:
+		return parse_metrics(opt, cfg);
 	case OPT_MAX_EVENTS:
 		if (parse_u64(optarg, 1, ~0ULL >> 1, &cfg->max_events))
 			return usage_error("invalid --max-events '%s': a count of at least 1", optarg);
@@ -599,6 +645,10 @@ enum cli_status cli_parse(int argc, char **argv, struct tcl_config *cfg)
 		return usage_error("-c prints no per-attempt lines, so -i has nothing to change");
 	if (cfg->rotate_size && !cfg->output_path)
 		return usage_error("--rotate rotates the file of -o: give -o too");
+	if (!cfg->metrics && (cfg->metrics_labels || cfg->metrics_max_series))
+		return usage_error("--metrics-labels and --metrics-max-series shape what --metrics serves: give --metrics too");
+	if (cfg->metrics && !cfg->metrics_max_series)
+		cfg->metrics_max_series = METRICS_MAX_SERIES_DEFAULT;
 	if (cfg->output_path && (cfg->count || cfg->top_interval_s))
 		return usage_error("-o writes records to a file, and -c and --top print none");
 	return check_connection_options(cfg);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <linux/types.h>
+#include "metrics_addr.h"
 #include "parse.h"
 #include "tcpconnlog.h"
 
@@ -72,6 +73,12 @@ struct tcl_config {
 	/* -d: name destinations from the DNS answers seen */
 	bool dns;
 	unsigned long long dns_table_size;	/* --dns-table: addresses kept */
+
+	/* --metrics: the address to serve Prometheus on, and its labels */
+	struct metrics_addr metrics_addr;
+	unsigned long long metrics_max_series;	/* 0 = not given */
+	unsigned int metrics_labels;		/* METRICS_LABEL_* */
+	bool metrics;
 
 	/* least privilege: the user to become once attached */
 	bool keep_privileges;	/* --no-drop-privileges */

@@ -13,6 +13,7 @@
 #include "cgfilter.h"
 #include "cli.h"
 #include "dnscap.h"
+#include "metrics_http.h"
 #include "outfile.h"
 #include "output.h"
 #include "preflight.h"
@@ -99,8 +100,43 @@ static int check(const struct tcl_config *cfg)
 	return status;
 }
 
+/* --metrics: bound and served before the probes are attached, so that a
+ * bad or taken address stops the run now; /ready says 503 until tracing.
+ */
+static int start_metrics(const struct tcl_config *cfg, struct metrics *m,
+			 struct metrics_server *srv)
+{
+	const char *libbpf = libbpf_version_string();
+	struct metrics_opts o = {
+		.labels = cfg->metrics_labels,
+		.max_series = cfg->metrics_max_series,
+		.lifecycle = cfg->lifecycle,
+		.accepts = cfg->accepts,
+		.resolve = cfg->resolve,
+		.dns = cfg->dns,
+		.version = metrics_version(),
+		.libbpf = libbpf[0] == 'v' ? libbpf + 1 : libbpf,
+	};
+	char why[256];
+
+	if (metrics_init(m, &o)) {
+		fprintf(stderr, "tcpconnlog: out of memory\n");
+		return -1;
+	}
+	if (metrics_server_listen(srv, &cfg->metrics_addr, why, sizeof(why)) ||
+	    metrics_server_start(srv, m, why, sizeof(why))) {
+		fprintf(stderr, "tcpconnlog: %s\n", why);
+		metrics_server_stop(srv);
+		metrics_free(m);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	static struct metrics metrics;
+	struct metrics_server metrics_srv = { .fd = -1 };
 	struct tcpconnlog_bpf *skel = NULL;
 	struct tcl_config cfg;
 	enum tcl_backend chosen;
@@ -144,12 +180,22 @@ int main(int argc, char **argv)
 	if (cfg.check_only)
 		return check(&cfg);
 
-	install_signals();
-	if (backend_start(&cfg, &skel, &chosen))
+	if (cfg.metrics && start_metrics(&cfg, &metrics, &metrics_srv))
 		return 1;
+	install_signals();
+	status = 1;
+	if (backend_start(&cfg, &skel, &chosen))
+		goto out;
 	if (verbose)
 		fprintf(stderr, "tcpconnlog: using the %s backend\n", backend_name(chosen));
-	status = tracer_run(&cfg, skel, backend_name(chosen));
+	if (cfg.metrics)
+		metrics_set_backend(&metrics, backend_name(chosen));
+	status = tracer_run(&cfg, skel, backend_name(chosen), cfg.metrics ? &metrics : NULL);
 	backend_stop(skel);
+out:
+	if (cfg.metrics) {
+		metrics_server_stop(&metrics_srv);
+		metrics_free(&metrics);
+	}
 	return status;
 }

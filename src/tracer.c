@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include "dnscap.h"
 #include "kretprobe.h"
+#include "metrics.h"
 #include "notify.h"
 #include "outfile.h"
 #include "livestats.h"
@@ -43,6 +44,8 @@ struct session {
 	const char *backend;
 	__u64 next_status_ns;	/* NOTIFY_SOCKET: STATUS= sent at most this often */
 	__u64 status_sent[4];	/* attempts, established, failed, lost */
+	struct metrics *metrics;	/* --metrics, or NULL */
+	__u64 next_metrics_ns;	/* its loss counters: read at most this often */
 };
 
 static __u64 now_ns(clockid_t clock)
@@ -71,10 +74,26 @@ static void flush_output(struct session *s)
 		s->write_errno = err;
 }
 
+/* --metrics: a record counted as it comes, whatever the output mode */
+static void count_metrics(struct session *s, const struct tcl_event *ev)
+{
+	const char *container = NULL;
+
+	if (s->cfg->metrics_labels & METRICS_LABEL_CONTAINER)
+		cgroups_path(&s->rec.cgroups, ev->cgroup_id,
+			     ev->flags & TCL_F_NO_PROCESS ? 0 : ev->pid, ev->tid, &container);
+	metrics_take(s->metrics, ev, container);
+}
+
 static int on_ringbuf_record(void *ctx, void *data, size_t len)
 {
-	if (len >= sizeof(struct tcl_event))
-		records_take(&((struct session *)ctx)->rec, data);
+	struct session *s = ctx;
+
+	if (len < sizeof(struct tcl_event))
+		return 0;
+	if (s->metrics)
+		count_metrics(s, data);
+	records_take(&s->rec, data);
 	return 0;
 }
 
@@ -388,6 +407,21 @@ static void print_live_stats(struct session *s)
 		fwrite(sb.buf, 1, sb.len, stderr);
 }
 
+/* --metrics: the loss counters, once a second (the tables are walked) */
+static void metrics_loss_due(struct session *s)
+{
+	__u64 now = now_ns(CLOCK_MONOTONIC), open = 0;
+	struct loss_report loss;
+
+	if (!s->metrics || now < s->next_metrics_ns)
+		return;
+	s->next_metrics_ns = now + STATUS_EVERY_NS;
+	if (s->cfg->lifecycle || s->cfg->accepts)
+		open = map_entries(s->skel->maps.conns);
+	count_loss(s, map_entries(s->skel->maps.attempts), open, &loss);
+	metrics_set_loss(s->metrics, &loss);
+}
+
 static void live_stats_due(struct session *s)
 {
 	__u64 now = now_ns(CLOCK_MONOTONIC);
@@ -629,9 +663,10 @@ static void wait_for_running_probes(void)
 }
 
 int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
-	       const char *backend)
+	       const char *backend, struct metrics *metrics)
 {
-	struct session s = { .cfg = cfg, .skel = skel, .backend = backend, .file = { .fd = -1, .dirfd = -1 } };
+	struct session s = { .cfg = cfg, .skel = skel, .backend = backend, .file = { .fd = -1, .dirfd = -1 },
+			     .metrics = metrics };
 	char why[512];
 	struct ring_buffer *rb = NULL;
 	__u64 deadline = 0;
@@ -682,6 +717,10 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 		print_header(&s);
 	flush_output(&s);
 	send_status(&s, "READY=1\n", "tracing");
+	if (metrics) {
+		metrics_loss_due(&s);
+		metrics_set_ready(metrics);
+	}
 
 	while (!should_stop(&s, deadline)) {
 		wait_for_batch(wake_fd, wait_ms(&s));
@@ -707,6 +746,7 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 		check_reader(&s);
 		warn_about_loss(&s, false);
 		send_status(&s, "", "tracing");
+		metrics_loss_due(&s);
 	}
 	send_status(&s, "STOPPING=1\n", "stopping");
 	/* the summary goes to the normal screen */

@@ -9,14 +9,16 @@
 #include "config.h"
 
 struct tcpconnlog_bpf;
+struct metrics;
 
 /* Set by the signal handler: stop at the next wake-up. */
 extern volatile sig_atomic_t tracer_stop_requested;
 
 /* Trace until a stop condition, then print pending attempts, counts and
- * summary. Returns the process exit status.
+ * summary; metrics (--metrics, or NULL) counts the records as they come.
+ * Returns the process exit status.
  */
 int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
-	       const char *backend);
+	       const char *backend, struct metrics *metrics);
 
 #endif
