@@ -18,6 +18,7 @@
 #include "livestats.h"
 #include "privs.h"
 #include "records.h"
+#include "runinfo.h"
 #include "tracer.h"
 #include "waitms.h"
 #include "wallclock.h"
@@ -43,6 +44,7 @@ struct session {
 	const char *backend;
 	__u64 next_status_ns;	/* NOTIFY_SOCKET: STATUS= sent at most this often */
 	__u64 status_sent[4];	/* attempts, established, failed, lost */
+	char start_line[RUNINFO_START_MAX];	/* -j: the start record (-o: each file's head) */
 };
 
 static __u64 now_ns(clockid_t clock)
@@ -226,7 +228,9 @@ static void print_lost_json(struct session *s, const struct loss_report *loss)
 	struct strbuf sb;
 
 	output_line_begin(&s->rec.out, &sb);
-	sb_str(&sb, "{\"event\":\"lost\",\"time\":\"");
+	sb_str(&sb, "{\"event\":\"lost\"");
+	json_run(&sb);
+	sb_str(&sb, ",\"time\":\"");
 	rfc3339_utc(&sb, (__s64)now_ns(CLOCK_REALTIME));
 	sb_str(&sb, "\"");
 	lost_count(&sb, "lost", loss->lost);
@@ -457,11 +461,33 @@ static void init_format(struct session *s)
 	s->next_clock_ns = mono + WALLCLOCK_REFRESH_NS;
 }
 
+/* -j: the start record, the first line of stdout or of each -o file. */
+static void print_start(struct session *s)
+{
+	struct strbuf sb;
+	size_t len;
+
+	sb_init(&sb, s->start_line, sizeof(s->start_line));
+	runinfo_json_start(&sb, s->backend, (__s64)now_ns(CLOCK_REALTIME));
+	len = sb.len;
+	if (s->rec.out.file) {
+		outfile_set_head(s->rec.out.file, s->start_line, len);
+		return;
+	}
+	output_line_begin(&s->rec.out, &sb);
+	sb_mem(&sb, s->start_line, len);
+	output_line_end(&s->rec.out, &sb);
+}
+
 static void print_header(struct session *s)
 {
 	struct strbuf sb;
 
-	if (s->cfg->json || s->cfg->count)
+	if (s->cfg->json) {
+		print_start(s);
+		return;
+	}
+	if (s->cfg->count || s->rec.top)
 		return;
 	output_line_begin(&s->rec.out, &sb);
 	format_text_header(&s->rec.fmt, &sb);
@@ -641,6 +667,10 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 		fprintf(stderr, "tcpconnlog: out of memory\n");
 		goto cleanup;
 	}
+	if (cfg->json && runinfo_init(RUNINFO_BOOT_ID_PATH)) {
+		fprintf(stderr, "tcpconnlog: cannot take a random run id: %s\n", strerror(errno));
+		goto cleanup;
+	}
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ringbuf_record, &s, NULL);
 	wake_fd = watch_ring(bpf_map__fd(skel->maps.events));
 	if (!rb || wake_fd < 0) {
@@ -678,8 +708,7 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 		fprintf(stderr, "tcpconnlog: cannot start --top: %s\n", strerror(errno));
 		goto cleanup;
 	}
-	if (!s.rec.top)
-		print_header(&s);
+	print_header(&s);
 	flush_output(&s);
 	send_status(&s, "READY=1\n", "tracing");
 
