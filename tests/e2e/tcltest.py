@@ -17,6 +17,8 @@ import subprocess
 import tempfile
 import time
 
+import jsonschema
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.path.abspath(os.environ.get("TCPCONNLOG_BIN")
                       or os.path.join(HERE, "..", "..", "build", "tcpconnlog"))
@@ -27,7 +29,7 @@ CLIENT = os.path.join(HERE, "tclclient.py")
 READY_RE = re.compile(r"^Tracing TCP connects \((\S+) backend\)\.\.\. Ctrl-C to stop\.$")
 # where the process runs: the last keys of every record (-r, -d add theirs after)
 PROCESS_KEYS = ["cgroup_id", "cgroup", "container", "netns", "mntns"]
-RECORD_KEYS = ["event", "time", "id", "pid", "tid", "uid", "comm", "ip", "saddr", "sport",
+RECORD_KEYS = ["event", "run", "time", "id", "pid", "tid", "uid", "comm", "ip", "saddr", "sport",
                "daddr", "dport", "result", "errno", "latency_us", "call_us"] + PROCESS_KEYS
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 SUMMARY_HEADER = ["COMM", "ATTEMPTS", "ESTAB", "FAILED", "PENDING",
@@ -287,14 +289,13 @@ class Result:
         self.t_exit = time.time()
         self.t_exit_mono = time.monotonic()
         self.records = []
+        self.start = None
         if tracer.json_mode:
-            for n, line in enumerate(stdout.splitlines(), 1):
-                try:
-                    obj = json.loads(line)
-                except ValueError:
-                    raise AssertionError("stdout line %d is not JSON: %r\n%s" % (n, line, self))
-                assert isinstance(obj, dict), "stdout line %d is not an object: %r" % (n, line)
-                self.records.append(obj)
+            try:
+                self.start, self.records = split_start(
+                    [json_record(line) for line in stdout.splitlines()])
+            except AssertionError as e:
+                raise AssertionError("%s\n%s" % (e, self))
         self.connects = [r for r in self.records if r.get("event") == "connect"]
 
     def __str__(self):
@@ -312,6 +313,79 @@ class Result:
         up to as many records may lack call_us, on a preemptible kernel."""
         m = re.search(r"^Probe runs skipped by the kernel: (\d+)$", self.stderr, re.M)
         return int(m.group(1)) if m else 0
+
+
+# --- the JSON contract (schema/tcpconnlog.schema.json) ---------------------
+
+SCHEMA_PATH = os.path.join(HERE, "..", "..", "schema", "tcpconnlog.schema.json")
+
+
+class Schema:
+    """The schema, compiled once: one validator per record kind, from its
+    $defs entry (the top level only picks the entry by "event", and costs
+    twice as much run in full: test_schema.py shows both agree). Lines
+    already validated are not validated again: tests that poll stdout
+    parse the same lines many times."""
+
+    def __init__(self, path=SCHEMA_PATH):
+        with open(path) as f:
+            self.doc = json.load(f)
+        cls = jsonschema.validators.validator_for(self.doc)
+        cls.check_schema(self.doc)
+        self.full = cls(self.doc)
+        # a $defs entry that referred to another would need the whole document
+        assert "$ref" not in json.dumps(self.doc["$defs"]), "a $ref inside $defs"
+        self.by_event = {kind: cls(sub) for kind, sub in self.doc["$defs"].items()}
+        self.seen = set()
+
+    def check(self, rec, line=None):
+        """AssertionError unless rec is a record of the schema."""
+        key = hash(line) if line is not None else None
+        if key in self.seen:
+            return
+        event = rec.get("event") if isinstance(rec, dict) else None
+        v = self.by_event.get(event) if isinstance(event, str) else None
+        if v is None:
+            raise AssertionError("not a record kind of the schema: %r" % (line or rec,))
+        for err in v.iter_errors(rec):
+            raise AssertionError("does not match %s at %s: %s\nline: %s" % (
+                os.path.basename(SCHEMA_PATH), "/".join(map(str, err.absolute_path)) or "top",
+                err.message, line or json.dumps(rec)))
+        if key is not None:
+            self.seen.add(key)
+
+
+SCHEMA = Schema()
+
+
+def json_record(line):
+    """One line of the tool's -j output, parsed and validated against the
+    schema: every test reads the tool's JSON through here."""
+    try:
+        rec = json.loads(line)
+    except ValueError:
+        raise AssertionError("not JSON: %r" % (line,))
+    SCHEMA.check(rec, line)
+    return rec
+
+
+def split_start(records):
+    """(start record, the others): the start record must come first, once,
+    and every record carry its run id. (None, []) for no records."""
+    if not records:
+        return None, []
+    start, rest = records[0], records[1:]
+    assert start["event"] == "start", "the first JSON line is not the start record: %s" % start
+    others = [r for r in rest if r["event"] == "start" or r["run"] != start["run"]]
+    assert not others, "records of another run or a second start: %s" % others[:3]
+    return start, rest
+
+
+def json_lines(text):
+    """The whole lines of -j output (a last one still being written is left
+    for later), validated, without the start record that opens them."""
+    return split_start([json_record(line)
+                        for line in text[:text.rfind("\n") + 1].splitlines()])[1]
 
 
 class Tracer:

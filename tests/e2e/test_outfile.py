@@ -57,18 +57,19 @@ def storm_done(p, n):
     assert p.returncode == 0 and int(out) == n, (p.returncode, out)
 
 
-def file_lines(path):
-    """The lines of one file: each whole (ends in a newline) and JSON."""
+def file_lines(path, earlier=0):
+    """The records of one file: each line whole (ends in a newline) and
+    valid, the start record first (after `earlier` lines the test wrote,
+    returned as they are) and left out."""
     with open(path, "rb") as f:
         data = f.read()
     assert not data or data.endswith(b"\n"), "%s ends in a cut line: %r" % (path, data[-80:])
-    recs = []
-    for n, line in enumerate(data.decode().splitlines(), 1):
-        try:
-            recs.append(json.loads(line))
-        except ValueError:
-            raise AssertionError("%s line %d is not JSON: %r" % (path, n, line))
-    return recs
+    lines = data.decode().splitlines()
+    try:
+        return [json.loads(line) for line in lines[:earlier]] + \
+            tcltest.split_start([tcltest.json_record(line) for line in lines[earlier:]])[1]
+    except AssertionError as e:
+        raise AssertionError("%s: %s" % (path, e))
 
 
 def all_lines(d):
@@ -86,10 +87,12 @@ def check_storm_records(files, n):
 
 
 def total_lines(d):
+    """Lines in the files, the start records at their heads left out."""
     total = 0
     for name in os.listdir(d):
         with open(os.path.join(d, name), "rb") as f:
-            total += f.read().count(b"\n")
+            data = f.read()
+        total += data.count(b"\n") - data.count(b'{"event":"start",')
     return total
 
 
@@ -114,7 +117,7 @@ def test_records_go_to_the_file_appended(tracer, outdir):
     stop_after(t, outdir, 21)
     st = os.stat(path)
     assert st.st_uid == 0, "the file that existed keeps its owner"
-    lines = file_lines(path)
+    lines = file_lines(path, earlier=1)
     assert lines[0] == {"earlier": "run"}
     check_storm_records({"c.json": lines[1:]}, 20)
 
