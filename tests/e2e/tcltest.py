@@ -17,8 +17,6 @@ import subprocess
 import tempfile
 import time
 
-import jsonschema
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.path.abspath(os.environ.get("TCPCONNLOG_BIN")
                       or os.path.join(HERE, "..", "..", "build", "tcpconnlog"))
@@ -328,6 +326,8 @@ class Schema:
     parse the same lines many times."""
 
     def __init__(self, path=SCHEMA_PATH):
+        import jsonschema   # here: clients run this file's helpers with python3 -S
+
         with open(path) as f:
             self.doc = json.load(f)
         cls = jsonschema.validators.validator_for(self.doc)
@@ -355,7 +355,14 @@ class Schema:
             self.seen.add(key)
 
 
-SCHEMA = Schema()
+_SCHEMA = []
+
+
+def schema():
+    """The Schema of SCHEMA_PATH, compiled at its first use."""
+    if not _SCHEMA:
+        _SCHEMA.append(Schema())
+    return _SCHEMA[0]
 
 
 def json_record(line):
@@ -365,7 +372,7 @@ def json_record(line):
         rec = json.loads(line)
     except ValueError:
         raise AssertionError("not JSON: %r" % (line,))
-    SCHEMA.check(rec, line)
+    schema().check(rec, line)
     return rec
 
 

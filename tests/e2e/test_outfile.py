@@ -86,14 +86,15 @@ def check_storm_records(files, n):
     assert len({r["id"] for r in recs}) == n, "a record is in two files"
 
 
+def record_lines(path):
+    """Lines in the file, the start records at its heads left out."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return data.count(b"\n") - data.count(b'{"event":"start",')
+
+
 def total_lines(d):
-    """Lines in the files, the start records at their heads left out."""
-    total = 0
-    for name in os.listdir(d):
-        with open(os.path.join(d, name), "rb") as f:
-            data = f.read()
-        total += data.count(b"\n") - data.count(b'{"event":"start",')
-    return total
+    return sum(record_lines(os.path.join(d, name)) for name in os.listdir(d))
 
 
 def stop_after(t, d, n):
@@ -141,7 +142,7 @@ def test_sighup_reopens_during_a_storm(tracer, outdir):
     p = storm(n)
     rounds = 0
     while p.poll() is None and rounds < 6:
-        tcltest.wait_until(lambda: os.path.exists(path) and os.path.getsize(path) > 0 or
+        tcltest.wait_until(lambda: os.path.exists(path) and record_lines(path) > 0 or
                            p.poll() is not None, 10, "records in the reopened file")
         if p.poll() is not None:
             break
