@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <cmocka.h>
 
 #include "runinfo.h"
@@ -18,17 +19,26 @@
 
 static char out[2 * RUNINFO_START_MAX];
 
+/* A file holding content, as /proc/self/fd/N of a memfd (no temporary
+ * file to remove); drop_tmp() closes it.
+ */
+static int tmp_fd = -1;
+
 static char *write_tmp(const char *content)
 {
 	static char path[32];
-	int fd;
 
-	strcpy(path, "/tmp/test_runinfo.XXXXXX");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
-	close(fd);
+	tmp_fd = memfd_create("boot_id", MFD_CLOEXEC);
+	assert_true(tmp_fd >= 0);
+	assert_int_equal(write(tmp_fd, content, strlen(content)), (ssize_t)strlen(content));
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", tmp_fd);
 	return path;
+}
+
+static void drop_tmp(void)
+{
+	close(tmp_fd);
+	tmp_fd = -1;
 }
 
 static const char *start_of(const struct runinfo *ri, const char *backend)
@@ -76,7 +86,7 @@ static void test_boot_id_reader(void **state)
 	p = write_tmp(BOOT "\n");
 	assert_int_equal(runinfo_read_boot_id(p, id), 0);
 	assert_string_equal(id, BOOT);
-	unlink(p);
+	drop_tmp();
 	/* not a UUID's text: refused, left empty */
 	const char *bad[] = { "", "\n", "4CBE6273-B876-45C7-BF4F-0A089A572DC9\n",
 			      "4cbe6273-b876-45c7-bf4f-0a089a572dc\n",
@@ -87,7 +97,7 @@ static void test_boot_id_reader(void **state)
 		p = write_tmp(bad[i]);
 		assert_int_equal(runinfo_read_boot_id(p, id), -1);
 		assert_string_equal(id, "");
-		unlink(p);
+		drop_tmp();
 	}
 	assert_int_equal(runinfo_read_boot_id("/nonexistent/boot_id", id), -1);
 	assert_string_equal(id, "");
@@ -136,7 +146,7 @@ static void test_init(void **state)
 	assert_string_not_equal(first, RUNINFO_NIL_UUID);
 	assert_int_equal(runinfo_init(p), 0);
 	assert_string_not_equal(first, runinfo_run_id());
-	unlink(p);
+	drop_tmp();
 
 	sb_init(&sb, out, RUNINFO_START_MAX);
 	json_run(&sb);
