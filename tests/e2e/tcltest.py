@@ -17,6 +17,8 @@ import subprocess
 import tempfile
 import time
 
+import tclschema
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.path.abspath(os.environ.get("TCPCONNLOG_BIN")
                       or os.path.join(HERE, "..", "..", "build", "tcpconnlog"))
@@ -318,50 +320,13 @@ class Result:
 SCHEMA_PATH = os.path.join(HERE, "..", "..", "schema", "tcpconnlog.schema.json")
 
 
-class Schema:
-    """The schema, compiled once: one validator per record kind, from its
-    $defs entry (the top level only picks the entry by "event", and costs
-    twice as much run in full: test_schema.py shows both agree). Lines
-    already validated are not validated again: tests that poll stdout
-    parse the same lines many times."""
-
-    def __init__(self, path=SCHEMA_PATH):
-        import jsonschema   # here: clients run this file's helpers with python3 -S
-
-        with open(path) as f:
-            self.doc = json.load(f)
-        cls = jsonschema.validators.validator_for(self.doc)
-        cls.check_schema(self.doc)
-        self.full = cls(self.doc)
-        # a $defs entry that referred to another would need the whole document
-        assert "$ref" not in json.dumps(self.doc["$defs"]), "a $ref inside $defs"
-        self.by_event = {kind: cls(sub) for kind, sub in self.doc["$defs"].items()}
-        self.seen = set()
-
-    def check(self, rec, line=None):
-        """AssertionError unless rec is a record of the schema."""
-        key = hash(line) if line is not None else None
-        if key in self.seen:
-            return
-        event = rec.get("event") if isinstance(rec, dict) else None
-        v = self.by_event.get(event) if isinstance(event, str) else None
-        if v is None:
-            raise AssertionError("not a record kind of the schema: %r" % (line or rec,))
-        for err in v.iter_errors(rec):
-            raise AssertionError("does not match %s at %s: %s\nline: %s" % (
-                os.path.basename(SCHEMA_PATH), "/".join(map(str, err.absolute_path)) or "top",
-                err.message, line or json.dumps(rec)))
-        if key is not None:
-            self.seen.add(key)
-
-
 _SCHEMA = []
 
 
 def schema():
     """The Schema of SCHEMA_PATH, compiled at its first use."""
     if not _SCHEMA:
-        _SCHEMA.append(Schema())
+        _SCHEMA.append(tclschema.Schema(SCHEMA_PATH))
     return _SCHEMA[0]
 
 
