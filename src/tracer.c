@@ -483,8 +483,10 @@ static void print_header(struct session *s)
 {
 	struct strbuf sb;
 
+	/* --top on a terminal draws a screen, no JSON line */
 	if (s->cfg->json) {
-		print_start(s);
+		if (!s->rec.top || !top_terminal_usable())
+			print_start(s);
 		return;
 	}
 	if (s->cfg->count || s->rec.top)
