@@ -23,6 +23,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.path.abspath(os.environ.get("TCPCONNLOG_BIN")
                       or os.path.join(HERE, "..", "..", "build", "tcpconnlog"))
 BACKEND = os.environ.get("TCPCONNLOG_BACKEND") or "auto"
+# set by tests/vm/vmtest.py: a guest emulated by QEMU's TCG, 10-20 times
+# slower than the host, where repetitions that only vary timing cost most
+IN_GUEST = os.environ.get("TCPCONNLOG_GUEST") == "1"
 PYTHON = "/usr/bin/python3"
 CLIENT = os.path.join(HERE, "tclclient.py")
 
