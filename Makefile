@@ -40,7 +40,7 @@ LIB_SRCS := src/cli.c src/cli_traps.c src/parse.c src/names.c src/addr.c src/tab
 	src/topkeys.c src/toprow.c src/topterm.c \
 	src/wallclock.c src/lru.c src/dns_answer.c src/dns_table.c src/dns_tcp.c \
 	src/container.c src/rdns.c src/delayq.c src/cgroup.c src/cgfilter.c src/version.c \
-	src/livestats.c src/notify.c src/metrics.c src/metrics_addr.c src/metrics_http.c
+	src/livestats.c src/notify.c src/runinfo.c src/metrics.c src/metrics_addr.c src/metrics_http.c
 APP_SRCS := src/main.c src/backend.c src/kretprobe.c src/preflight.c src/privs.c \
 	src/tracer.c src/dnscap.c src/version_backends.c
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
@@ -71,14 +71,15 @@ $(OUTPUT)/%.o: src/%.c $(wildcard src/*.h) include/tcpconnlog.h | $(OUTPUT)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(INCLUDES) -c $< -o $@
 
 # The version (scripts/version), in a header rewritten only when it
-# changes: a commit rebuilds version.o and relinks, nothing else.
+# changes: a commit rebuilds version.o and runinfo.o (the start record's
+# version) and relinks, nothing else.
 VERSION_STRING = $(shell scripts/version)
 $(OUTPUT)/tcl_version.h: version-check | $(OUTPUT)
 	@test -n '$(VERSION_STRING)' || { echo "make: scripts/version printed no version: is VERSION there?" >&2; exit 1; }
 	@echo '#define TCL_VERSION "$(VERSION_STRING)"' | cmp -s - $@ || \
 		echo '#define TCL_VERSION "$(VERSION_STRING)"' > $@
 version-check:
-$(OUTPUT)/version.o $(OUTPUT)/metrics_http.o: $(OUTPUT)/tcl_version.h
+$(OUTPUT)/version.o $(OUTPUT)/runinfo.o $(OUTPUT)/metrics_http.o: $(OUTPUT)/tcl_version.h
 
 # units that include the skeleton
 $(OUTPUT)/backend.o $(OUTPUT)/tracer.o $(OUTPUT)/main.o: $(OUTPUT)/tcpconnlog.skel.h
