@@ -99,8 +99,10 @@ unit-valgrind: $(UNIT_TESTS)
 #    target. The directory is world-writable (sticky): the tool writes its
 #    report after it has become nobody. A directory with reports is kept.
 # A process killed with SIGKILL reports nothing, with or without this.
-# test_install.py builds and installs binaries of its own, never this one:
-# it runs once, in make e2e
+# The tests that never run this binary run once, in make e2e:
+# test_install.py builds and installs binaries of its own, test_static.py
+# runs the static one.
+E2E_ASAN_IGNORE := test_install.py test_static.py
 e2e-asan: $(SANITIZE_OUT)/tcpconnlog
 	@dir=$$(mktemp -d $(abspath $(SANITIZE_OUT))/e2e-reports.XXXXXX) && chmod 1777 $$dir && \
 	echo "e2e-asan: sanitizer reports go to $$dir" && status=0 && \
@@ -108,7 +110,7 @@ e2e-asan: $(SANITIZE_OUT)/tcpconnlog
 	  ASAN_OPTIONS=$(SANITIZE_ASAN_OPTIONS):exitcode=$(SANITIZE_EXITCODE):log_path=$$dir/asan \
 	  UBSAN_OPTIONS=$(SANITIZE_UBSAN_OPTIONS):exitcode=$(SANITIZE_EXITCODE):log_path=$$dir/ubsan \
 	  TCPCONNLOG_BIN=$(abspath $(SANITIZE_OUT)/tcpconnlog) \
-	  $(PYTHON) -m pytest -v -p no:cacheprovider --ignore=test_install.py \
+	  $(PYTHON) -m pytest -v -p no:cacheprovider $(addprefix --ignore=,$(E2E_ASAN_IGNORE)) \
 		--junitxml=$(abspath $(SANITIZE_OUT))/e2e-asan.xml $(PYTEST_ARGS) ) || status=$$?; \
 	if [ -n "$$(ls -A $$dir)" ]; then \
 		for f in $$dir/*; do echo "=== $$f"; cat $$f; done >&2; \

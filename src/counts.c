@@ -5,6 +5,7 @@
 #include "counts.h"
 #include "format.h"
 #include "names.h"
+#include "runinfo.h"
 
 struct dest_key {
 	union tcl_addr saddr;
@@ -97,18 +98,19 @@ void counts_print(const struct counts *c, bool json, int addr_width, FILE *out)
 			else
 				sb_str(&sb, "null");
 			id[sb.len] = '\0';
-			fprintf(out, "{\"event\":\"count\",\"container\":%s,\"ip\":%u,"
-				"\"saddr\":\"%s\",\"daddr\":\"%s\",\"dport\":%u,\"connects\":%llu,"
-				"\"failed\":%llu}\n", id, k->ip, sa, da, k->dport,
+			fprintf(out, "{\"event\":\"count\",\"run\":\"%s\",\"container\":%s,"
+				"\"ip\":%u,\"saddr\":\"%s\",\"daddr\":\"%s\",\"dport\":%u,"
+				"\"connects\":%llu,\"failed\":%llu}\n", runinfo_run_id(), id, k->ip,
+				sa, da, k->dport,
 				(unsigned long long)v->connects, (unsigned long long)v->failed);
 			continue;
 		}
 		if (c->by_container)
 			fprintf(out, "%-12s ", name_printable(k->container, 12, id, sizeof(id)));
 		if (json)
-			fprintf(out, "{\"event\":\"count\",\"ip\":%u,\"saddr\":\"%s\",\"daddr\":\"%s\","
-				"\"dport\":%u,\"connects\":%llu,\"failed\":%llu}\n",
-				k->ip, sa, da, k->dport,
+			fprintf(out, "{\"event\":\"count\",\"run\":\"%s\",\"ip\":%u,\"saddr\":\"%s\","
+				"\"daddr\":\"%s\",\"dport\":%u,\"connects\":%llu,\"failed\":%llu}\n",
+				runinfo_run_id(), k->ip, sa, da, k->dport,
 				(unsigned long long)v->connects,
 				(unsigned long long)v->failed);
 		else

@@ -22,6 +22,7 @@ enum {
 	TCL_ADDR_CHARS = 45,		/* ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255 */
 	TCL_PORT_CHARS = 5,
 	TCL_TIME_CHARS = 27,		/* 2026-11-23T09:00:00.123456Z */
+	TCL_RUN_CHARS = 36,		/* a UUID's text (runinfo.h) */
 	TCL_CLOCK_CHARS = 8,		/* 09:00:00 */
 	TCL_WORD_CHARS = 21,		/* a name: error:ENOTRECOVERABLE, established, ... */
 	TCL_COMM_TEXT_CHARS = 4 * TCL_COMM_LEN,	/* every byte as \xHH */
@@ -41,11 +42,11 @@ enum {
 	 * (a superset of any record), each with its key, quotes, colon and
 	 * comma in 20 bytes, plus the braces and the newline
 	 */
-	TCL_JSON_FIELDS = 12 + 4 + 10 + 5 + 6,
+	TCL_JSON_FIELDS = 13 + 4 + 10 + 5 + 6,
 	TCL_JSON_KEY_CHARS = 20,
 	TCL_JSON_LINE_MAX = TCL_JSON_FIELDS * TCL_JSON_KEY_CHARS + 3 +
-		/* event time id pid tid uid comm ip saddr sport daddr dport */
-		TCL_WORD_CHARS + TCL_TIME_CHARS + TCL_U64_CHARS + 3 * TCL_U32_CHARS +
+		/* event run time id pid tid uid comm ip saddr sport daddr dport */
+		TCL_WORD_CHARS + TCL_RUN_CHARS + TCL_TIME_CHARS + TCL_U64_CHARS + 3 * TCL_U32_CHARS +
 		TCL_COMM_JSON_CHARS + 1 + 2 * (TCL_ADDR_CHARS + TCL_PORT_CHARS) +
 		/* result errno latency_us call_us */
 		2 * TCL_WORD_CHARS + 2 * TCL_MILLI_CHARS +

@@ -3,6 +3,7 @@
 #include "addr.h"
 #include "format.h"
 #include "names.h"
+#include "runinfo.h"
 
 void json_string(struct strbuf *sb, const char *str, size_t n)
 {
@@ -103,13 +104,15 @@ static void json_name_or_null(struct strbuf *sb, const char *name)
 	sb_char(sb, '"');
 }
 
-/* What every record has: kind, time, id, who, where. */
+/* What every record has: kind, run, time, id, who, where. */
 static void json_head(const struct format_opts *o, const struct tcl_event *ev,
 		      struct strbuf *sb)
 {
 	sb_str(sb, "{\"event\":\"");
 	sb_str(sb, kind_name(ev->kind));
-	sb_str(sb, "\",\"time\":\"");
+	sb_char(sb, '"');
+	json_run(sb);
+	sb_str(sb, ",\"time\":\"");
 	rfc3339_utc(sb, (__s64)ev->ts_ns + o->mono_to_real_ns);
 	sb_str(sb, "\",\"id\":");
 	sb_u64(sb, ev->conn_id);

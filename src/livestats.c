@@ -6,6 +6,7 @@
 #include "livestats.h"
 #include "names.h"
 #include "parse.h"
+#include "runinfo.h"
 
 /* the results an attempt ends with while running (pending only at exit) */
 static const unsigned int shown_results[] = {
@@ -73,7 +74,9 @@ static void u64_or_null(struct strbuf *sb, bool known, __u64 v)
 
 void livestats_json(const struct livestats *ls, struct strbuf *sb)
 {
-	sb_str(sb, "{\"event\":\"stats\",\"time\":\"");
+	sb_str(sb, "{\"event\":\"stats\"");
+	json_run(sb);
+	sb_str(sb, ",\"time\":\"");
 	rfc3339_utc(sb, ls->real_ns);
 	sb_str(sb, "\"");
 	count(sb, true, ",", "interval_s", ls->interval_s);

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/capability.h>
-#include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -35,10 +34,10 @@ int metrics_server_listen(struct metrics_server *srv, const struct metrics_addr 
 	srv->fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (srv->fd < 0)
 		goto fail;
-	/* a restart finds the port in TIME_WAIT: that is no conflict */
+	/* a restart finds the port in TIME_WAIT: that is no conflict. [::]
+	 * takes IPv4 too where net.ipv6.bindv6only is 0, the default.
+	 */
 	if (setsockopt(srv->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    (a->ss.ss_family == AF_INET6 &&
-	     setsockopt(srv->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one))) ||
 	    bind(srv->fd, (const struct sockaddr *)&a->ss, a->len) ||
 	    listen(srv->fd, 64))
 		goto fail;

@@ -72,6 +72,10 @@ static int reopen(struct outfile *f)
 		close(f->fd);
 	f->fd = fd;
 	f->size = S_ISREG(st.st_mode) ? (unsigned long long)st.st_size : 0;
+	if (st.st_dev != f->dev || st.st_ino != f->ino || !f->size)
+		f->head_due = true;
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
 	return 0;
 }
 
@@ -176,8 +180,30 @@ static size_t fitting(const struct outfile *f, const char *p, size_t n)
 	return nl ? (size_t)(nl - p) + 1 : n;
 }
 
+void outfile_set_head(struct outfile *f, const char *line, size_t len)
+{
+	f->head = line;
+	f->head_len = len;
+	f->head_due = true;
+}
+
+static int write_head(struct outfile *f)
+{
+	size_t w = 0;
+	int err;
+
+	if (!f->head || !f->head_due)
+		return 0;
+	err = output_write_all(f->fd, f->head, f->head_len, &w);
+	f->size += w;
+	f->head_due = err != 0;
+	return err;
+}
+
 int outfile_write(struct outfile *f, const char *p, size_t n, size_t *done)
 {
+	if (!n)
+		return write_head(f);
 	while (*done < n) {
 		size_t chunk, w = 0;
 		int err;
@@ -186,6 +212,9 @@ int outfile_write(struct outfile *f, const char *p, size_t n, size_t *done)
 			outfile_reopen_requested = 0;
 			warn_once(f, &f->reopen_err, reopen(f), "reopen");
 		}
+		err = write_head(f);
+		if (err)
+			return err;
 		chunk = fitting(f, p + *done, n - *done);
 		if (!chunk) {
 			err = rotate(f);

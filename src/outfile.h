@@ -13,6 +13,7 @@
 #define TCL_OUTFILE_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -33,6 +34,11 @@ struct outfile {
 	unsigned long long max_size;	/* --rotate SIZE, 0 = never rotate */
 	unsigned int keep;		/* --rotate KEEP: FILE.1 .. FILE.KEEP */
 	int reopen_err, rotate_err;	/* the last failure warned about, 0 if none */
+	dev_t dev;		/* fd's file, to tell a new file from the same one */
+	ino_t ino;
+	const char *head;	/* -j: the start record, at the head of each file */
+	size_t head_len;
+	bool head_due;		/* fd's file still lacks it */
 };
 
 /* "SIZE[:KEEP]": SIZE in bytes with an optional k, M or G (powers of
@@ -51,6 +57,12 @@ int outfile_rotated_name(char *buf, size_t len, const char *name, unsigned int n
 int outfile_open(struct outfile *f, const char *path, unsigned long long max_size,
 		 unsigned int keep, char *why, size_t len);
 void outfile_close(struct outfile *f);
+/* A line (the caller's, kept) written first into the file open now and
+ * into every other one opened after it: a new file after a rotation or a
+ * reopen, or the same one found empty. Written at the next outfile_write(),
+ * even one of no bytes.
+ */
+void outfile_set_head(struct outfile *f, const char *line, size_t len);
 
 /* Write n bytes of whole lines, reopening first if asked and rotating
  * between lines as --rotate says. 0 once all are written, else the errno;

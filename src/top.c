@@ -6,6 +6,7 @@
 #include "addr.h"
 #include "format.h"
 #include "names.h"
+#include "runinfo.h"
 #include "sockdiag.h"
 #include "table.h"
 #include "top.h"
@@ -281,7 +282,9 @@ static void print_json(struct top *t, FILE *out, __u64 now_ns,
 	struct strbuf sb;
 
 	sb_init(&sb, line, sizeof(line));
-	sb_str(&sb, "{\"event\":\"top\",\"time\":\"");
+	sb_str(&sb, "{\"event\":\"top\"");
+	json_run(&sb);
+	sb_str(&sb, ",\"time\":\"");
 	rfc3339_utc(&sb, (__s64)now_ns + t->o.mono_to_real_ns);
 	sb_str(&sb, "\",\"connections\":[");
 	for (size_t i = 0; i < n; i++) {

@@ -19,6 +19,7 @@
 #include "livestats.h"
 #include "privs.h"
 #include "records.h"
+#include "runinfo.h"
 #include "tracer.h"
 #include "waitms.h"
 #include "wallclock.h"
@@ -46,6 +47,7 @@ struct session {
 	__u64 status_sent[4];	/* attempts, established, failed, lost */
 	struct metrics *metrics;	/* --metrics, or NULL */
 	__u64 next_metrics_ns;	/* its loss counters: read at most this often */
+	char start_line[RUNINFO_START_MAX];	/* -j: the start record (-o: each file's head) */
 };
 
 static __u64 now_ns(clockid_t clock)
@@ -245,7 +247,9 @@ static void print_lost_json(struct session *s, const struct loss_report *loss)
 	struct strbuf sb;
 
 	output_line_begin(&s->rec.out, &sb);
-	sb_str(&sb, "{\"event\":\"lost\",\"time\":\"");
+	sb_str(&sb, "{\"event\":\"lost\"");
+	json_run(&sb);
+	sb_str(&sb, ",\"time\":\"");
 	rfc3339_utc(&sb, (__s64)now_ns(CLOCK_REALTIME));
 	sb_str(&sb, "\"");
 	lost_count(&sb, "lost", loss->lost);
@@ -491,11 +495,35 @@ static void init_format(struct session *s)
 	s->next_clock_ns = mono + WALLCLOCK_REFRESH_NS;
 }
 
+/* -j: the start record, the first line of stdout or of each -o file. */
+static void print_start(struct session *s)
+{
+	struct strbuf sb;
+	size_t len;
+
+	sb_init(&sb, s->start_line, sizeof(s->start_line));
+	runinfo_json_start(&sb, s->backend, (__s64)now_ns(CLOCK_REALTIME));
+	len = sb.len;
+	if (s->rec.out.file) {
+		outfile_set_head(s->rec.out.file, s->start_line, len);
+		return;
+	}
+	output_line_begin(&s->rec.out, &sb);
+	sb_mem(&sb, s->start_line, len);
+	output_line_end(&s->rec.out, &sb);
+}
+
 static void print_header(struct session *s)
 {
 	struct strbuf sb;
 
-	if (s->cfg->json || s->cfg->count)
+	/* --top on a terminal draws a screen, no JSON line */
+	if (s->cfg->json) {
+		if (!s->rec.top || !top_terminal_usable())
+			print_start(s);
+		return;
+	}
+	if (s->cfg->count || s->rec.top)
 		return;
 	output_line_begin(&s->rec.out, &sb);
 	format_text_header(&s->rec.fmt, &sb);
@@ -684,6 +712,10 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 		fprintf(stderr, "tcpconnlog: out of memory\n");
 		goto cleanup;
 	}
+	if (cfg->json && runinfo_init(RUNINFO_BOOT_ID_PATH)) {
+		fprintf(stderr, "tcpconnlog: cannot take a random run id: %s\n", strerror(errno));
+		goto cleanup;
+	}
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ringbuf_record, &s, NULL);
 	wake_fd = watch_ring(bpf_map__fd(skel->maps.events));
 	if (!rb || wake_fd < 0) {
@@ -721,8 +753,7 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 		fprintf(stderr, "tcpconnlog: cannot start --top: %s\n", strerror(errno));
 		goto cleanup;
 	}
-	if (!s.rec.top)
-		print_header(&s);
+	print_header(&s);
 	flush_output(&s);
 	send_status(&s, "READY=1\n", "tracing");
 	if (metrics) {

@@ -9,7 +9,6 @@ Environment:
   TCL_SOAK_SECONDS    length of the soak test (test_soak.py, default 30);
                       setting it also selects that test
 """
-import json
 import os
 import re
 import shutil
@@ -188,8 +187,7 @@ class LiveTracer:
 
     def records(self):
         # only whole lines: the tool may be halfway through writing one
-        text = self.t.stdout_now()
-        return [json.loads(line) for line in text[:text.rfind("\n") + 1].splitlines()]
+        return tcltest.json_lines(self.t.stdout_now())
 
     def await_records(self, client, n=1, by_sport=False, timeout=15, settle=0.3, since=None):
         """Wait for n records of the client's attempt (or of its thread's

@@ -17,17 +17,22 @@ import subprocess
 import tempfile
 import time
 
+import tclschema
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.path.abspath(os.environ.get("TCPCONNLOG_BIN")
                       or os.path.join(HERE, "..", "..", "build", "tcpconnlog"))
 BACKEND = os.environ.get("TCPCONNLOG_BACKEND") or "auto"
+# set by tests/vm/vmtest.py: a guest emulated by QEMU's TCG, 10-20 times
+# slower than the host, where repetitions that only vary timing cost most
+IN_GUEST = os.environ.get("TCPCONNLOG_GUEST") == "1"
 PYTHON = "/usr/bin/python3"
 CLIENT = os.path.join(HERE, "tclclient.py")
 
 READY_RE = re.compile(r"^Tracing TCP connects \((\S+) backend\)\.\.\. Ctrl-C to stop\.$")
 # where the process runs: the last keys of every record (-r, -d add theirs after)
 PROCESS_KEYS = ["cgroup_id", "cgroup", "container", "netns", "mntns"]
-RECORD_KEYS = ["event", "time", "id", "pid", "tid", "uid", "comm", "ip", "saddr", "sport",
+RECORD_KEYS = ["event", "run", "time", "id", "pid", "tid", "uid", "comm", "ip", "saddr", "sport",
                "daddr", "dport", "result", "errno", "latency_us", "call_us"] + PROCESS_KEYS
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 SUMMARY_HEADER = ["COMM", "ATTEMPTS", "ESTAB", "FAILED", "PENDING",
@@ -287,14 +292,13 @@ class Result:
         self.t_exit = time.time()
         self.t_exit_mono = time.monotonic()
         self.records = []
+        self.start = None
         if tracer.json_mode:
-            for n, line in enumerate(stdout.splitlines(), 1):
-                try:
-                    obj = json.loads(line)
-                except ValueError:
-                    raise AssertionError("stdout line %d is not JSON: %r\n%s" % (n, line, self))
-                assert isinstance(obj, dict), "stdout line %d is not an object: %r" % (n, line)
-                self.records.append(obj)
+            try:
+                self.start, self.records = split_start(
+                    [json_record(line) for line in stdout.splitlines()])
+            except AssertionError as e:
+                raise AssertionError("%s\n%s" % (e, self))
         self.connects = [r for r in self.records if r.get("event") == "connect"]
 
     def __str__(self):
@@ -312,6 +316,51 @@ class Result:
         up to as many records may lack call_us, on a preemptible kernel."""
         m = re.search(r"^Probe runs skipped by the kernel: (\d+)$", self.stderr, re.M)
         return int(m.group(1)) if m else 0
+
+
+# --- the JSON contract (schema/tcpconnlog.schema.json) ---------------------
+
+SCHEMA_PATH = os.path.join(HERE, "..", "..", "schema", "tcpconnlog.schema.json")
+
+
+_SCHEMA = []
+
+
+def schema():
+    """The Schema of SCHEMA_PATH, compiled at its first use."""
+    if not _SCHEMA:
+        _SCHEMA.append(tclschema.Schema(SCHEMA_PATH))
+    return _SCHEMA[0]
+
+
+def json_record(line):
+    """One line of the tool's -j output, parsed and validated against the
+    schema: every test reads the tool's JSON through here."""
+    try:
+        rec = json.loads(line)
+    except ValueError:
+        raise AssertionError("not JSON: %r" % (line,))
+    schema().check(rec, line)
+    return rec
+
+
+def split_start(records):
+    """(start record, the others): the start record must come first, once,
+    and every record carry its run id. (None, []) for no records."""
+    if not records:
+        return None, []
+    start, rest = records[0], records[1:]
+    assert start["event"] == "start", "the first JSON line is not the start record: %s" % start
+    others = [r for r in rest if r["event"] == "start" or r["run"] != start["run"]]
+    assert not others, "records of another run or a second start: %s" % others[:3]
+    return start, rest
+
+
+def json_lines(text):
+    """The whole lines of -j output (a last one still being written is left
+    for later), validated, without the start record that opens them."""
+    return split_start([json_record(line)
+                        for line in text[:text.rfind("\n") + 1].splitlines()])[1]
 
 
 class Tracer:

@@ -168,8 +168,7 @@ def test_cgroup_filters_accepts_and_their_closes(tracer, cgroups, agent):
                 and r.get("dport") == c["sport"]]
 
     def t_records():
-        text = t.stdout_now()
-        return [json.loads(l) for l in text[:text.rfind("\n") + 1].splitlines()]
+        return tcltest.json_lines(t.stdout_now())
     tcltest.wait_until(lambda: accept_of(c_in), 15, "the accept record in the cgroup")
     for c in (c_in, c_out, c_queued):
         c["_sock"].close()

@@ -3,7 +3,6 @@
 runs (NTP, settimeofday, a resume from suspend). The host's clock must not
 be changed by a test: the tool's own view of CLOCK_REALTIME is moved with
 an LD_PRELOAD shim (clockshift.c) instead."""
-import json
 import os
 import shutil
 import subprocess
@@ -67,8 +66,7 @@ def test_top_snapshot_time_follows_a_stepped_wall_clock(tracer, clockshift):
     t = tracer("--top", "1", wrap=wrap)
 
     def times():
-        return [tcltest.parse_time(json.loads(l)["time"])
-                for l in t.stdout_now().split("\n")[:-1]]
+        return [tcltest.parse_time(r["time"]) for r in tcltest.json_lines(t.stdout_now())]
     tcltest.wait_until(lambda: times(), 10, "a first snapshot\n%s" % t.stderr_now())
     first, now = times()[0], time.time()
     assert t.t_ready - 1.1 - tcltest.CLOCK_SLACK <= first <= now + tcltest.CLOCK_SLACK, (

@@ -226,8 +226,7 @@ def dns_tracer(nets):
 
 
 def records_now(t):
-    text = t.stdout_now()
-    return [json.loads(l) for l in text[:text.rfind("\n") + 1].splitlines()]
+    return tcltest.json_lines(t.stdout_now())
 
 
 def record_of(t, pid, conn):

@@ -365,6 +365,7 @@ def test_every_json_key_is_documented(tracer):
     assert res.rc == 0, res
     for event in ["connect", "accept", "close"]:
         printed[event] = keys_of(res.records, event)
+    printed["start"] = set(res.start)
     stats = [r for r in res.records if r["event"] == "stats"]
     printed["stats"] = keys_of(res.records, "stats") | set().union(
         *(set(r["attempts"]) | set(r["table"]) for r in stats))

@@ -58,8 +58,7 @@ def accepted_from(listener, sport):
 
 def records_now(t):
     """The whole JSON lines the tool has written so far."""
-    text = t.stdout_now()
-    return [json.loads(l) for l in text[:text.rfind("\n") + 1].splitlines()]
+    return tcltest.json_lines(t.stdout_now())
 
 
 @pytest.mark.parametrize("server", ["tcp", "mptcp"])

@@ -3,7 +3,6 @@
 the summary counts what was printed, even while the applications keep
 closing their sockets after Ctrl-C."""
 import collections
-import json
 import os
 import signal
 import subprocess
@@ -122,7 +121,7 @@ def test_pending_attempts_are_reported_once_while_sockets_close(net):
         rc, pid, out, stderr = _one_run(pair)
         where = "exit status %s\n--- stderr ---\n%s" % (rc, stderr)
         assert rc == 0, where
-        recs = [json.loads(l) for l in out.splitlines()]
+        recs = tcltest.json_lines(out)
         mine = [r for r in recs if r.get("event") == "connect" and r["pid"] == pid]
         pending = [r for r in mine if r["result"] == "pending"]
         ids = collections.Counter(r["id"] for r in pending)

@@ -14,7 +14,7 @@ import pytest
 import tclconn
 import tcltest
 
-HEAD_KEYS = ["event", "time", "id", "pid", "tid", "uid", "comm", "ip", "saddr", "sport",
+HEAD_KEYS = ["event", "run", "time", "id", "pid", "tid", "uid", "comm", "ip", "saddr", "sport",
              "daddr", "dport"]
 ACCEPT_KEYS = HEAD_KEYS + tcltest.PROCESS_KEYS
 CLOSE_KEYS = HEAD_KEYS + ["direction", "duration_ms", "bytes_sent", "bytes_received",
@@ -31,13 +31,7 @@ ROUNDING_MS = 0.002
 
 
 def records_now(t):
-    out = []
-    for line in t.stdout_now().splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            break   # a line being written
-    return out
+    return tcltest.json_lines(t.stdout_now())
 
 
 def wait_record(t, what, pred, timeout=10):

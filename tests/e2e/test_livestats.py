@@ -2,7 +2,6 @@
 """--stats-interval: the counters so far, every SECS, as a stats record on
 stdout (-j) or a line on stderr, equal to what was done and to the exit
 summary; the BPF run time per connect when the kernel counts it."""
-import json
 import os
 import re
 import time
@@ -35,7 +34,7 @@ def connect_some(established, refused):
 def json_lines(text):
     """The complete lines of stdout so far, parsed (a line still being
     written is left for later)."""
-    return [json.loads(l) for l in text.split("\n")[:-1]]
+    return tcltest.json_lines(text)
 
 
 def stats_after(t, pred, what, timeout=5):
@@ -79,7 +78,7 @@ def test_json_stats_count_what_was_done(tracer):
     stats = [r for r in res.records if r["event"] == "stats"]
     assert stats[-1]["attempts"] == want_attempts(3, 2), res
     for s in stats:
-        assert list(s) == ["event", "time", "interval_s", "attempts", "lost", "skipped",
+        assert list(s) == ["event", "run", "time", "interval_s", "attempts", "lost", "skipped",
                            "untracked", "untracked_connections", "map_full", "table",
                            "bpf_run_time_ns", "bpf_run_count", "bpf_ns_per_connect"], s
         assert s["interval_s"] == 1

@@ -28,7 +28,7 @@ def test_full_ring_buffer_is_accounted_exactly(tracer, agent):
     lost_lines = [r for r in res.records if r["event"] == "lost"]
     assert len(lost_lines) == 1, res
     lost = lost_lines[0]
-    assert list(lost) == ["event", "time", "lost", "untracked", "skipped",
+    assert list(lost) == ["event", "run", "time", "lost", "untracked", "skipped",
                           "untracked_connections", "map_full"], lost
     assert lost["untracked"] == 0, lost
     assert lost["lost"] > 0, "a 4 KiB buffer cannot hold %d records" % n

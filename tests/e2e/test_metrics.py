@@ -259,6 +259,47 @@ def test_promtool_and_lifecycle_counters(tracer):
     assert s['tcpconnlog_connect_attempts_total{result="established"}'] == 1
 
 
+# Connects to each port given, once; started before the tool (-p), it
+# waits for a line
+CONNECTS = """
+import socket, sys
+sys.stdin.readline()
+for port in sys.argv[1:]:
+    try:
+        socket.create_connection(("127.0.0.1", int(port))).close()
+    except ConnectionRefusedError:
+        pass
+print("done", flush=True)
+"""
+
+
+@pytest.mark.parametrize("mode", [["-c"], ["--top", "1"], ["-j", "-o", "FILE"], []],
+                         ids=["count", "top", "json-file", "text"])
+def test_every_output_mode_counts(mode, tracer, listeners, tmp_path):
+    """--metrics counts where the summary does, whatever is printed."""
+    lst = listeners.one()
+    refused = tcltest.free_port()
+    proc = subprocess.Popen([tcltest.PYTHON, "-S", "-c", CONNECTS, str(lst.port), str(lst.port),
+                             str(refused)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    tcltest.LIVE.append(proc)
+    port = tcltest.free_port()
+    args = [str(tmp_path / "out.json") if a == "FILE" else a for a in mode]
+    t = tracer(*args, "-p", proc.pid, "--metrics", port, json_mode=False)
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline() == "done\n"
+
+    def counted():
+        s = samples(http_get("http://127.0.0.1:%d/metrics" % port)[1])
+        return (s['tcpconnlog_connect_attempts_total{result="established"}'],
+                s['tcpconnlog_connect_attempts_total{result="refused"}'])
+
+    tcltest.wait_until(lambda: counted() == (2, 1), 10, "2 established and 1 refused counted")
+    res = t.stop()
+    assert res.rc == 0, res
+
+
 def test_ready_before_and_after_attach(tmp_path):
     """-o onto a FIFO holds the tool after binding and attaching, before it
     traces (the open waits for a reader): /ready says 503 then, 200 once
@@ -266,8 +307,11 @@ def test_ready_before_and_after_attach(tmp_path):
     fifo = str(tmp_path / "out")
     os.mkfifo(fifo)
     port = tcltest.free_port()
+    # -n: no record of this busy host's connects is written to a FIFO
+    # nobody reads (a full one would hold the tool at exit)
     proc = subprocess.Popen([tcltest.BIN, "-b", tcltest.BACKEND, "-j", "-o", fifo,
-                             "--metrics", str(port)], stdin=subprocess.DEVNULL,
+                             "-n", "tclmet-nobody", "--metrics", str(port)],
+                            stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     tcltest.LIVE.append(proc)
     base = "http://127.0.0.1:%d" % port
@@ -351,17 +395,18 @@ def test_ipv6_loopback_and_static_binary(tracer):
 
     tcltest.wait_until(ready, 20, "the static binary's /ready")
     s = samples(http_get("http://127.0.0.1:%d/metrics" % port)[1])
-    version = tcltest.run_tool("--version").stdout.split()[1]
+    version, libbpf = versions(STATIC)
     assert [k for k in s if k.startswith("tcpconnlog_build_info")] == [
-        'tcpconnlog_build_info{version="%s",libbpf="%s"}' % (version, libbpf_running())]
+        'tcpconnlog_build_info{version="%s",libbpf="%s"}' % (version, libbpf)]
     proc.terminate()
     _, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err
 
 
-def libbpf_running():
-    """The libbpf version --version says the tool runs with."""
-    for line in tcltest.run_tool("--version").stdout.splitlines():
-        if line.startswith("libbpf "):
-            return line.split(", ")[1].split()[0]
-    raise AssertionError("no libbpf line in --version")
+def versions(binary):
+    """The tool's version and the libbpf it runs with, as --version says."""
+    out = subprocess.run([binary, "--version"], stdout=subprocess.PIPE, text=True,
+                         timeout=30, check=True).stdout.splitlines()
+    libbpf = [l for l in out if l.startswith("libbpf ")]
+    assert out[0].startswith("tcpconnlog ") and libbpf, out
+    return out[0].split()[1], libbpf[0].split(", ")[1].split()[0]

@@ -57,18 +57,19 @@ def storm_done(p, n):
     assert p.returncode == 0 and int(out) == n, (p.returncode, out)
 
 
-def file_lines(path):
-    """The lines of one file: each whole (ends in a newline) and JSON."""
+def file_lines(path, earlier=0):
+    """The records of one file: each line whole (ends in a newline) and
+    valid, the start record first (after `earlier` lines the test wrote,
+    returned as they are) and left out."""
     with open(path, "rb") as f:
         data = f.read()
     assert not data or data.endswith(b"\n"), "%s ends in a cut line: %r" % (path, data[-80:])
-    recs = []
-    for n, line in enumerate(data.decode().splitlines(), 1):
-        try:
-            recs.append(json.loads(line))
-        except ValueError:
-            raise AssertionError("%s line %d is not JSON: %r" % (path, n, line))
-    return recs
+    lines = data.decode().splitlines()
+    try:
+        return [json.loads(line) for line in lines[:earlier]] + \
+            tcltest.split_start([tcltest.json_record(line) for line in lines[earlier:]])[1]
+    except AssertionError as e:
+        raise AssertionError("%s: %s" % (path, e))
 
 
 def all_lines(d):
@@ -85,12 +86,15 @@ def check_storm_records(files, n):
     assert len({r["id"] for r in recs}) == n, "a record is in two files"
 
 
+def record_lines(path):
+    """Lines in the file, the start records at its heads left out."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return data.count(b"\n") - data.count(b'{"event":"start",')
+
+
 def total_lines(d):
-    total = 0
-    for name in os.listdir(d):
-        with open(os.path.join(d, name), "rb") as f:
-            total += f.read().count(b"\n")
-    return total
+    return sum(record_lines(os.path.join(d, name)) for name in os.listdir(d))
 
 
 def stop_after(t, d, n):
@@ -114,7 +118,7 @@ def test_records_go_to_the_file_appended(tracer, outdir):
     stop_after(t, outdir, 21)
     st = os.stat(path)
     assert st.st_uid == 0, "the file that existed keeps its owner"
-    lines = file_lines(path)
+    lines = file_lines(path, earlier=1)
     assert lines[0] == {"earlier": "run"}
     check_storm_records({"c.json": lines[1:]}, 20)
 
@@ -138,7 +142,7 @@ def test_sighup_reopens_during_a_storm(tracer, outdir):
     p = storm(n)
     rounds = 0
     while p.poll() is None and rounds < 6:
-        tcltest.wait_until(lambda: os.path.exists(path) and os.path.getsize(path) > 0 or
+        tcltest.wait_until(lambda: os.path.exists(path) and record_lines(path) > 0 or
                            p.poll() is not None, 10, "records in the reopened file")
         if p.poll() is not None:
             break

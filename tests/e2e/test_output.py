@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """What the user reads: the text layout with each column flag, -i, count
 mode, the stop conditions and the summary on exit."""
-import json
 import os
 import signal
 import subprocess
@@ -145,7 +144,7 @@ def test_immediate_prints_when_the_call_returns(tracer, pair, net, agent):
 
 
 def parse_json_lines(text):
-    return [json.loads(l) for l in text.splitlines()]
+    return tcltest.json_lines(text)
 
 
 def test_count_mode(tracer, listeners, agent):
@@ -207,7 +206,7 @@ def test_summary_on_exit(tracer, listeners, agent, sig):
     bad = a.connect(4, "127.0.0.1", tcltest.free_port())
     res = t.stop(sig)
     assert res.rc == 0, res
-    assert res.stdout.count("\n") == 4, res
+    assert res.stdout.count("\n") == 1 + 4, res    # the start record, the attempts
     s = res.summary()
     row = s["rows"]["tclsum"]
     assert (row["attempts"], row["estab"], row["failed"], row["pending"]) == (4, 2, 2, 0), res
@@ -230,10 +229,11 @@ def test_no_summary(tracer):
 
 
 def test_closed_stdout_exits_promptly_and_quietly(listeners):
-    """tcpconnlog -j | head -1: once head has its line, the tool exits 0."""
+    """tcpconnlog -j | head -2 (the start record and one record): once head
+    has its lines, the tool exits 0."""
     lst = listeners.one("127.0.0.1")
     err_path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "tcl-head-%d" % os.getpid())
-    cmd = "%s -b %s -j 2>%s | head -1; echo \"${PIPESTATUS[0]}\"" % (
+    cmd = "%s -b %s -j 2>%s | head -2; echo \"${PIPESTATUS[0]}\"" % (
         tcltest.BIN, tcltest.BACKEND, err_path)
     p = subprocess.Popen(["bash", "-c", cmd], stdout=subprocess.PIPE, text=True)
     tcltest.LIVE.append(p)
@@ -247,7 +247,8 @@ def test_closed_stdout_exits_promptly_and_quietly(listeners):
             err = f.read()
     finally:
         os.unlink(err_path)
-    first, status = out.splitlines()
-    assert parse_json_lines(first)[0]["event"] == "connect", out
+    start, first, status = out.splitlines()
+    assert tcltest.json_record(start)["event"] == "start", out
+    assert tcltest.json_record(first)["event"] == "connect", out
     assert status == "0", (out, err)
     assert err.splitlines()[1:] == [], "nothing but the ready line on stderr: %r" % err

@@ -298,18 +298,24 @@ class Output:
         self.path = path
         self.records = collections.Counter()    # record_key -> count
         self.others = 0         # records of other processes
+        self.start = None       # the start record, the first line
         self.lost_lines = []
         self.bad_latency = []
         with open(path, encoding="utf-8", errors="replace") as f:
             for n, line in enumerate(f, 1):
                 try:
-                    rec = json.loads(line)
-                except ValueError:
-                    raise AssertionError("stdout line %d is not JSON: %r" % (n, line))
-                self.take(rec, pid)
+                    rec = tcltest.json_record(line)
+                except AssertionError as e:
+                    raise AssertionError("stdout line %d: %s" % (n, e))
+                self.take(rec, pid, n)
 
-    def take(self, rec, pid):
+    def take(self, rec, pid, n):
         event = rec.get("event")
+        if event == "start" or n == 1:
+            assert event == "start" and n == 1, "line %d: %s, the start record first" % (n, rec)
+            self.start = rec
+            return
+        assert rec["run"] == self.start["run"], "line %d of another run: %s" % (n, rec)
         if event == "lost":
             self.lost_lines.append(rec)
             return
@@ -330,7 +336,7 @@ class Output:
         found = []
         with open(self.path, encoding="utf-8", errors="replace") as f:
             for line in f:
-                rec = json.loads(line)
+                rec = tcltest.json_record(line)
                 if rec.get("event") == "connect" and record_key(rec) in keys:
                     found.append(line.rstrip("\n"))
                     if len(found) == limit:
@@ -343,7 +349,7 @@ class Output:
         if not self.lost_lines:
             return 0, 0, 0
         line = self.lost_lines[0]
-        assert list(line) == ["event", "time", "lost", "untracked", "skipped",
+        assert list(line) == ["event", "run", "time", "lost", "untracked", "skipped",
                               "untracked_connections", "map_full"], line
         assert line["map_full"] == 0, line
         return line["lost"], line["untracked"], line["skipped"]

@@ -4,7 +4,6 @@ shared library, and it does what the dynamic one does on this kernel:
 --check, a traced connect checked field by field, the user it drops to
 (-u, read through glibc's NSS in a static binary) and -r's reverse
 lookup. Not marked host: the VM stage runs it on every kernel."""
-import json
 import os
 import socket
 import struct
@@ -90,4 +89,4 @@ def test_static_traces_a_connect(static_bin, listeners, clients):
 
 def records(text):
     """The whole JSON lines written so far."""
-    return [json.loads(line) for line in text[:text.rfind("\n") + 1].splitlines()]
+    return tcltest.json_lines(text)

@@ -19,7 +19,7 @@ import tcltest
 pytestmark = pytest.mark.view
 
 TOP_COLUMNS = ["COMM", "PID", "LOCAL", "REMOTE", "AGE(s)", "TX", "RX", "RTT(ms)"]
-JSON_KEYS = ["event", "time", "connections"]
+JSON_KEYS = ["event", "run", "time", "connections"]
 CONN_KEYS = ["id", "pid", "comm", "ip", "saddr", "sport", "daddr", "dport", "age_s",
              "bytes_sent", "bytes_received", "srtt_us"]
 SNAP_RE = re.compile(r"^--- (\S+) (\d+) open connections?$")
@@ -118,8 +118,7 @@ def text_snapshots(out):
 def json_snapshots(out):
     """The complete JSON lines of stdout, each with its time as "when"."""
     snaps = []
-    for n, line in enumerate(out.split("\n")[:-1], 1):
-        obj = json.loads(line)
+    for n, obj in enumerate(tcltest.json_lines(out), 2):   # line 1: the start record
         assert list(obj) == JSON_KEYS, "line %d keys %s, expected %s" % (n, list(obj), JSON_KEYS)
         assert obj["event"] == "top", obj
         for conn in obj["connections"]:

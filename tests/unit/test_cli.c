@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "cli.h"
+#include "metrics.h"
 
 #define MSG(text) "tcpconnlog: " text " (see tcpconnlog --help)\n"
 
@@ -202,6 +203,28 @@ static void test_resolve(void **state)
 	/* wrong values, and -r where nothing is printed to name */
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
 		assert_usage(parse("", bad[i].a, bad[i].b, bad[i].c, NULL), bad[i].msg);
+}
+
+static void test_metrics_options(void **state)
+{
+	(void)state;
+	assert_run(PARSE("--metrics", "9476"));
+	assert_true(cfg.metrics && cfg.metrics_labels == 0);
+	assert_string_equal(cfg.metrics_addr.text, "127.0.0.1:9476");
+	assert_true(cfg.metrics_max_series == 1000);
+	assert_run(PARSE("--metrics=[::1]:80", "--metrics-labels", "container,comm",
+			 "--metrics-max-series=5"));
+	assert_string_equal(cfg.metrics_addr.text, "[::1]:80");
+	assert_true(cfg.metrics_labels == (METRICS_LABEL_COMM | METRICS_LABEL_CONTAINER));
+	assert_true(cfg.metrics_max_series == 5);
+	assert_usage(PARSE("--metrics", ":9476"),
+		     MSG("invalid --metrics ':9476' names no address: give 127.0.0.1:9476 "
+			 "(this host only) or 0.0.0.0:9476 (every interface; [::]:9476 for IPv6)"));
+	assert_usage(PARSE("--metrics-labels", "comm"),
+		     MSG("--metrics-labels and --metrics-max-series shape what --metrics "
+			 "serves: give --metrics too"));
+	assert_usage(PARSE("--metrics", "1", "--metrics-max-series", "1000001"),
+		     MSG("invalid --metrics-max-series '1000001': a count from 1 to 1000000"));
 }
 
 static void test_pid(void **state)
@@ -897,6 +920,7 @@ int main(void)
 		cmocka_unit_test(test_bcc_flags),
 		cmocka_unit_test(test_extra_arguments),
 		cmocka_unit_test(test_first_error_wins),
+		cmocka_unit_test(test_metrics_options),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_reparse_after_early_return_starts_clean),

@@ -14,6 +14,7 @@
 #include "tcpconnlog.h"
 #include "hostile_names.h"
 #include "widest.h"
+#include "runinfo.h"
 
 /* Output of the last call as a C string. */
 static char out[1024];
@@ -278,7 +279,7 @@ static void test_event_established_v4(void **state)
 	set_v4(&ev.saddr, "10.0.0.1");
 	set_v4(&ev.daddr, "93.184.216.34");
 	assert_string_equal(event_line(&ev),
-		"{\"event\":\"connect\",\"time\":\"2023-11-14T22:13:20.123456Z\","
+		"{\"event\":\"connect\",\"run\":\"" RUNINFO_NIL_UUID "\",\"time\":\"2023-11-14T22:13:20.123456Z\","
 		"\"id\":1,"
 		"\"pid\":1234,\"tid\":1235,\"uid\":1000,\"comm\":\"curl\",\"ip\":4,"
 		"\"saddr\":\"10.0.0.1\",\"sport\":54321,\"daddr\":\"93.184.216.34\","
@@ -309,7 +310,7 @@ static void test_event_refused_v6(void **state)
 	set_v6(&ev.saddr, "2001:db8::1");
 	set_v6(&ev.daddr, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
 	assert_string_equal(event_line(&ev),
-		"{\"event\":\"connect\",\"time\":\"2023-11-14T22:13:21.000000Z\","
+		"{\"event\":\"connect\",\"run\":\"" RUNINFO_NIL_UUID "\",\"time\":\"2023-11-14T22:13:21.000000Z\","
 		"\"id\":18446744073709551615,"
 		"\"pid\":4194304,\"tid\":4194304,\"uid\":0,\"comm\":\"python3\",\"ip\":6,"
 		"\"saddr\":\"2001:db8::1\",\"sport\":40000,"
@@ -341,7 +342,7 @@ static void test_event_pending(void **state)
 	set_v6(&ev.saddr, "::ffff:192.168.1.2");
 	set_v6(&ev.daddr, "::1");
 	assert_string_equal(event_line(&ev),
-		"{\"event\":\"connect\",\"time\":\"2023-11-14T22:13:20.000000Z\","
+		"{\"event\":\"connect\",\"run\":\"" RUNINFO_NIL_UUID "\",\"time\":\"2023-11-14T22:13:20.000000Z\","
 		"\"id\":7,"
 		"\"pid\":77,\"tid\":78,\"uid\":65534,\"comm\":\"ssh\",\"ip\":6,"
 		"\"saddr\":\"::ffff:192.168.1.2\",\"sport\":0,\"daddr\":\"::1\","
@@ -374,7 +375,7 @@ static void test_event_error_call_measured(void **state)
 	set_v4(&ev.saddr, "0.0.0.0");
 	set_v4(&ev.daddr, "255.255.255.255");
 	assert_string_equal(event_line(&ev),
-		"{\"event\":\"connect\",\"time\":\"2023-11-14T22:13:22.000001Z\","
+		"{\"event\":\"connect\",\"run\":\"" RUNINFO_NIL_UUID "\",\"time\":\"2023-11-14T22:13:22.000001Z\","
 		"\"id\":2,"
 		"\"pid\":1,\"tid\":2,\"uid\":4294967294,"
 		"\"comm\":\"my\\\"app\\\\x\\u0009yz123\",\"ip\":4,"
@@ -405,7 +406,7 @@ static void test_event_full_comm_no_nul(void **state)
 	set_v4(&ev.saddr, "127.0.0.1");
 	set_v4(&ev.daddr, "127.0.0.1");
 	assert_string_equal(event_line(&ev),
-		"{\"event\":\"connect\",\"time\":\"2023-11-14T22:13:20.123456Z\","
+		"{\"event\":\"connect\",\"run\":\"" RUNINFO_NIL_UUID "\",\"time\":\"2023-11-14T22:13:20.123456Z\","
 		"\"id\":3,"
 		"\"pid\":10,\"tid\":10,\"uid\":10,\"comm\":\"0123456789abcdef\",\"ip\":4,"
 		"\"saddr\":\"127.0.0.1\",\"sport\":0,\"daddr\":\"127.0.0.1\","
@@ -434,13 +435,13 @@ static void test_accept_with_and_without_process(void **state)
 	set_v4(&ev.saddr, "10.1.0.1");
 	set_v4(&ev.daddr, "10.1.0.2");
 	assert_string_equal(event_line(&ev),
-		"{\"event\":\"accept\",\"time\":\"2023-11-14T22:13:20.000000Z\","
+		"{\"event\":\"accept\",\"run\":\"" RUNINFO_NIL_UUID "\",\"time\":\"2023-11-14T22:13:20.000000Z\","
 		"\"id\":42,\"pid\":300,\"tid\":301,\"uid\":33,\"comm\":\"nginx\",\"ip\":4,"
 		"\"saddr\":\"10.1.0.1\",\"sport\":8080,\"daddr\":\"10.1.0.2\","
 		"\"dport\":51000" NO_NAMES "}\n");
 	ev.flags |= TCL_F_NO_PROCESS;
 	assert_string_equal(event_line(&ev),
-		"{\"event\":\"accept\",\"time\":\"2023-11-14T22:13:20.000000Z\","
+		"{\"event\":\"accept\",\"run\":\"" RUNINFO_NIL_UUID "\",\"time\":\"2023-11-14T22:13:20.000000Z\","
 		"\"id\":42,\"pid\":null,\"tid\":null,\"uid\":null,\"comm\":null,\"ip\":4,"
 		"\"saddr\":\"10.1.0.1\",\"sport\":8080,\"daddr\":\"10.1.0.2\","
 		"\"dport\":51000" NO_NAMES "}\n");
@@ -474,7 +475,7 @@ static void test_close_record(void **state)
 	set_v6(&ev.saddr, "fd00::1");
 	set_v6(&ev.daddr, "fd00::2");
 	assert_string_equal(event_line(&ev),
-		"{\"event\":\"close\",\"time\":\"2023-11-14T22:13:21.000000Z\","
+		"{\"event\":\"close\",\"run\":\"" RUNINFO_NIL_UUID "\",\"time\":\"2023-11-14T22:13:21.000000Z\","
 		"\"id\":9,\"pid\":5,\"tid\":6,\"uid\":0,\"comm\":\"curl\",\"ip\":6,"
 		"\"saddr\":\"fd00::1\",\"sport\":40000,\"daddr\":\"fd00::2\",\"dport\":443,"
 		"\"direction\":\"out\",\"duration_ms\":1500.250,"

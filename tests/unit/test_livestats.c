@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "livestats.h"
+#include "runinfo.h"
 
 #define SEC 1000000000LL
 
@@ -65,7 +66,7 @@ static void test_json_unknown_bpf_time(void **state)
 
 	(void)state;
 	assert_string_equal(json_of(&ls),
-		"{\"event\":\"stats\",\"time\":\"2023-11-14T22:13:20.123456Z\",\"interval_s\":10,"
+		"{\"event\":\"stats\",\"run\":\"" RUNINFO_NIL_UUID "\",\"time\":\"2023-11-14T22:13:20.123456Z\",\"interval_s\":10,"
 		"\"attempts\":{\"established\":3,\"refused\":2,\"timeout\":0,\"unreachable\":0,"
 		"\"closed\":0,\"error\":1},\"lost\":7,\"skipped\":1,\"untracked\":4,"
 		"\"untracked_connections\":5,\"map_full\":6,"
@@ -86,7 +87,7 @@ static void test_json_everything(void **state)
 	ls.bpf_run_time_ns = 10000;	/* over 6 attempts: 1666.666 */
 	ls.bpf_run_cnt = 42;
 	assert_string_equal(json_of(&ls),
-		"{\"event\":\"stats\",\"time\":\"2023-11-14T22:13:20.123456Z\",\"interval_s\":10,"
+		"{\"event\":\"stats\",\"run\":\"" RUNINFO_NIL_UUID "\",\"time\":\"2023-11-14T22:13:20.123456Z\",\"interval_s\":10,"
 		"\"attempts\":{\"established\":3,\"refused\":2,\"timeout\":0,\"unreachable\":0,"
 		"\"closed\":0,\"error\":1},\"lost\":7,\"skipped\":1,\"untracked\":4,"
 		"\"untracked_connections\":5,\"map_full\":6,\"rdns_timeouts\":8,"

@@ -240,6 +240,61 @@ static void test_append_and_reopen(void **state)
 	outfile_close(&f);
 }
 
+/* want = the head, then lines first..first+n-1 of width 10 */
+static size_t headed(char *want, const char *head, unsigned int first, unsigned int n)
+{
+	memcpy(want, head, 10);
+	return 10 + lines(want + 10, first, n, 10);
+}
+
+/* -j's start record heads the file at start (after an earlier run's
+ * lines), each file a rotation opens, and a new file after a reopen; not
+ * the same file reopened.
+ */
+static void test_head_of_each_file(void **state)
+{
+	static const char head[] = "HEADxxxxx\n";	/* width 10, as the lines */
+	static char want[400];
+	struct outfile f;
+	char why[256], moved[160];
+	size_t len, done = 0;
+	FILE *fp = fopen(path, "w");
+
+	(void)state;
+	assert_non_null(fp);
+	fputs("0000xxxxx\n", fp);
+	fclose(fp);
+	assert_int_equal(outfile_open(&f, path, 40, 3, why, sizeof(why)), 0);
+	outfile_set_head(&f, head, strlen(head));
+	/* the flush at start, of nothing, puts it out */
+	assert_int_equal(outfile_write(&f, "", 0, &done), 0);
+	len = lines(want, 0, 1, 10);
+	expect_content("", want, len + headed(want + len, head, 0, 0));
+	/* 40 bytes a file: 2 more lines, then a new file with its own head */
+	write_lines(&f, 1, 5, 10);
+	len = lines(want, 0, 1, 10);
+	len += headed(want + len, head, 1, 2);
+	expect_content(".1", want, len);
+	expect_content("", want, headed(want, head, 3, 3));
+	outfile_close(&f);
+
+	/* no rotation: a reopen of the same file adds no head, of a new one does */
+	assert_int_equal(outfile_open(&f, path, 0, 0, why, sizeof(why)), 0);
+	outfile_set_head(&f, head, strlen(head));
+	write_lines(&f, 6, 1, 10);
+	outfile_reopen_requested = 1;
+	write_lines(&f, 7, 1, 10);
+	len = headed(want, head, 3, 3);
+	len += headed(want + len, head, 6, 2);
+	expect_content("", want, len);
+	snprintf(moved, sizeof(moved), "%s.old", path);
+	assert_int_equal(rename(path, moved), 0);
+	outfile_reopen_requested = 1;
+	write_lines(&f, 8, 1, 10);
+	expect_content("", want, headed(want, head, 8, 1));
+	outfile_close(&f);
+}
+
 static void test_open_errors(void **state)
 {
 	struct outfile f;
@@ -268,6 +323,7 @@ int main(void)
 						remove_dir),
 		cmocka_unit_test_setup_teardown(test_line_longer_than_size, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_append_and_reopen, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(test_head_of_each_file, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_open_errors, make_dir, remove_dir),
 	};
 

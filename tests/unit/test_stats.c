@@ -21,6 +21,7 @@
 #include "stats.h"
 #include "table.h"
 #include "tcpconnlog.h"
+#include "runinfo.h"
 
 /* ---- helpers ---- */
 
@@ -666,9 +667,9 @@ static void test_counts_json(void **state)
 	err = stderr_of_counts_print(&c, true, 39, &out);
 	/* no header line in JSON */
 	assert_string_equal(out,
-		"{\"event\":\"count\",\"ip\":6,\"saddr\":\"::1\",\"daddr\":\"::1\","
+		"{\"event\":\"count\",\"run\":\"" RUNINFO_NIL_UUID "\",\"ip\":6,\"saddr\":\"::1\",\"daddr\":\"::1\","
 		"\"dport\":8080,\"connects\":2,\"failed\":0}\n"
-		"{\"event\":\"count\",\"ip\":4,\"saddr\":\"10.0.0.1\",\"daddr\":\"10.0.0.2\","
+		"{\"event\":\"count\",\"run\":\"" RUNINFO_NIL_UUID "\",\"ip\":4,\"saddr\":\"10.0.0.1\",\"daddr\":\"10.0.0.2\","
 		"\"dport\":22,\"connects\":1,\"failed\":1}\n");
 	assert_string_equal(err, "");
 	free(err);
@@ -714,7 +715,7 @@ static void test_counts_overflow_reported_on_stderr(void **state)
 		"tcpconnlog: 3 attempts not counted: more than 65536 distinct destinations\n");
 	{
 		static const char first[] =
-			"{\"event\":\"count\",\"ip\":4,\"saddr\":\"10.0.0.1\",\"daddr\":\"10.0.0.0\","
+			"{\"event\":\"count\",\"run\":\"" RUNINFO_NIL_UUID "\",\"ip\":4,\"saddr\":\"10.0.0.1\",\"daddr\":\"10.0.0.0\","
 			"\"dport\":1,\"connects\":2,\"failed\":0}\n";
 		size_t lines = 0;
 
@@ -970,11 +971,11 @@ static void test_counts_by_container(void **state)
 	free(err);
 	err = stderr_of_counts_print(&c, true, 15, &out);
 	assert_string_equal(out,
-		"{\"event\":\"count\",\"container\":null,\"ip\":4,\"saddr\":\"10.0.0.1\","
+		"{\"event\":\"count\",\"run\":\"" RUNINFO_NIL_UUID "\",\"container\":null,\"ip\":4,\"saddr\":\"10.0.0.1\","
 		"\"daddr\":\"10.0.0.9\",\"dport\":80,\"connects\":3,\"failed\":0}\n"
-		"{\"event\":\"count\",\"container\":\"" CID_A "\",\"ip\":4,\"saddr\":\"10.0.0.1\","
+		"{\"event\":\"count\",\"run\":\"" RUNINFO_NIL_UUID "\",\"container\":\"" CID_A "\",\"ip\":4,\"saddr\":\"10.0.0.1\","
 		"\"daddr\":\"10.0.0.9\",\"dport\":80,\"connects\":2,\"failed\":0}\n"
-		"{\"event\":\"count\",\"container\":\"" CID_B "\",\"ip\":4,\"saddr\":\"10.0.0.1\","
+		"{\"event\":\"count\",\"run\":\"" RUNINFO_NIL_UUID "\",\"container\":\"" CID_B "\",\"ip\":4,\"saddr\":\"10.0.0.1\","
 		"\"daddr\":\"10.0.0.9\",\"dport\":80,\"connects\":1,\"failed\":0}\n");
 	free(err);
 	counts_free(&c);

@@ -19,6 +19,7 @@
 #include "sockdiag.h"
 #include "tcpconnlog.h"
 #include "top.h"
+#include "runinfo.h"
 
 #define SEC 1000000000ULL
 /* top_show's clock reading in the tests, and its wall-clock time:
@@ -470,7 +471,7 @@ static void test_json_snapshot_exact(void **state)
 	top_update(t, &d);
 	CAPTURE(top_print_snapshot(t, f, NOW));
 	assert_string_equal(captured,
-		"{\"event\":\"top\",\"time\":\"" NOW_TEXT "\",\"connections\":["
+		"{\"event\":\"top\",\"run\":\"" RUNINFO_NIL_UUID "\",\"time\":\"" NOW_TEXT "\",\"connections\":["
 		"{\"id\":7,\"pid\":4242,\"comm\":\"curl\",\"ip\":4,\"saddr\":\"10.0.0.1\","
 		"\"sport\":40000,\"daddr\":\"93.184.216.34\",\"dport\":443,\"age_s\":12.345,"
 		"\"bytes_sent\":3001,\"bytes_received\":5000,\"srtt_us\":1234},"
@@ -492,7 +493,7 @@ static void test_json_snapshot_empty(void **state)
 	(void)state;
 	CAPTURE(top_print_snapshot(t, f, NOW));
 	assert_string_equal(captured,
-		"{\"event\":\"top\",\"time\":\"" NOW_TEXT "\",\"connections\":[]}\n");
+		"{\"event\":\"top\",\"run\":\"" RUNINFO_NIL_UUID "\",\"time\":\"" NOW_TEXT "\",\"connections\":[]}\n");
 	top_free(t);
 }
 

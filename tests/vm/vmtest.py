@@ -688,7 +688,7 @@ def suite_command(key, backends, tests):
                 "" if view else " and not view",
                 "" if b == "kprobe" else " and not kretprobe and not kernel_once",
                 "" if b == "kprobe" and key in DNS_KERNELS else " and not dns")
-        lines.append("%s /usr/bin/python3 -m pytest -q -p no:cacheprovider %s %s "
+        lines.append("TCPCONNLOG_GUEST=1 %s /usr/bin/python3 -m pytest -q -p no:cacheprovider %s %s "
                      "--junitxml=%s" % (env, select, shlex.quote(tests), xml))
     lines.append("exit 0")  # the verdict comes from the XML files
     return "\n".join(lines)
