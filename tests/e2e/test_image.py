@@ -185,6 +185,9 @@ def trace_host_and_container(podman, image_run, agent, flags, while_running=None
         listener.close()
     assert res.rc == 0, res
     assert ok["errno"] is None and bad["errno"] == "ECONNREFUSED", (ok, bad)
+    # the start record names the image's tool and the backend it chose
+    assert res.start["version"] == tclimage.static_version(), res.start
+    assert res.start["backend"] == res.backend, res.start
     return res, [ok, bad], cid, listener.port
 
 

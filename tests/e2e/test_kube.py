@@ -257,6 +257,11 @@ def test_pod_template_plays_and_traces(podman, agent, tmp_path):
         tclimage.podman_cmd(podman, "pod", "rm", "-f", "-t", "0", name, check=False, env=env)
     res = tclimage.result(["podman", "kube", "play", str(path)], 0, stdout, stderr, backend,
                           t_spawn, t_stop)
+    # the start record: the image's tool, and the pod's name as hostname
+    # (no host network; README, Shipping the JSON)
+    assert res.start["version"] == image["version"], res.start
+    assert res.start["backend"] == backend, res.start
+    assert res.start["hostname"] == name, res.start
     for c, result, errno in ((ok, "established", None), (bad, "refused", "ECONNREFUSED")):
         rec = tcltest.only_record(res, c, by_sport=True)
         check_record(rec, c, backend, result=result, errno=errno, saddr="127.0.0.1")
