@@ -101,8 +101,9 @@ unit-valgrind: $(UNIT_TESTS)
 # A process killed with SIGKILL reports nothing, with or without this.
 # The tests that never run this binary run once, in make e2e:
 # test_install.py builds and installs binaries of its own, test_static.py
-# runs the static one.
-E2E_ASAN_IGNORE := test_install.py test_static.py
+# runs the static one, test_image.py and test_kube.py the static one in
+# the image.
+E2E_ASAN_IGNORE := test_install.py test_static.py test_image.py test_kube.py
 e2e-asan: $(SANITIZE_OUT)/tcpconnlog
 	@dir=$$(mktemp -d $(abspath $(SANITIZE_OUT))/e2e-reports.XXXXXX) && chmod 1777 $$dir && \
 	echo "e2e-asan: sanitizer reports go to $$dir" && status=0 && \
