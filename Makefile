@@ -198,28 +198,33 @@ bench: bench-deps
 include $(sort $(wildcard mk/*.mk))
 
 # make install [DESTDIR=/tmp/stage] [PREFIX=/usr] [SBINDIR=...] [MANDIR=...]
-#   [BASHCOMPDIR=...]: the binary, its man page and its bash completion.
-# All three are required: a tree without the man page or the completion
-# is not one to install from. make uninstall removes the three files and
+#   [BASHCOMPDIR=...] [DATADIR=...]: the binary, its man page, its bash
+# completion and the JSON schema of its records (for log pipelines that
+# validate). All four are required: a tree without one of them is not one
+# to install from. make uninstall removes the three files and
 # leaves the directories (shared with other packages, e.g. /usr/local/sbin).
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DATADIR ?= $(PREFIX)/share
 INSTALL ?= install
 MANPAGE := man/tcpconnlog.8
 COMPLETION := completion/tcpconnlog
+SCHEMA := schema/tcpconnlog.schema.json
 install: $(OUTPUT)/tcpconnlog
-	@for f in $(MANPAGE) $(COMPLETION); do test -f $$f || \
+	@for f in $(MANPAGE) $(COMPLETION) $(SCHEMA); do test -f $$f || \
 		{ echo "make install: $$f is missing from this tree; take a complete checkout or tarball" >&2; exit 1; }; done
-	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(DATADIR)/tcpconnlog
 	$(INSTALL) -m 0755 $(OUTPUT)/tcpconnlog $(DESTDIR)$(SBINDIR)/tcpconnlog
 	$(INSTALL) -m 0644 $(MANPAGE) $(DESTDIR)$(MANDIR)/man8/tcpconnlog.8
 	$(INSTALL) -m 0644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/tcpconnlog
+	$(INSTALL) -m 0644 $(SCHEMA) $(DESTDIR)$(DATADIR)/tcpconnlog/tcpconnlog.schema.json
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/tcpconnlog $(DESTDIR)$(MANDIR)/man8/tcpconnlog.8 \
-		$(DESTDIR)$(BASHCOMPDIR)/tcpconnlog
+		$(DESTDIR)$(BASHCOMPDIR)/tcpconnlog $(DESTDIR)$(DATADIR)/tcpconnlog/tcpconnlog.schema.json
 
 # make dist: $(OUTPUT)/tcpconnlog-VERSION.tar.gz of the committed tree
 # (HEAD; uncommitted changes are not in it), its VERSION file stamped with

@@ -132,17 +132,20 @@ def tree(root):
 def test_install_run_uninstall(builds, tmp_path):
     dest = str(tmp_path / "stage")
     man, comp = os.path.join(REPO, "man/tcpconnlog.8"), os.path.join(REPO, "completion/tcpconnlog")
+    schema = os.path.join(REPO, "schema/tcpconnlog.schema.json")
     where = ["PREFIX=/opt/tcl", "SBINDIR=/opt/tcl/bin", "MANDIR=/opt/tcl/doc/man",
-             "BASHCOMPDIR=/etc/tcl-completions"]
+             "BASHCOMPDIR=/etc/tcl-completions", "DATADIR=/opt/tcl/data"]
     common = ["OUTPUT=" + builds["hardened"], "DESTDIR=" + dest] + where
     log = make("install", *common).stdout
     assert "cc " not in log, "install rebuilt the binary:\n" + log
     files, _ = tree(dest)
     assert files == ["etc/tcl-completions/tcpconnlog", "opt/tcl/bin/tcpconnlog",
+                     "opt/tcl/data/tcpconnlog/tcpconnlog.schema.json",
                      "opt/tcl/doc/man/man8/tcpconnlog.8"], files
     for rel, src, mode in (("opt/tcl/bin/tcpconnlog", os.path.join(builds["hardened"], "tcpconnlog"), 0o755),
                            ("opt/tcl/doc/man/man8/tcpconnlog.8", man, 0o644),
-                           ("etc/tcl-completions/tcpconnlog", comp, 0o644)):
+                           ("etc/tcl-completions/tcpconnlog", comp, 0o644),
+                           ("opt/tcl/data/tcpconnlog/tcpconnlog.schema.json", schema, 0o644)):
         st = os.stat(os.path.join(dest, rel))
         assert stat.S_IMODE(st.st_mode) == mode, "%s: mode %o" % (rel, st.st_mode)
         with open(os.path.join(dest, rel), "rb") as a, open(src, "rb") as b:
@@ -173,7 +176,8 @@ def test_install_run_uninstall(builds, tmp_path):
     files, dirs = tree(dest)
     assert files == [], files
     assert set(dirs) <= {"etc", "etc/tcl-completions", "opt", "opt/tcl", "opt/tcl/bin",
-                         "opt/tcl/doc", "opt/tcl/doc/man", "opt/tcl/doc/man/man8"}, dirs
+                         "opt/tcl/doc", "opt/tcl/doc/man", "opt/tcl/doc/man/man8",
+                         "opt/tcl/data", "opt/tcl/data/tcpconnlog"}, dirs
 
 
 def test_install_refuses_a_tree_without_its_man_page(builds, tmp_path):
