@@ -132,7 +132,7 @@ def by_labels(**want):
     return frozenset(want.items())
 
 
-def test_counts_by_result_through_prometheus(tracer, prometheus, pair, agent, listeners):
+def test_counts_by_result_through_prometheus(tracer, prometheus, pair, net, agent, listeners):
     """Known numbers of each result, by agents with one command name; the
     test's own connects (another name) are filtered out with -n."""
     comm = "tclmet%d" % (os.getpid() % 100000)
@@ -149,12 +149,17 @@ def test_counts_by_result_through_prometheus(tracer, prometheus, pair, agent, li
     both = remote.concurrent([spec(4, pair.addr(4), pair.drop_port),
                               spec(4, pair.addr(4), pair.reject_port)])
     assert sorted(c["errno"] for c in both) == ["EHOSTUNREACH", "ETIMEDOUT"], both
+    # closed before the handshake ended, and failed in the call (no route)
+    c = remote.connect(4, pair.addr(4), pair.drop_port, mode="nonblock", then="close")
+    assert c["call_errno"] == "EINPROGRESS", c
+    c = agent(netns=net.bare(), comm=comm).connect(4, "10.201.0.9", 80)
+    assert c["call_errno"] == "ENETUNREACH", c
     # the filter: these are not the agents' name
     for _ in range(4):
         tcltest.connect(4, "127.0.0.1", lst.port)["_sock"].close()
 
     want = {"established": 3, "refused": 2, "timeout": 1, "unreachable": 1,
-            "closed": 0, "error": 0}
+            "closed": 1, "error": 1}
     prom.wait_for("tcpconnlog_connect_attempts_total",
                   {by_labels(result=r): float(n) for r, n in want.items()})
     prom.wait_for("tcpconnlog_connect_latency_seconds_count", {by_labels(): 3.0})
