@@ -50,6 +50,7 @@ def no_ipv6_btf():
     os.rmdir(d)
 
 
+@pytest.mark.kernel_once
 @pytest.mark.parametrize("backend", ["fentry", "kprobe", "tracepoint"])
 def test_check_with_btf_is_the_check_without(backend, no_ipv6_btf):
     """Renamed IPv6 members change nothing in what works: the reads of

@@ -74,6 +74,7 @@ def test_help_documents_every_flag():
     assert "Examples:" in r.stdout
 
 
+@pytest.mark.kernel_once
 def test_version():
     # the first line; test_version.py checks the rest (libbpf, backends)
     r = tcltest.run_tool("-V")
@@ -104,6 +105,7 @@ CHECK_LINE_RE = re.compile(r"^(fentry|kprobe|tracepoint): (ok|(open|load|attach|
                            r"tracefs for) failed: .+)$")
 
 
+@pytest.mark.kernel_once
 @pytest.mark.parametrize("backend", ["fentry", "kprobe", "tracepoint"])
 def test_check_attaches_like_a_run(backend):
     """--check is a pre-start check: it loads, attaches and detaches, so a
@@ -126,6 +128,7 @@ def test_check_attaches_like_a_run(backend):
     assert _our_kprobe_events() == [], "--check left return probes behind"
 
 
+@pytest.mark.kernel_once
 @pytest.mark.parametrize("backend", ["auto", "fentry", "kprobe", "tracepoint"])
 def test_check_status_is_whether_a_run_starts(backend):
     """The answer --check gives is the answer a run gets."""
@@ -136,6 +139,7 @@ def test_check_status_is_whether_a_run_starts(backend):
     assert (run.returncode == 0) == ("Ctrl-C to stop" in run.stderr), run
 
 
+@pytest.mark.kernel_once
 def test_check_auto_reports_each_backend():
     """auto is usable when any candidate is: the status of a run of auto."""
     r = tcltest.run_tool("--check")
@@ -158,6 +162,7 @@ def test_auto_picks_the_best_backend(tracer):
     assert "tcpconnlog: using the %s backend" % want in res.stderr_lines(), res
 
 
+@pytest.mark.kernel_once
 @pytest.mark.parametrize("backend", ["kprobe", "fentry"])
 def test_forced_backend_that_cannot_attach_is_an_error(backend):
     """No silent fallback: where the kernel refuses the backend, exit 1 with
