@@ -23,9 +23,12 @@ INCLUDES := -Iinclude -Isrc -I$(OUTPUT)
 # and has no .pc file. pkg-config is asked when make starts (empty if it
 # or a .pc file is missing: the link then says so, see PKG_CHECK).
 PKG_CONFIG ?= pkg-config
-PKGS := libbpf libelf zlib libcap-ng libmicrohttpd
+# libmicrohttpd (--metrics) is not linked into the dynamic binary, which
+# loads it only when asked (src/mhd_dlopen.c); the static one has it.
+PKGS_LINKED := libbpf libelf zlib libcap-ng
+PKGS := $(PKGS_LINKED) libmicrohttpd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS_LINKED) 2>/dev/null)
 override CPPFLAGS += $(PKG_CFLAGS)
 # p11-kit's headers, for src/metrics_p11stub.c (make static; see there)
 INCLUDES += $(shell $(PKG_CONFIG) --cflags p11-kit-1 2>/dev/null)
@@ -40,7 +43,8 @@ LIB_SRCS := src/cli.c src/cli_traps.c src/parse.c src/names.c src/addr.c src/tab
 	src/topkeys.c src/toprow.c src/topterm.c \
 	src/wallclock.c src/lru.c src/dns_answer.c src/dns_table.c src/dns_tcp.c \
 	src/container.c src/rdns.c src/delayq.c src/cgroup.c src/cgfilter.c src/version.c \
-	src/livestats.c src/notify.c src/runinfo.c src/metrics.c src/metrics_addr.c src/metrics_http.c
+	src/livestats.c src/notify.c src/runinfo.c src/metrics.c src/metrics_addr.c src/metrics_http.c \
+	src/mhd_dlopen.c
 APP_SRCS := src/main.c src/backend.c src/kretprobe.c src/preflight.c src/privs.c \
 	src/tracer.c src/dnscap.c src/version_backends.c
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
@@ -100,12 +104,14 @@ $(OUTPUT)/tcpconnlog: $(LIB_OBJS) $(APP_OBJS)
 # Debian ships no static archive: src/metrics_p11stub.c stands in for it
 # (the server speaks plain HTTP; GnuTLS calls p11-kit only for PKCS #11).
 STATIC_LIBS = $(filter-out -lp11-kit,$(shell $(PKG_CONFIG) --static --libs $(PKGS) 2>/dev/null)) -lresolv
-STATIC_OBJS := $(OUTPUT)/metrics_p11stub.o
-$(OUTPUT)/metrics_p11stub.o: src/metrics_p11stub.c | $(OUTPUT)
+# libmicrohttpd is linked in here (src/mhd_linked.c), not loaded.
+STATIC_OBJS := $(OUTPUT)/metrics_p11stub.o $(OUTPUT)/mhd_linked.o
+$(STATIC_OBJS): $(OUTPUT)/%.o: src/%.c | $(OUTPUT)
 	$(PKG_CHECK)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(INCLUDES) -c $< -o $@
 static: $(OUTPUT)/tcpconnlog-static
-$(OUTPUT)/tcpconnlog-static: $(LIB_OBJS) $(APP_OBJS) $(STATIC_OBJS)
+$(OUTPUT)/tcpconnlog-static: $(filter-out $(OUTPUT)/mhd_dlopen.o,$(LIB_OBJS)) $(APP_OBJS) \
+		$(STATIC_OBJS)
 	$(PKG_CHECK)
 	$(CC) $(CFLAGS) $(LDFLAGS) -static $^ $(STATIC_LIBS) -o $@
 

@@ -362,6 +362,45 @@ def test_bad_or_taken_address_stops_the_start(how, listeners):
     assert not res.stdout
 
 
+def mapped_files(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        return {os.path.basename(line.split()[-1]) for line in f if "/" in line}
+
+
+def test_http_library_loaded_only_for_metrics(tracer):
+    """The dynamic binary maps libmicrohttpd and GnuTLS only when --metrics
+    asks for the server, not at every start."""
+    t = tracer()
+    plain = mapped_files(t.proc.pid)
+    assert t.stop().rc == 0
+    assert "libc.so.6" in plain, plain   # the control: maps are read right
+    assert not {f for f in plain if f.startswith(("libmicrohttpd", "libgnutls"))}, plain
+    t = tracer("--metrics", str(tcltest.free_port()))
+    served = mapped_files(t.proc.pid)
+    assert t.stop().rc == 0
+    assert any(f.startswith("libmicrohttpd.so.12") for f in served), served
+    assert any(f.startswith("libgnutls") for f in served), served
+
+
+def test_http_library_that_cannot_load_stops_the_start(tmp_path):
+    """libmicrohttpd unusable (here: its file emptied, in a mount namespace
+    of the run's own): one line naming it and the package, exit 1."""
+    lib = subprocess.run(["/sbin/ldconfig", "-p"], stdout=subprocess.PIPE, text=True,
+                         check=True).stdout
+    path = [l.split(" => ")[1] for l in lib.splitlines() if "libmicrohttpd.so.12 " in l][0]
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    res = subprocess.run(["unshare", "-m", "sh", "-c", 'mount --bind "$1" "$2" && shift 2 && exec "$@"',
+                          "sh", str(empty), os.path.realpath(path), tcltest.BIN, "-b", tcltest.BACKEND,
+                          "--metrics", str(tcltest.free_port()), "--duration", "5"],
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    lines = res.stderr.splitlines()
+    assert res.returncode == 1 and len(lines) == 1, res
+    assert lines[0].startswith("tcpconnlog: --metrics needs libmicrohttpd.so.12 "
+                               "(Debian: libmicrohttpd12): "), res
+    assert not res.stdout, res
+
+
 @pytest.mark.parametrize("args,say", [
     (["--metrics", ":9476"], "names no address: give 127.0.0.1:9476"),
     (["--metrics", "localhost:9476"], "not a name"),
