@@ -83,7 +83,9 @@ $(OUTPUT)/tcl_version.h: version-check | $(OUTPUT)
 	@echo '#define TCL_VERSION "$(VERSION_STRING)"' | cmp -s - $@ || \
 		echo '#define TCL_VERSION "$(VERSION_STRING)"' > $@
 version-check:
-$(OUTPUT)/version.o $(OUTPUT)/runinfo.o $(OUTPUT)/metrics_http.o: $(OUTPUT)/tcl_version.h
+# the units that include it, in every tree that builds them (asan, fuzz)
+VERSION_H_UNITS := version runinfo metrics_http
+$(patsubst %,$(OUTPUT)/%.o,$(VERSION_H_UNITS)): $(OUTPUT)/tcl_version.h
 
 # units that include the skeleton
 $(OUTPUT)/backend.o $(OUTPUT)/tracer.o $(OUTPUT)/main.o: $(OUTPUT)/tcpconnlog.skel.h

@@ -39,7 +39,7 @@ $(OUTPUT)/fuzz/obj $(OUTPUT)/fuzz/artifacts:
 
 $(FUZZ_OBJS): $(OUTPUT)/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) include/tcpconnlog.h | $(OUTPUT)/fuzz/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iinclude -Isrc -I$(OUTPUT) -D_GNU_SOURCE -c $< -o $@
-$(OUTPUT)/fuzz/obj/version.o: $(OUTPUT)/tcl_version.h
+$(patsubst %,$(OUTPUT)/fuzz/obj/%.o,$(VERSION_H_UNITS)): $(OUTPUT)/tcl_version.h
 
 $(FUZZ_LIB): $(FUZZ_OBJS)
 	rm -f $@

@@ -64,7 +64,7 @@ $(SANITIZE_OUT)/%.o: src/%.c $(wildcard src/*.h) include/tcpconnlog.h $(SANITIZE
 	$(CC) $(SANITIZE_CFLAGS) $(INCLUDES) -c $< -o $@
 
 # the version header and the skeleton come from the normal build (-I$(OUTPUT))
-$(SANITIZE_OUT)/version.o: $(OUTPUT)/tcl_version.h
+$(patsubst %,$(SANITIZE_OUT)/%.o,$(VERSION_H_UNITS)): $(OUTPUT)/tcl_version.h
 $(SANITIZE_APP_OBJS): $(OUTPUT)/tcpconnlog.skel.h $(OUTPUT)/dnscap.skel.h
 
 $(SANITIZE_OUT)/tcpconnlog: $(SANITIZE_LIB_OBJS) $(SANITIZE_APP_OBJS) $(SANITIZE_OUT)/.flags
