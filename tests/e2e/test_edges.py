@@ -287,8 +287,12 @@ def test_ids_are_unique_under_concurrency(tracer, agent):
                                     for _ in range(32)])
             assert all(r["errno"] is None for r in results), results
             n += len(results)
-        tcltest.wait_until(lambda: len(records_now(t)) >= 2 * n, 20,
-                           "%d connect and accept records" % (2 * n))
+        # no timeout error here: a record the kernel skipped (preemptible
+        # kernels) never comes, and is judged below against the count the
+        # tool reports at exit
+        deadline = time.monotonic() + 20
+        while len(records_now(t)) < 2 * n and time.monotonic() < deadline:
+            time.sleep(0.05)
         res = t.stop()
     finally:
         lst.close()
