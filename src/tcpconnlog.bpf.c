@@ -894,6 +894,22 @@ int tp_sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	return returned_on_this_thread((int)ctx->ret);
 }
 
+/* Whether a transition can concern us, from the arguments alone: the hook
+ * runs on every state change of every TCP socket of the machine, most of
+ * them none of ours, so this comes before any read or lookup.
+ */
+static __always_inline bool transition_wanted(int oldstate, int newstate)
+{
+	/* an attempt starts, or its handshake ends */
+	if ((oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) ||
+	    oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV)
+		return true;
+	/* past the handshake: a socket in conns is neither closed nor a
+	 * listener
+	 */
+	return (lifecycle || accepts) && oldstate != TCP_CLOSE && oldstate != TCP_LISTEN;
+}
+
 /* The outcome hook: the attempt's transitions, and after them those of
  * connections (-l, -A).
  */
@@ -903,11 +919,13 @@ static __always_inline int state_changed(const struct sock *sk, int oldstate,
 	__u64 skid = (__u64)sk;
 	struct tcl_attempt *a;
 
+	if (!transition_wanted(oldstate, newstate))
+		return 0;
 	/* MPTCP sockets change state through this tracepoint too: an
 	 * mptcp_sock, not a tcp_sock. Their subflows are TCP sockets, and
-	 * each is reported as such.
+	 * each is reported as such. A plain load: sk is a BTF pointer here.
 	 */
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		syn_sent(sk);
