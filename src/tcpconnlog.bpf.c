@@ -68,14 +68,21 @@ struct {
 			__sync_fetch_and_add(&c_->field, 1);			\
 	} while (0)
 
+/* Where connection ids come from, per CPU: see new_conn_id(). */
+struct id_source {
+	__u64 next;		/* ids handed out alone */
+	__u64 claimed_next;	/* ids handed out by claim */
+	__u64 busy;		/* programs inside new_conn_id() on this CPU */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct id_source);
 } id_counter SEC(".maps");
 
-/* Connection ids handed out lately: see new_conn_id(). An LRU list per
+/* Ids handed out by claim lately: see claimed_conn_id(). An LRU list per
  * CPU, as ids of one CPU are claimed on it: its own oldest go first.
  */
 struct {
@@ -340,34 +347,59 @@ static __always_inline void take_caller(struct tcl_event *ev)
 		ev->mntns = current_mntns();
 }
 
-/* A per-CPU counter with the CPU number in the low bits. Its increment
- * is not atomic (the fetch-and-add that would make it so is Linux 5.12+,
- * and 5.10's verifier rejects the instruction even where it cannot run),
- * and two programs can interleave on one CPU (an interrupt, or preemption
- * on 7.x): both may then read the same value. Each id is therefore
- * claimed in ids_taken, whose insert with BPF_NOEXIST is atomic: the
- * loser of a race moves on to the next value. Only ids of one CPU
- * within a few increments of each other can collide, so a small LRU
- * table (per CPU) remembers enough.
+/* Ids handed out by claim have this bit (of the count) set, so that they
+ * never meet those handed out alone: 2^40 connects on one CPU would be
+ * needed, and ids stay below 2^53, exact as JSON numbers.
  */
-static __always_inline __u64 new_conn_id(void)
+#define CLAIMED_IDS (1ULL << 40)
+
+/* An id for a program that found another inside new_conn_id() on its
+ * CPU (an interrupt, or preemption on 7.x), rare: both may read the same
+ * count, so each value is claimed in ids_taken, whose insert with
+ * BPF_NOEXIST is atomic, and the loser of a race moves on to the next.
+ * Only ids within a few increments of each other can collide, so a
+ * small table remembers enough.
+ */
+static __always_inline __u64 claimed_conn_id(struct id_source *src, __u32 cpu)
 {
-	__u32 zero = 0, cpu = bpf_get_smp_processor_id() & 0xfff;
-	__u64 *n = bpf_map_lookup_elem(&id_counter, &zero), id = 0;
 	__u8 taken = 1;
+	__u64 id = 0;
 
-	if (!n)
-		return 0;
 	for (int i = 0; i < 8; i++) {
-		__u64 next = *n + 1;
+		__u64 next = ++src->claimed_next;
 
-		*n = next;
-		id = next << 12 | cpu;
+		id = (CLAIMED_IDS | next) << 12 | cpu;
 		if (bpf_map_update_elem(&ids_taken, &id, &taken, BPF_NOEXIST) == 0)
 			return id;
 	}
 	/* no claim: the id is unique unless a race came with it */
 	COUNT(map_full);
+	return id;
+}
+
+/* A per-CPU count with the CPU number in the low 12 bits. Its increment
+ * is not atomic: the fetch-and-add that would make it so is Linux 5.12+,
+ * and 5.10's verifier rejects the instruction even where it cannot run.
+ * The plain atomic add every kernel has marks the count busy instead: a
+ * program that finds itself alone there (busy is its own 1) takes the
+ * next value, which no other can then read before it is written; one
+ * that finds company takes a claimed id. A table insert for every
+ * connect cost more than the rest of the connect's id-keeping together.
+ */
+static __always_inline __u64 new_conn_id(void)
+{
+	__u32 zero = 0, cpu = bpf_get_smp_processor_id() & 0xfff;
+	struct id_source *src = bpf_map_lookup_elem(&id_counter, &zero);
+	__u64 id;
+
+	if (!src)
+		return 0;
+	__sync_fetch_and_add(&src->busy, 1);
+	if (*(volatile __u64 *)&src->busy == 1)
+		id = ++src->next << 12 | cpu;
+	else
+		id = claimed_conn_id(src, cpu);
+	__sync_fetch_and_add(&src->busy, -1);
 	return id;
 }
 
