@@ -100,14 +100,25 @@ struct {
 	__type(value, struct tcl_attempt);
 } attempts SEC(".maps");
 
-/* thread -> socket whose connect it is inside, for return probes that do
- * not see the arguments (kretprobe, sys_exit_connect)
+/* A connect the thread is inside, for return probes that do not see the
+ * arguments (kretprobe, sys_exit_connect). sock_id comes first: a test
+ * writes entries by hand.
  */
+struct tcl_call {
+	__u64 sock_id;		/* its attempt's socket; 0 until one is made
+				 * (sys_enter_connect: at the SYN)
+				 */
+	__u64 uaddr;		/* sys_enter_connect: the sockaddr, in user memory */
+	__u64 start_ns;		/* sys_enter_connect: when it was entered */
+	__s32 fd;		/* sys_enter_connect: the socket's descriptor */
+	__u32 pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, __u64);
+	__type(key, __u32);		/* thread id */
+	__type(value, struct tcl_call);
 } connect_by_tid SEC(".maps");
 
 /* socket -> open connection (-l, -A) */
@@ -476,7 +487,8 @@ static __always_inline struct tcl_attempt *begin_attempt(__u64 skid,
 	take_caller(ev);
 	ev->sock_id = skid;
 	ev->conn_id = new_conn_id();
-	proto->start_ns = bpf_ktime_get_ns();
+	if (!proto->start_ns)
+		proto->start_ns = bpf_ktime_get_ns();
 	if (map_put(&attempts, &skid, proto, BPF_ANY))
 		return NULL;
 	COUNT(started);
@@ -521,15 +533,19 @@ static __always_inline struct sock *sock_of_fd(int fd)
  * -------------------------  --------------------  ---------------  ----------------------------
  * connect entered:           connect_entered()     none, or any     CALLED, calls 1; an entry
  *   fentry/kprobe on                                                already there was left by a
- *   tcp_v{4,6}_connect,                                             connect whose end was missed:
- *   sys_enter_connect                                               replaced (counted untracked)
+ *   tcp_v{4,6}_connect                                              connect whose end was missed:
+ *                                                                   replaced (counted untracked)
+ * connect(2) entered         tp_sys_enter_connect  -                - (the call noted in
+ *   (tracepoint backend)                                            connect_by_tid, no attempt)
  * nested tcp_v4_connect of   nested_call_entered() any, calls > 0,  calls + 1 (one attempt: the
  *   a v4-mapped address                             same thread      outer call's)
  * CLOSE -> SYN_SENT          syn_sent()            CALLED           SYN_SENT, source noted
- *                                                  none, or         SYN_SENT, replacing it (a
- *                                                  another          connect not seen entering:
- *                                                  thread's         calls 1 where the backend
- *                                                                   measures the call)
+ *                                                  none, or         SYN_SENT, replacing it
+ *                                                  another          (attempt_at_syn()): inside a
+ *                                                  thread's         noted connect(2), calls 1 and
+ *                                                                   its start; else a connect not
+ *                                                                   seen entering: calls 1 where
+ *                                                                   the backend measures the call
  *                                                  SYN_SENT...      - (a later copy of the hook)
  * SYN_SENT -> SYN_RECV       syn_recv()            SYN_SENT         SYN_RECV (simultaneous open,
  *                                                                   a connect to itself)
@@ -538,6 +554,9 @@ static __always_inline struct sock *sock_of_fd(int fd)
  *                                                                   not yet SS_CONNECTING)
  * -> CLOSE after the call    closed()              SYN_SENT/RECV    done: sk_err's result
  * SYN_RECV -> FIN_WAIT1      closed()              SYN_RECV         done: closed
+ * connect(2) returned, no    call_without_syn()    none             CALLED, calls 1, if a TCP
+ *   SYN sent in it (tracepoint                                      socket still in CLOSE: then
+ *   backend)                                                        as connect returned, below
  * connect returned           connect_returned()    none, or         - (not this thread's attempt)
  *                                                  another thread's
  * connect returned, nested   connect_returned()    any, calls > 1   calls - 1
@@ -624,22 +643,51 @@ static __always_inline struct tcl_attempt *nested_call_entered(__u64 skid)
 	return a;
 }
 
+/* Whether user space holds the socket: what a connect(2) moves. The
+ * subflows MPTCP connects inside a connect(2) of its own socket are the
+ * kernel's. Plain loads: sk is a BTF pointer in the outcome hook.
+ */
+static __always_inline bool user_socket(const struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+
+	return sock && sock->file;
+}
+
+/* An attempt first seen as its SYN goes out: one whose connect(2) the
+ * tracepoint backend only noted (tp_sys_enter_connect), or a connect not
+ * seen entering (its probe skipped, or not through connect(2)). Its
+ * filters apply here, in the connecting task's context.
+ */
+static __always_inline struct tcl_attempt *attempt_at_syn(const struct sock *sk)
+{
+	__u32 tid = current_tid();
+	struct tcl_call *call = bpf_map_lookup_elem(&connect_by_tid, &tid);
+	struct tcl_attempt proto = { .calls = measure_call }, *a;
+	__u64 skid = (__u64)sk;
+	bool in_call = call && !call->sock_id && user_socket(sk);
+
+	if (caller_filtered_out(&proto.ev) || !read_sock_dest(sk, &proto.ev))
+		return NULL;
+	if (in_call) {
+		proto.calls = 1;
+		proto.start_ns = call->start_ns;
+	}
+	a = begin_attempt(skid, &proto);
+	if (a && in_call)
+		call->sock_id = skid;
+	return a;
+}
+
 /* CLOSE -> SYN_SENT, in the connecting task's context. */
 static __always_inline void syn_sent(const struct sock *sk)
 {
 	__u64 skid = (__u64)sk;
 	struct tcl_attempt *a = bpf_map_lookup_elem(&attempts, &skid);
 
-	/* none, or one another thread left on this address: a connect not
-	 * seen entering (its probe skipped, or not through connect(2));
-	 * its filters apply here
-	 */
+	/* none, or one another thread left on this address */
 	if (!a || a->ev.tid != current_tid()) {
-		struct tcl_attempt proto = { .calls = measure_call };
-
-		if (caller_filtered_out(&proto.ev) || !read_sock_dest(sk, &proto.ev))
-			return;
-		a = begin_attempt(skid, &proto);
+		a = attempt_at_syn(sk);
 		if (!a)
 			return;
 	}
@@ -792,9 +840,9 @@ static __always_inline void destroyed(__u64 skid)
 
 	if (a) {
 		__u32 tid = a->ev.tid;
-		__u64 *inside = bpf_map_lookup_elem(&connect_by_tid, &tid);
+		struct tcl_call *inside = bpf_map_lookup_elem(&connect_by_tid, &tid);
 
-		if (inside && *inside == skid)
+		if (inside && inside->sock_id == skid)
 			bpf_map_delete_elem(&connect_by_tid, &tid);
 		bpf_map_delete_elem(&attempts, &skid);
 	}
@@ -824,19 +872,47 @@ static __always_inline struct tcl_attempt *function_entered(struct sock *sk,
 static __always_inline int kprobe_entered(struct sock *sk, const void *uaddr)
 {
 	__u32 tid = current_tid();
-	__u64 skid = (__u64)sk;
+	struct tcl_call call = { .sock_id = (__u64)sk };
 
 	if (function_entered(sk, uaddr))
-		map_put(&connect_by_tid, &tid, &skid, BPF_ANY);
+		map_put(&connect_by_tid, &tid, &call, BPF_ANY);
 	return 0;
 }
 
-static __always_inline int returned_on_this_thread(int ret)
+/* connect(2) returned and no SYN went out in it (tracepoint backend): a
+ * call that failed before one (an address, route or port refused, a
+ * cgroup hook's veto), or one that put it off (TCP_FASTOPEN_CONNECT). Its
+ * attempt is made now, from what the entry noted: the destination from
+ * the caller's sockaddr (the kernel has read it, so it is in memory), the
+ * start from the entry. Only a TCP socket still closed had one: not a
+ * connect(2) on a socket already connecting or connected.
+ */
+static __always_inline void call_without_syn(struct tcl_call *call)
+{
+	struct tcl_attempt proto = { .state = TCL_AS_CALLED, .calls = 1,
+				     .start_ns = call->start_ns };
+	struct sock *sk = sock_of_fd(call->fd);
+
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
+	    BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
+		return;
+	if (caller_filtered_out(&proto.ev) ||
+	    !read_sockaddr((const void *)call->uaddr, true, &proto.ev))
+		return;
+	if (begin_attempt((__u64)sk, &proto))
+		call->sock_id = (__u64)sk;
+}
+
+static __always_inline int returned_on_this_thread(int ret, bool syscall)
 {
 	__u32 tid = current_tid();
-	__u64 *skid = bpf_map_lookup_elem(&connect_by_tid, &tid);
+	struct tcl_call *call = bpf_map_lookup_elem(&connect_by_tid, &tid);
 
-	if (skid && connect_returned(*skid, ret) == 0)
+	if (!call)
+		return 0;
+	if (syscall && !call->sock_id)
+		call_without_syn(call);
+	if (!call->sock_id || connect_returned(call->sock_id, ret) == 0)
 		bpf_map_delete_elem(&connect_by_tid, &tid);
 	return 0;
 }
@@ -856,13 +932,13 @@ int BPF_KPROBE(kprobe_tcp_v6_connect, struct sock *sk, struct sockaddr *uaddr)
 SEC("kretprobe/tcp_v4_connect")
 int BPF_KRETPROBE(kretprobe_tcp_v4_connect, int ret)
 {
-	return returned_on_this_thread(ret);
+	return returned_on_this_thread(ret, false);
 }
 
 SEC("kretprobe/tcp_v6_connect")
 int BPF_KRETPROBE(kretprobe_tcp_v6_connect, int ret)
 {
-	return returned_on_this_thread(ret);
+	return returned_on_this_thread(ret, false);
 }
 
 SEC("fentry/tcp_v4_connect")
@@ -895,35 +971,33 @@ int BPF_PROG(fexit_tcp_v6_connect, struct sock *sk, struct sockaddr *uaddr,
 	return 0;
 }
 
-/* tracepoint backend: a connect(2) on a TCP socket in CLOSE starts an
- * attempt, so that calls failing before any state change are seen too.
+/* tracepoint backend: a connect(2) is only noted here, with its time. Most
+ * send a SYN, and the outcome hook makes their attempt then, from the
+ * socket, with plain loads (attempt_at_syn()); one that sends none is
+ * looked at when it returns (call_without_syn()). Walking from the
+ * descriptor to the socket and reading the sockaddr here, for every
+ * call, cost more than all the rest of a connect's tracing.
  */
 SEC("tracepoint/syscalls/sys_enter_connect")
 int tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 tid = current_tid();
-	struct tcl_attempt proto = {};
-	struct sock *sk;
-	__u64 skid;
+	struct tcl_call call = {};
+	struct tcl_event ids;	/* what the place filters read: unused here */
 
-	if (caller_filtered_out(&proto.ev))
+	if (caller_filtered_out(&ids))
 		return 0;
-	sk = sock_of_fd((int)ctx->args[0]);
-	skid = (__u64)sk;
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
-	    BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
-		return 0;
-	if (!read_sockaddr((const void *)ctx->args[1], true, &proto.ev))
-		return 0;
-	if (connect_entered(skid, &proto))
-		map_put(&connect_by_tid, &tid, &skid, BPF_ANY);
+	call.fd = (int)ctx->args[0];
+	call.uaddr = ctx->args[1];
+	call.start_ns = bpf_ktime_get_ns();
+	map_put(&connect_by_tid, &tid, &call, BPF_ANY);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_connect")
 int tp_sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
-	return returned_on_this_thread((int)ctx->ret);
+	return returned_on_this_thread((int)ctx->ret, true);
 }
 
 /* Whether a transition can concern us, from the arguments alone: the hook
