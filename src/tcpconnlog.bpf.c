@@ -554,8 +554,8 @@ static __always_inline struct sock *sock_of_fd(int fd)
  *                                                                   not yet SS_CONNECTING)
  * -> CLOSE after the call    closed()              SYN_SENT/RECV    done: sk_err's result
  * SYN_RECV -> FIN_WAIT1      closed()              SYN_RECV         done: closed
- * connect(2) returned, no    call_without_syn()    none             CALLED, calls 1, if a TCP
- *   SYN sent in it (tracepoint                                      socket still in CLOSE: then
+ * connect(2) failed before   call_without_syn()    none             CALLED, calls 1, if a TCP
+ *   SYN_SENT (tracepoint                                            socket still in CLOSE: then
  *   backend)                                                        as connect returned, below
  * connect returned           connect_returned()    none, or         - (not this thread's attempt)
  *                                                  another thread's
@@ -879,13 +879,15 @@ static __always_inline int kprobe_entered(struct sock *sk, const void *uaddr)
 	return 0;
 }
 
-/* connect(2) returned and no SYN went out in it (tracepoint backend): a
- * call that failed before one (an address, route or port refused, a
- * cgroup hook's veto), or one that put it off (TCP_FASTOPEN_CONNECT). Its
- * attempt is made now, from what the entry noted: the destination from
- * the caller's sockaddr (the kernel has read it, so it is in memory), the
- * start from the entry. Only a TCP socket still closed had one: not a
- * connect(2) on a socket already connecting or connected.
+/* connect(2) failed and its socket never reached SYN_SENT (tracepoint
+ * backend): refused before any packet, e.g. no route, or a cgroup hook's
+ * veto. Its attempt is made now, from what the entry noted: the
+ * destination from the caller's sockaddr (the kernel has read it, so it
+ * is in memory), the start from the entry. Only a TCP socket still in
+ * CLOSE had one: not a connect(2) on a socket already connecting or
+ * connected. (TCP connects that succeed all pass SYN_SENT inside the
+ * call, TCP_FASTOPEN_CONNECT's and TCP_REPAIR's too: a successful
+ * connect(2) of another protocol, a UDP socket's, costs no walk here.)
  */
 static __always_inline void call_without_syn(struct tcl_call *call)
 {
@@ -910,7 +912,7 @@ static __always_inline int returned_on_this_thread(int ret, bool syscall)
 
 	if (!call)
 		return 0;
-	if (syscall && !call->sock_id)
+	if (syscall && !call->sock_id && ret < 0)
 		call_without_syn(call);
 	if (!call->sock_id || connect_returned(call->sock_id, ret) == 0)
 		bpf_map_delete_elem(&connect_by_tid, &tid);
