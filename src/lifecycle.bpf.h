@@ -4,6 +4,9 @@
  * tcpconnlog.bpf.c. All of it hangs off the inet_sock_set_state hook (and,
  * for accepts, the accept syscalls' exits), so it costs nothing per packet:
  * the counters of a close record are read from the socket as it closes.
+ * In the hook sk is a BTF pointer, read with plain loads; the verifier
+ * knows it as a struct sock, so TCP's fields come through
+ * bpf_skc_to_tcp_sock().
  */
 #ifndef TCL_LIFECYCLE_BPF_H
 #define TCL_LIFECYCLE_BPF_H
@@ -17,24 +20,26 @@
  */
 static __always_inline void open_connection(const struct sock *sk, struct tcl_conn *c)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	const struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
 	__u64 skid = (__u64)sk;
 
-	c->acked_at_open = BPF_CORE_READ(tp, bytes_acked);
-	c->received_at_open = BPF_CORE_READ(tp, bytes_received);
+	if (!tp)
+		return;
+	c->acked_at_open = tp->bytes_acked;
+	c->received_at_open = tp->bytes_received;
 	if (map_put(&conns, &skid, c, BPF_ANY) == 0)
 		COUNT(conns_opened);
 }
 
 /* An outbound attempt established: follow it to its close (-l). */
-static __always_inline void follow_connection(__u64 skid, const struct tcl_event *ev,
-					      __u64 now)
+static __always_inline void follow_connection(const struct sock *sk,
+					      const struct tcl_event *ev, __u64 now)
 {
 	struct tcl_conn c = {};
 
 	c.ev = *ev;
 	c.established_ns = now;
-	open_connection((const struct sock *)skid, &c);
+	open_connection(sk, &c);
 }
 
 /* Whether a connect(2) is moving the socket: it has a struct socket,
@@ -44,9 +49,9 @@ static __always_inline void follow_connection(__u64 skid, const struct tcl_event
  */
 static __always_inline bool being_connected(const struct sock *sk)
 {
-	struct socket *sock = BPF_CORE_READ(sk, sk_socket);
+	struct socket *sock = sk->sk_socket;
 
-	return sock && BPF_CORE_READ(sock, state) != SS_CONNECTED;
+	return sock && sock->state != SS_CONNECTED;
 }
 
 /* SYN_RECV -> ESTABLISHED of a passive socket (-A). It happens in softirq
@@ -63,9 +68,9 @@ static __always_inline void accepted(const struct sock *sk)
 	 * itself (simultaneous open) is an outbound attempt, not an accept
 	 */
 	if (bpf_map_lookup_elem(&conns, &skid) || being_connected(sk) ||
-	    !read_sock_dest(sk, ev))
+	    !read_sock_dest(sk, ev, true))
 		return;
-	read_sock_source(sk, ev);
+	read_sock_source(sk, ev, true);
 	/* -P and -4/-6 apply to the local (listening) end of an accept */
 	if (filter_ip && ev->ip != filter_ip)
 		return;
@@ -136,31 +141,35 @@ static __always_inline void read_close_counters(const struct sock *sk,
 						const struct tcl_conn *c,
 						struct tcl_event *ev)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	__u64 sent = BPF_CORE_READ(tp, bytes_acked) - c->acked_at_open;
-	__u64 received = BPF_CORE_READ(tp, bytes_received) - c->received_at_open;
+	const struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	__u64 sent, received;
+
+	if (!tp)
+		return;
+	sent = tp->bytes_acked - c->acked_at_open;
+	received = tp->bytes_received - c->received_at_open;
 
 	/* our FIN was acknowledged: all up to write_seq, the FIN's own
 	 * sequence number included, is
 	 */
 	if (c->fin_sent && sent &&
-	    BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
+	    tp->snd_una == tp->write_seq)
 		sent--;
 	/* the peer's FIN, taken in order (tcp_fin() marks the socket done) */
-	if (received && (BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << SOCK_DONE)))
+	if (received && (sk->__sk_common.skc_flags & (1UL << SOCK_DONE)))
 		received--;
 	ev->bytes_sent = sent;
 	ev->bytes_received = received;
-	ev->segs_out = BPF_CORE_READ(tp, segs_out);
-	ev->segs_in = BPF_CORE_READ(tp, segs_in);
-	ev->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;	/* kept scaled by 8 */
+	ev->segs_out = tp->segs_out;
+	ev->segs_in = tp->segs_in;
+	ev->srtt_us = tp->srtt_us >> 3;	/* kept scaled by 8 */
 	/* no sample yet reads as ~0: leave it 0, "unknown" */
 	if (bpf_core_field_exists(tp->rtt_min)) {
-		__u32 min_rtt = BPF_CORE_READ(tp, rtt_min.s[0].v);
+		__u32 min_rtt = tp->rtt_min.s[0].v;
 
 		ev->min_rtt_us = min_rtt == ~0U ? 0 : min_rtt;
 	}
-	ev->retransmits = BPF_CORE_READ(tp, total_retrans);
+	ev->retransmits = tp->total_retrans;
 }
 
 /* Who ended it, when no FIN said so before: a reset from the peer leaves
@@ -169,7 +178,7 @@ static __always_inline void read_close_counters(const struct sock *sk,
  */
 static __always_inline __u8 closer_at_close(const struct sock *sk)
 {
-	int err = BPF_CORE_READ(sk, sk_err);
+	int err = sk->sk_err;
 
 	if (err == ECONNRESET || err == EPIPE)
 		return TCL_CLOSER_REMOTE;

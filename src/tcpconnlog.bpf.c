@@ -220,6 +220,26 @@ static __always_inline bool wanted_comm(const char *comm)
 	return true;
 }
 
+/* A field of a kernel object: a plain load where the verifier knows the
+ * pointer's type (a BTF pointer: the arguments of the tp_btf hooks), else
+ * bpf_probe_read_kernel(), a helper call per field and several times the
+ * cost. direct must be a constant where the function is inlined.
+ */
+#define KREAD(direct, p, field) ((direct) ? (p)->field : BPF_CORE_READ(p, field))
+
+/* An IPv6 address out of a socket, as for KREAD(). */
+static __always_inline void read_in6(__u8 *dst, const struct in6_addr *src, bool direct)
+{
+	__u32 *words = (__u32 *)dst;
+
+	if (!direct) {
+		bpf_probe_read_kernel(dst, 16, src);
+		return;
+	}
+	for (int i = 0; i < 4; i++)
+		words[i] = src->in6_u.u6_addr32[i];
+}
+
 /* Destination of a connect from its sockaddr; user says where it lives. */
 static __always_inline bool read_sockaddr(const void *sa, bool user,
 					  struct tcl_event *ev)
@@ -257,25 +277,24 @@ static __always_inline bool read_sockaddr(const void *sa, bool user,
 	return false;
 }
 
-/* Destination from the socket itself, for attempts seen only at SYN_SENT. */
+/* Destination from the socket itself (direct: as for KREAD()). */
 static __always_inline bool read_sock_dest(const struct sock *sk,
-					   struct tcl_event *ev)
+					   struct tcl_event *ev, bool direct)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 family = KREAD(direct, sk, __sk_common.skc_family);
 
 	if (family == AF_INET) {
 		ev->ip = 4;
-		ev->daddr.v4 = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		ev->daddr.v4 = KREAD(direct, sk, __sk_common.skc_daddr);
 	} else if (family == AF_INET6 &&
 		   /* absent without CONFIG_IPV6 (and then so are such sockets) */
 		   bpf_core_field_exists(sk->__sk_common.skc_v6_daddr)) {
 		ev->ip = 6;
-		BPF_CORE_READ_INTO(&ev->daddr.v6, sk,
-				   __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		read_in6(ev->daddr.v6, &sk->__sk_common.skc_v6_daddr, direct);
 	} else {
 		return false;
 	}
-	ev->dport = port_from_net(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	ev->dport = port_from_net(KREAD(direct, sk, __sk_common.skc_dport));
 	return true;
 }
 
@@ -293,48 +312,66 @@ static __always_inline bool is_v4_mapped(const __u8 *a)
  * tcp_v4_connect() has returned.
  */
 static __always_inline void read_sock_saddr(const struct sock *sk,
-					    struct tcl_event *ev)
+					    struct tcl_event *ev, bool direct)
 {
 	if (ev->ip == 4) {
-		ev->saddr.v4 = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		ev->saddr.v4 = KREAD(direct, sk, __sk_common.skc_rcv_saddr);
 	} else if (is_v4_mapped(ev->daddr.v6)) {
-		__u32 v4 = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 v4 = KREAD(direct, sk, __sk_common.skc_rcv_saddr);
 
 		__builtin_memset(ev->saddr.v6, 0, 10);
 		ev->saddr.v6[10] = ev->saddr.v6[11] = 0xff;
 		__builtin_memcpy(&ev->saddr.v6[12], &v4, 4);
 	} else if (bpf_core_field_exists(sk->__sk_common.skc_v6_rcv_saddr)) {
-		BPF_CORE_READ_INTO(&ev->saddr.v6, sk,
-				   __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		read_in6(ev->saddr.v6, &sk->__sk_common.skc_v6_rcv_saddr, direct);
 	}
 }
 
 /* not skc_num: going to CLOSE releases the port and zeroes skc_num
  * before the tracepoint runs, while inet_sport stays set
  */
-static __always_inline __u16 read_sock_sport(const struct sock *sk)
+static __always_inline __u16 read_sock_sport(const struct sock *sk, bool direct)
 {
-	return port_from_net(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	const struct inet_sock *inet = (const struct inet_sock *)sk;
+	struct tcp_sock *tp;
+
+	if (!direct)
+		return port_from_net(BPF_CORE_READ(inet, inet_sport));
+	/* the verifier knows sk as a struct sock: the cast it checks */
+	tp = bpf_skc_to_tcp_sock((void *)sk);
+	return tp ? port_from_net(tp->inet_conn.icsk_inet.inet_sport) : 0;
 }
 
 static __always_inline void read_sock_source(const struct sock *sk,
-					     struct tcl_event *ev)
+					     struct tcl_event *ev, bool direct)
 {
-	read_sock_saddr(sk, ev);
-	ev->sport = read_sock_sport(sk);
+	read_sock_saddr(sk, ev, direct);
+	ev->sport = read_sock_sport(sk, direct);
 }
+
+/* Whether the kernel can give the current task as a BTF pointer (5.11+),
+ * whose fields are then plain loads. A constant once loaded: the verifier
+ * drops the branch a kernel cannot take.
+ */
+#define HAVE_TASK_BTF bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)
 
 static __always_inline __u32 current_netns(void)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task;
 
+	if (HAVE_TASK_BTF)
+		return bpf_get_current_task_btf()->nsproxy->net_ns->ns.inum;
+	task = (struct task_struct *)bpf_get_current_task();
 	return BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
 }
 
 static __always_inline __u32 current_mntns(void)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task;
 
+	if (HAVE_TASK_BTF)
+		return bpf_get_current_task_btf()->nsproxy->mnt_ns->ns.inum;
+	task = (struct task_struct *)bpf_get_current_task();
 	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 }
 
@@ -607,8 +644,6 @@ static __always_inline void conclude(struct tcl_attempt *a, __u64 skid,
 {
 	struct tcl_event *ev = &a->ev;
 
-	if (lifecycle && result == TCL_ESTABLISHED)
-		follow_connection(skid, ev, now);
 	if (!(failed_only && result == TCL_ESTABLISHED)) {
 		ev->result = result;
 		ev->err = err;
@@ -667,7 +702,7 @@ static __always_inline struct tcl_attempt *attempt_at_syn(const struct sock *sk)
 	__u64 skid = (__u64)sk;
 	bool in_call = call && !call->sock_id && user_socket(sk);
 
-	if (caller_filtered_out(&proto.ev) || !read_sock_dest(sk, &proto.ev))
+	if (caller_filtered_out(&proto.ev) || !read_sock_dest(sk, &proto.ev, true))
 		return NULL;
 	if (in_call) {
 		proto.calls = 1;
@@ -695,7 +730,7 @@ static __always_inline void syn_sent(const struct sock *sk)
 		return;
 	a->state = TCL_AS_SYN_SENT;
 	/* kept for an outcome seen only at connect's return */
-	read_sock_saddr(sk, &a->ev);
+	read_sock_saddr(sk, &a->ev, true);
 }
 
 /* SYN_SENT -> SYN_RECV: our SYN met a SYN (a connect to itself). */
@@ -704,9 +739,12 @@ static __always_inline void syn_recv(struct tcl_attempt *a)
 	a->state = TCL_AS_SYN_RECV;
 }
 
-static __always_inline void established(struct tcl_attempt *a, __u64 skid, __u64 now)
+static __always_inline void established(struct tcl_attempt *a, const struct sock *sk,
+					__u64 now)
 {
-	conclude(a, skid, TCL_ESTABLISHED, 0, now);
+	if (lifecycle)
+		follow_connection(sk, &a->ev, now);
+	conclude(a, (__u64)sk, TCL_ESTABLISHED, 0, now);
 }
 
 /* Did the socket close while connect's own code was still running (as
@@ -716,9 +754,9 @@ static __always_inline void established(struct tcl_attempt *a, __u64 skid, __u64
 static __always_inline bool closed_inside_call(const struct tcl_attempt *a,
 					       const struct sock *sk)
 {
-	struct socket *sock = BPF_CORE_READ(sk, sk_socket);
+	struct socket *sock = sk->sk_socket;
 
-	return a->calls > 0 && sock && BPF_CORE_READ(sock, state) == SS_UNCONNECTED;
+	return a->calls > 0 && sock && sock->state == SS_UNCONNECTED;
 }
 
 /* The handshake ended without success: to CLOSE (a reset, a timeout, an
@@ -728,7 +766,7 @@ static __always_inline bool closed_inside_call(const struct tcl_attempt *a,
 static __always_inline void closed(struct tcl_attempt *a, const struct sock *sk,
 				   __u64 skid, int newstate, __u64 now)
 {
-	int err = BPF_CORE_READ(sk, sk_err);
+	int err = sk->sk_err;
 
 	if (newstate != TCP_CLOSE) {
 		conclude(a, skid, TCL_CLOSED, 0, now);
@@ -757,9 +795,9 @@ static __always_inline void handshake_moved(struct tcl_attempt *a, const struct 
 	}
 	now = bpf_ktime_get_ns();
 	/* the source port is still assigned here, not after CLOSE */
-	read_sock_source(sk, &a->ev);
+	read_sock_source(sk, &a->ev, true);
 	if (newstate == TCP_ESTABLISHED)
-		established(a, skid, now);
+		established(a, sk, now);
 	else
 		closed(a, sk, skid, newstate, now);
 }
@@ -805,7 +843,7 @@ static __always_inline __u32 connect_returned(__u64 skid, int ret)
 			int err = BPF_CORE_READ(sk, sk_err) ?: -ret;
 
 			COUNT(outcomes_unseen);
-			a->ev.sport = read_sock_sport(sk);
+			a->ev.sport = read_sock_sport(sk, false);
 			conclude(a, skid, result_of(err), err, now);
 			return 0;
 		}
@@ -816,7 +854,7 @@ static __always_inline __u32 connect_returned(__u64 skid, int ret)
 	/* source address and port are set once the call succeeded: keep them
 	 * for an attempt still pending at exit
 	 */
-	read_sock_source(sk, &a->ev);
+	read_sock_source(sk, &a->ev, false);
 	if (immediate) {
 		a->ev.stage = TCL_STAGE_CALL;
 		a->ev.result = TCL_PENDING;
