@@ -1065,8 +1065,6 @@ static __always_inline int state_changed(const struct sock *sk, int oldstate,
 	__u64 skid = (__u64)sk;
 	struct tcl_attempt *a;
 
-	if (!transition_wanted(oldstate, newstate))
-		return 0;
 	/* MPTCP sockets change state through this tracepoint too: an
 	 * mptcp_sock, not a tcp_sock. Their subflows are TCP sockets, and
 	 * each is reported as such. A plain load: sk is a BTF pointer here.
@@ -1096,18 +1094,62 @@ static __always_inline int state_changed(const struct sock *sk, int oldstate,
  * load two copies were not enough: a task preempted in each, and the state
  * change of a third was lost (about 1 in 1000 connects in an emulated
  * guest with CPU hogs). Each step of state_changed() finds the work
- * already done when an earlier copy ran.
+ * already done when an earlier copy ran; but finding that out costs map
+ * lookups, so a copy that handled a change marks it in hook_handled, and
+ * the later copies return when they find their change marked. The last
+ * copy clears the mark, so that it is not found again should the same
+ * change come again to the same socket (a reconnect) while the first copy
+ * is being skipped.
  */
-#define STATE_HOOK(name)							\
+#define HOOK_COPIES 3
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} hook_handled SEC(".maps");
+
+/* A state change in one word, written and read in one access: sockets lie
+ * far more than 256 bytes apart, and TCP states are below 16.
+ */
+static __always_inline __u64 change_mark(const struct sock *sk, int oldstate, int newstate)
+{
+	return (__u64)sk + (((oldstate & 15) << 4) | (newstate & 15));
+}
+
+static __always_inline int state_hook(const struct sock *sk, int oldstate, int newstate,
+				      int copy)
+{
+	__u32 zero = 0;
+	__u64 *handled, mark;
+
+	if (!transition_wanted(oldstate, newstate))
+		return 0;
+	handled = bpf_map_lookup_elem(&hook_handled, &zero);
+	if (!handled)
+		return 0;
+	mark = change_mark(sk, oldstate, newstate);
+	if (copy > 1 && *handled == mark) {
+		if (copy == HOOK_COPIES)
+			*handled = 0;
+		return 0;
+	}
+	state_changed(sk, oldstate, newstate);
+	*handled = copy < HOOK_COPIES ? mark : 0;
+	return 0;
+}
+
+#define STATE_HOOK(name, copy)							\
 	SEC("tp_btf/inet_sock_set_state")					\
 	int BPF_PROG(name, const struct sock *sk, int oldstate, int newstate)	\
 	{									\
-		return state_changed(sk, oldstate, newstate);			\
+		return state_hook(sk, oldstate, newstate, copy);		\
 	}
 
-STATE_HOOK(on_inet_sock_set_state)
-STATE_HOOK(on_inet_sock_set_state2)
-STATE_HOOK(on_inet_sock_set_state3)
+STATE_HOOK(on_inet_sock_set_state, 1)
+STATE_HOOK(on_inet_sock_set_state2, 2)
+STATE_HOOK(on_inet_sock_set_state3, 3)
 
 /* Every TCP socket passes here once, when it is freed. */
 SEC("tp_btf/tcp_destroy_sock")
