@@ -189,9 +189,16 @@ test: test-deps vm-deps
 	$(MAKE) vmtest
 
 # Benchmarks (bench/README.md): BENCH_ARGS="--quick", "--vm 6.12"
-BENCH_BINS := $(OUTPUT)/bench/loadgen $(OUTPUT)/bench/consume
+BENCH_BINS := $(OUTPUT)/bench/loadgen $(OUTPUT)/bench/consume $(OUTPUT)/bench/floor
 $(OUTPUT)/bench:
 	mkdir -p $@
+$(OUTPUT)/bench/floor.bpf.o: bench/floor.bpf.c $(VMLINUX) | $(OUTPUT)/bench
+	$(CLANG) $(BPF_CFLAGS) -Ivmlinux/$(ARCH) -c $< -o $@
+$(OUTPUT)/bench/floor.skel.h: $(OUTPUT)/bench/floor.bpf.o
+	$(BPFTOOL) gen skeleton $< name floor_bpf > $@
+$(OUTPUT)/bench/floor: bench/floor.c $(OUTPUT)/bench/floor.skel.h
+	$(PKG_CHECK)
+	$(CC) $(CFLAGS) -I$(OUTPUT)/bench $< $(PKG_LIBS) -o $@
 $(OUTPUT)/bench/loadgen: bench/loadgen.c | $(OUTPUT)/bench
 	$(CC) $(CFLAGS) -pthread $< -o $@
 $(OUTPUT)/bench/consume: bench/consume.c $(LIB_OBJS) | $(OUTPUT)/bench

@@ -7,6 +7,11 @@ start-up and exit time, memory. Prints one table and writes it as JSON
 (build/bench/results.json). See bench/README.md.
 
   bench/bench.py [--reps N] [--connections N] [--quick] [--only NAME,...]
+                 [--before BINARY]
+
+--before runs every tcpconnlog configuration a second time with another
+build of the tool (e.g. one from the commit before a change), in the same
+rounds: the before and after of a change, measured side by side.
 
 --vm-part runs the peers that need kprobes (tcpconnlog -b kprobe and -b
 fentry, libbpf-tools' tcpconnect) inside a stock kernel under QEMU and
@@ -30,6 +35,7 @@ BUILD = os.path.join(REPO, "build")
 TOOL = os.path.join(BUILD, "tcpconnlog")
 LOADGEN = os.path.join(BUILD, "bench", "loadgen")
 CONSUME = os.path.join(BUILD, "bench", "consume")
+FLOOR = os.path.join(BUILD, "bench", "floor")
 RESULTS = os.path.join(BUILD, "bench", "results.json")
 LOAD_COMM = "tcl-loadgen"
 READY_RE = re.compile(r"^Tracing TCP connects \((\w+) backend\)")
@@ -155,6 +161,12 @@ def lost_from_summary(stderr):
     return int(m.group(1)) if m else None
 
 
+def skipped_from_summary(stderr):
+    """Probe runs the kernel skipped (printed only when not 0)."""
+    m = re.search(r"^Probe runs skipped by the kernel: (\d+)$", stderr, re.M)
+    return int(m.group(1)) if m else 0
+
+
 def load(connections, threads=2, extra=()):
     out = subprocess.run([LOADGEN, "-n", str(connections), "-t", str(threads), *extra],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
@@ -165,7 +177,7 @@ def load(connections, threads=2, extra=()):
 
 # --- 1. overhead on a connect storm ------------------------------------------------
 
-def host_configs(bpftrace):
+def host_configs(bpftrace, before=None):
     cfgs = [
         ("baseline", None),
         ("tcpconnlog -j", [TOOL, "-j"]),
@@ -176,9 +188,25 @@ def host_configs(bpftrace):
         ("tcpconnlog -j, filter matching nothing", [TOOL, "-j", "-n", "no-such-comm"]),
         ("tcpconnlog -l -j", [TOOL, "-l", "-j"]),
     ]
+    if before:
+        cfgs += [("before: " + name, [before] + argv[1:]) for name, argv in cfgs
+                 if argv and argv[0] == TOOL]
     if bpftrace:
         cfgs.append(("bpftrace inet_sock_set_state", [bpftrace, "-e", BPFTRACE_PROG]))
     return cfgs
+
+
+def cpu_ns(pid):
+    """CPU time of all of a process's threads so far, in ns (schedstat:
+    exact, where /proc/PID/stat counts in clock ticks)."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
 
 
 def start_config(name, argv):
@@ -193,65 +221,156 @@ def overhead(cfgs, reps, connections):
     """Interleaved repetitions: each round runs every configuration once,
     in a rotated order. A configuration's ratio is the median, over the
     rounds, of its rate over the baseline's in the same round: the
-    machine's drift (wide here, a VM itself) cancels out."""
+    machine's drift (wide here, a VM itself) cancels out. Also the
+    tracer's own CPU time per connect of the storm (its reader)."""
     runs = {name: [] for name, _ in cfgs}
     lost = {name: 0 for name, _ in cfgs}
+    skipped = {name: 0 for name, _ in cfgs}
+    reader = {name: [] for name, _ in cfgs}
     for rep in range(reps):
         order = cfgs[rep % len(cfgs):] + cfgs[:rep % len(cfgs)]
         for name, argv in order:
             t = start_config(name, argv) if argv else None
+            cpu0 = cpu_ns(t.pid()) if t else 0
             r = load(connections)
             if t:
+                reader[name].append((cpu_ns(t.pid()) - cpu0) / connections)
                 rc, text = t.stop()
                 if rc not in (0, 130):
                     raise RuntimeError("%s exited %d: %s" % (name, rc, text[-2000:]))
                 lost[name] += lost_from_summary(text) or 0
+                skipped[name] += skipped_from_summary(text)
             runs[name].append(r["per_second"])
             log("overhead %d/%d %-40s %10.0f connects/s" % (rep + 1, reps, name,
                                                             r["per_second"]))
     rows = []
     for name, _ in cfgs:
         ratios = [r / b for r, b in zip(runs[name], runs["baseline"])]
-        rows.append({"figure": "connect storm: connects/s", "who": name,
-                     "value": round(statistics.median(runs[name])),
-                     "min": round(min(runs[name])), "max": round(max(runs[name])),
-                     "ratio_to_baseline": round(statistics.median(ratios), 3),
-                     "ratio_min": round(min(ratios), 3), "ratio_max": round(max(ratios), 3),
-                     "lost": lost[name], "reps": reps})
+        row = {"figure": "connect storm: connects/s", "who": name,
+               "value": round(statistics.median(runs[name])),
+               "min": round(min(runs[name])), "max": round(max(runs[name])),
+               "ratio_to_baseline": round(statistics.median(ratios), 3),
+               "ratio_min": round(min(ratios), 3), "ratio_max": round(max(ratios), 3),
+               "lost": lost[name], "reps": reps}
+        if argv_of(cfgs, name) and "tcpconnlog" in os.path.basename(argv_of(cfgs, name)[0]):
+            row["skipped"] = skipped[name]
+        if reader[name]:
+            row["reader_ns_per_connect"] = round(statistics.median(reader[name]))
+        rows.append(row)
     return rows
 
 
 def progs():
-    """Every loaded BPF program: {id: run_time_ns}."""
+    """Every loaded BPF program: {id: (name, type, run_time_ns, run_cnt)}."""
     out = subprocess.run(["bpftool", "-j", "prog", "show"], stdout=subprocess.PIPE,
                          text=True, check=True)
-    return {p["id"]: p.get("run_time_ns", 0) for p in json.loads(out.stdout)}
+    return {p["id"]: (p.get("name", ""), p.get("type", ""), p.get("run_time_ns", 0),
+                      p.get("run_cnt", 0)) for p in json.loads(out.stdout)}
 
 
-def bpf_cost(cfgs, connections):
+def program_costs(tracer, connections):
+    """A storm under a started tracer: {program name: (ns, runs)} per
+    connection, for the programs that came with it (bpftrace keeps no
+    program fds open to find them by), and their types."""
+    ids = new_programs(tracer.progs_before)
+    before = progs()
+    load(connections)
+    after = progs()
+    tracer.stop()
+    costs, types = {}, {}
+    for i in ids:
+        name, ptype = after[i][0], after[i][1]
+        ns, runs = costs.get(name, (0, 0))
+        costs[name] = (ns + (after[i][2] - before[i][2]) / connections,
+                       runs + (after[i][3] - before[i][3]) / connections)
+        types[name] = ptype
+    return costs, types
+
+
+def new_programs(before, settled=0.3, timeout=30):
+    """Programs loaded since `before`, once no new one came for `settled`
+    seconds: bpftrace says it is attaching before it loads them."""
+    deadline = time.monotonic() + timeout
+    ids, changed = set(), time.monotonic()
+    while time.monotonic() < deadline:
+        now = set(progs()) - before
+        if now != ids:
+            ids, changed = now, time.monotonic()
+        elif ids and time.monotonic() - changed >= settled:
+            return ids
+        time.sleep(0.05)
+    raise RuntimeError("no BPF programs appeared")
+
+
+class Floor:
+    """bench/floor: empty programs on the hooks tcpconnlog uses."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen([FLOOR], stdout=subprocess.PIPE, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("bench/floor did not attach")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(30)
+
+
+def bpf_cost(cfgs, connections, reps=3):
     """Kernel-side cost: the run time of each tool's own BPF programs
-    (kernel.bpf_stats_enabled) per connection of the storm. Repeatable
-    where throughput is not."""
-    rows = []
+    (kernel.bpf_stats_enabled) per connection of the storm, in total and
+    per program, median of reps interleaved rounds. Repeatable where
+    throughput is not. Beside them the floor: programs that return at
+    once, on the same hooks (bench/floor), per run; so that a total can
+    be read as runs x floor + the work done."""
+    cfgs = [c for c in cfgs if c[1]] + [("floor: empty programs", None)]
+    samples = {name: [] for name, _ in cfgs}
+    types = {}
     subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=1"], check=True)
     try:
-        for name, argv in cfgs:
-            if not argv:
-                continue
-            # the tool's programs: those that came with it (bpftrace
-            # keeps no program fds open to find them by)
-            before = progs()
-            t = start_config(name, argv)
-            ids = set(progs()) - set(before)
-            load(connections)
-            ns = sum(v for k, v in progs().items() if k in ids)
-            t.stop()
-            rows.append({"figure": "BPF run time per connect (ns)", "who": name,
-                         "value": round(ns / connections)})
-            log("bpf cost %-40s %6d ns per connect" % (name, ns / connections))
+        for rep in range(reps):
+            for name, argv in cfgs:
+                before = set(progs())
+                t = start_config(name, argv) if argv else Floor()
+                t.progs_before = before
+                costs, kinds = program_costs(t, connections)
+                samples[name].append(costs)
+                types.update(kinds)
+                log("bpf cost %d/%d %-40s %6d ns per connect" % (
+                    rep + 1, reps, name, sum(ns for ns, _ in costs.values())))
     finally:
         subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=0"], check=True)
+    floor = {}
+    for prog, (ns, runs) in median_costs(samples["floor: empty programs"]).items():
+        floor["tracing" if prog == "floor_tp_btf" else "tracepoint"] = ns / runs if runs else 0
+    rows = []
+    for name, _ in cfgs:
+        if not argv_of(cfgs, name):
+            continue
+        per_prog = median_costs(samples[name])
+        total = statistics.median(sum(ns for ns, _ in c.values()) for c in samples[name])
+        floor_ns = sum(runs * floor.get(types.get(p), 0) for p, (_, runs) in per_prog.items())
+        rows.append({"figure": "BPF run time per connect (ns)", "who": name,
+                     "value": round(total), "runs": round(sum(r for _, r in per_prog.values()), 1),
+                     "floor_ns": round(floor_ns), "reps": reps})
+        for p, (ns, runs) in sorted(per_prog.items()):
+            rows.append({"figure": "  per program (ns per connect)", "who": name,
+                         "program": p, "value": round(ns), "runs": round(runs, 2)})
+    for kind, ns in sorted(floor.items()):
+        rows.append({"figure": "floor: an empty program, one run (ns)",
+                     "who": "tp_btf" if kind == "tracing" else "tracepoint",
+                     "value": round(ns, 1)})
     return rows
+
+
+def argv_of(cfgs, name):
+    return next(argv for n, argv in cfgs if n == name)
+
+
+def median_costs(samples):
+    """Per program, the median over rounds of its ns and runs per connect."""
+    names = {p for s in samples for p in s}
+    return {p: (statistics.median(s.get(p, (0, 0))[0] for s in samples),
+                statistics.median(s.get(p, (0, 0))[1] for s in samples)) for p in names}
 
 
 # --- 2. loss -------------------------------------------------------------------------
@@ -373,28 +492,35 @@ def startup(cfgs, reps, connections):
 
 # --- the VM part -------------------------------------------------------------------------
 
-def vm_configs():
+def vm_configs(before=None):
     tcpconnect = shutil.which("tcpconnect", path="/usr/sbin:/usr/bin") or \
         "/usr/sbin/tcpconnect"
-    return [
+    cfgs = [
         ("baseline", None),
         ("tcpconnlog -j", [TOOL, "-j"]),
         ("tcpconnlog -b kprobe -j", [TOOL, "-b", "kprobe", "-j"]),
         ("tcpconnlog -b fentry -j", [TOOL, "-b", "fentry", "-j"]),
-        ("libbpf-tools tcpconnect", [tcpconnect]),
     ]
+    if before:
+        cfgs += [("before: " + name, [before] + argv[1:]) for name, argv in cfgs if argv]
+    return cfgs + [("libbpf-tools tcpconnect", [tcpconnect])]
 
 
 def vm_part(args):
-    cfgs = vm_configs()
-    rows = overhead(cfgs, args.reps, args.connections) + bpf_cost(cfgs, args.connections) + \
-        startup(cfgs, 1, 1000)
+    cfgs = vm_configs(args.before or None)
+    rows = overhead(cfgs, args.reps, args.connections) + \
+        bpf_cost(cfgs, args.connections, args.cost_reps) + startup(cfgs, 1, 1000)
     print(VM_MARK + json.dumps(rows), flush=True)
 
 
 def run_vm(kernel, args):
-    cmd = "cd %s && python3 bench/bench.py --vm-part --reps %d --connections %d" % (
-        REPO, args.reps, args.vm_connections)
+    cmd = "cd %s && python3 bench/bench.py --vm-part --reps %d --cost-reps %d " \
+        "--connections %d" % (REPO, args.reps, args.cost_reps, args.vm_connections)
+    if args.before:
+        # the guest sees the checkout, not the rest of the host
+        if not os.path.abspath(args.before).startswith(REPO + os.sep):
+            raise RuntimeError("--before with --vm: the binary must be inside %s" % REPO)
+        cmd += " --before %s" % os.path.abspath(args.before)
     out = subprocess.run([sys.executable, os.path.join(REPO, "tests/vm/vmtest.py"), "run",
                           "--kernel", kernel, "--tag", "bench", "--", cmd],
                          stdout=subprocess.PIPE, text=True, check=False)
@@ -411,8 +537,9 @@ def run_vm(kernel, args):
 # --- report ------------------------------------------------------------------------------
 
 def print_table(rows):
-    cols = ["where", "figure", "who", "value", "min", "max", "ratio_to_baseline", "ratio_min",
-            "ratio_max", "lost",
+    cols = ["where", "figure", "who", "program", "value", "runs", "floor_ns", "min", "max",
+            "ratio_to_baseline", "ratio_min", "ratio_max", "lost", "skipped",
+            "reader_ns_per_connect",
             "ratio_to_printf", "instructions_per_record", "ready_ms", "exit_ms",
             "peak_rss_kib", "maps_kib", "generated", "printed", "accounted"]
     used = [c for c in cols if any(c in r for r in rows)]
@@ -424,7 +551,9 @@ def print_table(rows):
 
 def main(argv):
     ap = argparse.ArgumentParser()
-    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--reps", type=int, default=9, help="storm rounds (default 9)")
+    ap.add_argument("--cost-reps", type=int, default=3, help="BPF run time rounds (default 3)")
+    ap.add_argument("--before", default="", help="another build of the tool, run beside it")
     ap.add_argument("--connections", type=int, default=50000)
     ap.add_argument("--vm-connections", type=int, default=3000)
     ap.add_argument("--vm", default="", help="kernels for the VM part, e.g. 6.12")
@@ -434,26 +563,26 @@ def main(argv):
                     help="sections to run (default all): overhead,loss,user,startup")
     args = ap.parse_args(argv)
     if args.quick:
-        args.reps, args.connections, args.vm_connections = 3, 10000, 1000
+        args.reps, args.cost_reps, args.connections, args.vm_connections = 3, 1, 10000, 1000
     if args.vm_part:
         return vm_part(args)
 
     bpftrace = shutil.which("bpftrace")
     if not bpftrace:
         log("bpftrace not found: the host peer is left out")
-    cfgs = host_configs(bpftrace)
+    cfgs = host_configs(bpftrace, os.path.abspath(args.before) if args.before else None)
     only = set(args.only.split(","))
     rows = []
     if "overhead" in only:
         rows += overhead(cfgs, args.reps, args.connections)
-        rows += bpf_cost(cfgs, args.connections)
+        rows += bpf_cost(cfgs, args.connections, args.cost_reps)
     if "loss" in only:
         rows += [loss(args.connections * 2, 0), loss(args.connections, 1.0),
                  loss(args.connections, 1.0, ringbuf=65536)]
     if "user" in only:
         rows += user_space(args.reps, 2000000 if not args.quick else 300000, 20000)
     if "startup" in only:
-        rows += startup(cfgs, args.reps, 1000)
+        rows += startup(cfgs, min(args.reps, 5), 1000)
     rows = [dict(r, where="host") for r in rows]
     for k in filter(None, args.vm.split(",")):
         rows.extend(run_vm(k, args))
