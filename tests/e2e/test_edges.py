@@ -305,3 +305,58 @@ def test_ids_are_unique_under_concurrency(tracer, agent):
     assert 2 * n - res.skipped() <= len(ids) <= 2 * n, str(res)
     assert len(set(ids)) == len(ids), "ids repeat: %s" % sorted(
         i for i in set(ids) if ids.count(i) > 1)
+
+
+def test_connect_calls_that_start_no_attempt_make_no_record(tracer, clients):
+    """connect(2) calls that start no TCP attempt make no record: a UDP
+    socket's, successful or refused before any packet; a connected TCP
+    socket's (EISCONN); a connecting one's (EALREADY); AF_UNSPEC on a new
+    TCP socket. The tracepoint backend looks at a call that sent no SYN
+    only once it failed, so these are decided there. Beside them, the
+    attempts the test makes have exactly one record each: one refused
+    before any packet (a broadcast destination) is the control."""
+    import ctypes
+    t = tracer("-p", str(os.getpid()))
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(0)
+    port = ls.getsockname()[1]
+    try:
+        # established; it fills the accept queue (never accepted)
+        filler = connect(4, "127.0.0.1", port)
+        clients.append(filler)
+        assert filler["errno"] is None, filler
+        assert filler["_sock"].connect_ex(("127.0.0.1", port)) == errno.EISCONN
+        # its SYN is dropped: still connecting when connect(2) comes again
+        waiting = connect(4, "127.0.0.1", port, mode="nonblock", then="keep")
+        clients.append(waiting)
+        assert waiting["call_errno"] == "EINPROGRESS", waiting
+        assert waiting["_sock"].connect_ex(("127.0.0.1", port)) == errno.EALREADY
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        assert udp.connect_ex(("127.0.0.1", port)) == 0
+        # broadcast without SO_BROADCAST: refused in the call
+        assert udp.connect_ex(("255.255.255.255", port)) == errno.EACCES
+        udp.close()
+        fresh = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        unspec = ctypes.create_string_buffer(16)    # sa_family 0: AF_UNSPEC
+        libc = ctypes.CDLL(None, use_errno=True)
+        assert libc.connect(fresh.fileno(), unspec, 16) == 0, ctypes.get_errno()
+        fresh.close()
+        control = connect(4, "255.255.255.255", port)
+        assert control["errno"] == "ENETUNREACH", control
+        waiting["_sock"].close()
+        waiting["_sock"] = None
+        tcltest.wait_until(lambda: len([r for r in records_now(t)
+                                        if r.get("event") == "connect"]) >= 3, 10,
+                           "the three attempts' records")
+        res = t.stop()
+    finally:
+        ls.close()
+    assert res.rc == 0, str(res)
+    assert len(res.connects) == 3, "one record per attempt, none for the rest:\n%s" % res
+    check_record(tcltest.records_of(res.connects, filler, by_sport=True)[0], filler,
+                 res.backend, result="established", errno=None, saddr="127.0.0.1")
+    check_record(tcltest.records_of(res.connects, control)[0], control, res.backend,
+                 result="error", errno="ENETUNREACH", saddr="0.0.0.0", sport=0)
+    closed = tcltest.records_of(res.connects, waiting, by_sport=True)
+    assert [r["result"] for r in closed] == ["closed"], closed
