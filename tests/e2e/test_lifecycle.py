@@ -7,6 +7,7 @@ import json
 import os
 import re
 import socket
+import threading
 import time
 
 import pytest
@@ -223,7 +224,6 @@ def test_accept_of_a_connection_established_before_the_start(tracer, lifecycle):
     same path makes the record of one whose establishment the kernel did
     not show the hook. Its close is not followed (-l): its counters at
     establishment are unknown."""
-    import threading
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.bind(("127.0.0.1", 0))
     ls.listen(8)
@@ -243,10 +243,9 @@ def test_accept_of_a_connection_established_before_the_start(tracer, lifecycle):
     finally:
         ls.close()
     assert res.rc == 0, res
-    with open("/proc/self/task/%d/comm" % threading.get_native_id()) as f:
-        comm = f.read().rstrip("\n")
-    want = {"pid": os.getpid(), "tid": threading.get_native_id(), "uid": os.getuid(),
-            "comm": comm, "ip": 4, "saddr": "127.0.0.1", "sport": port,
+    tid = threading.get_native_id()
+    want = {"pid": os.getpid(), "tid": tid, "uid": os.getuid(),
+            "comm": tclconn.thread_comm(tid), "ip": 4, "saddr": "127.0.0.1", "sport": port,
             "daddr": "127.0.0.1", "dport": c["sport"]}
     assert list(acc) == ACCEPT_KEYS, acc
     assert {k: acc[k] for k in want} == want, acc
