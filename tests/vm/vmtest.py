@@ -17,13 +17,17 @@ Usage (as root, from the repository; Python 3 standard library only):
   tests/vm/vmtest.py suite --kernels 5.10,6.1,6.12,7.2 \\
         [--backends kprobe,fentry,tracepoint] [--tests tests/e2e] [--jobs 2]
 
-Kernels: 5.10 (bullseye), 6.1 (bookworm), 6.12 (trixie), 7.2 (sid); the
+Kernels: 5.10 (bullseye), 6.1 (bookworm), 6.12 (trixie), 7.2 (sid) for
+x86-64; arm64-6.1 (arm64-bookworm) and arm64-6.12 (arm64-trixie) for arm64,
+booted with qemu-system-aarch64 (-M virt) into a busybox root (below); the
 Debian suite names are accepted too.
 
 fetch: a private apt configuration under build/vm/apt/KERNEL/ (same archive
 URI and key as the host's Debian entry in /etc/apt, another suite) resolves
-linux-image-amd64 to its versioned packages and downloads them into
-build/vm/kernels/KERNEL/; the host's apt state is never touched. They are
+linux-image-ARCH to its versioned packages (for arm64, with busybox-static
+of the same suite) and downloads them into build/vm/kernels/KERNEL/ (apt
+set to the guest's architecture alone); the host's apt state is never
+touched. They are
 unpacked into build/vm/kernels/KERNEL/root and depmod is run there;
 stamp.json records what was unpacked. `run` and `suite` reuse a stamped
 kernel without the network; only `fetch` looks for a newer one.
@@ -40,6 +44,11 @@ the end of the console log is printed) or the harness failed (download,
 bad argument). The guest sees the host's files everywhere, /tmp included;
 whatever it writes stays in guest memory, except in the results directory.
 The guest has no network interface but lo.
+An arm64 guest cannot run the host's programs: its root is a tmpfs with
+the arm64 busybox (every applet linked), /etc/passwd with root and nobody,
+and the checkout at its own path (through the same overlay: writable, in
+memory); run it from inside the checkout, with an arm64 static binary
+(tests/vm/smoke.sh is a check of every backend made for that root).
 
 suite: one guest per kernel runs the pytest suite once per backend
 (TCPCONNLOG_BACKEND=B) with JUnit XML written to build/vm/results/, a host
@@ -47,6 +56,7 @@ directory shared writable into the guest at the same path; prints the
 matrix and writes it to build/vm/results/matrix.json; exits 1 if any backend
 had a failure or error or ran no test, 125 if a guest did not finish.
 Build the tool first (make all static: test_static.py runs the static one).
+x86-64 kernels only, for now.
 """
 
 import argparse
@@ -71,10 +81,26 @@ VM_DIR = REPO / "build" / "vm"
 RESULTS_DIR = VM_DIR / "results"
 
 SUITES = {"5.10": "bullseye", "6.1": "bookworm", "6.12": "trixie", "7.2": "sid"}
+# arm64 kernels, booted with qemu-system-aarch64. A guest there cannot run
+# the host's x86-64 programs, so its root is the arm64 busybox with the
+# checkout: `run` works, the pytest `suite` needs python there (not yet).
+# 6.12 from trixie, the suite whose linux-image-arm64 it is (bookworm's
+# backport of it was the one measured first).
+ARM64_SUITES = {"arm64-6.1": "bookworm", "arm64-6.12": "trixie"}
+# Per architecture of the guest: the emulator and its machine, the
+# console, and the root the command runs in ("host": the host's own, over
+# 9p; "busybox": a tmpfs with busybox and the checkout at its own path).
+ARCHES = {
+    "amd64": {"qemu": ["qemu-system-x86_64"], "console": "ttyS0", "root": "host"},
+    # virt: a PCI bus for virtio-9p and the PL011 console, no firmware needed
+    "arm64": {"qemu": ["qemu-system-aarch64", "-M", "virt"], "console": "ttyAMA0",
+              "root": "busybox"},
+}
+# What a busybox root is made of, fetched with the kernel from its suite.
+BUSYBOX_PACKAGE = "busybox-static"
 # Host entries naming one of these suites point at the main Debian archive.
 DEBIAN_SUITES = set(SUITES.values()) | {
     "buster", "forky", "oldstable", "stable", "testing", "unstable"}
-META_PACKAGE = "linux-image-amd64"
 # The versioned packages that make up a kernel. sid splits the image:
 # linux-image-VER is a meta package of linux-binary-VER (vmlinuz),
 # linux-modules-VER and linux-base-VER (modules.builtin, modules.order,
@@ -121,12 +147,32 @@ def log(msg):
 
 
 def kernel_key(name):
-    """Accept "6.1" or "bookworm"; return the version key."""
-    for key, suite in SUITES.items():
-        if name in (key, suite):
+    """Accept "6.1" or "bookworm", "arm64-6.1" or "arm64-bookworm"; return
+    the key."""
+    for key in [*SUITES, *ARM64_SUITES]:
+        if name in (key, suite_name(key)):
             return key
-    raise VmError("unknown kernel %r: one of %s (or %s)" % (
-        name, ", ".join(SUITES), ", ".join(SUITES.values())))
+    raise VmError("unknown kernel %r: one of %s (or their suite names: %s)" % (
+        name, ", ".join([*SUITES, *ARM64_SUITES]),
+        ", ".join(suite_name(k) for k in [*SUITES, *ARM64_SUITES])))
+
+
+def arch_of(key):
+    """The Debian architecture of a kernel key."""
+    return "arm64" if key in ARM64_SUITES else "amd64"
+
+
+def suite_of(key):
+    return ARM64_SUITES[key] if key in ARM64_SUITES else SUITES[key]
+
+
+def suite_name(key):
+    """The suite as a user may name the kernel: arm64 ones keep their prefix."""
+    return ("arm64-" if key in ARM64_SUITES else "") + suite_of(key)
+
+
+def meta_package(key):
+    return "linux-image-" + arch_of(key)
 
 
 # ---------------------------------------------------------------- apt
@@ -192,7 +238,7 @@ def apt_options(key):
     (base / "status").touch()  # no installed packages: candidates come from the lists only
     uri, signed_by = host_archive()
     signed = "[signed-by=%s] " % signed_by if signed_by else ""
-    (base / "sources.list").write_text("deb %s%s %s main\n" % (signed, uri, SUITES[key]))
+    (base / "sources.list").write_text("deb %s%s %s main\n" % (signed, uri, suite_of(key)))
     settings = {
         "Dir::Etc::sourcelist": base / "sources.list",
         "Dir::Etc::sourceparts": empty,
@@ -201,7 +247,9 @@ def apt_options(key):
         "Dir::State::Lists": base / "lists",
         "Dir::State::status": base / "status",
         "Dir::Cache": base / "cache",
-        "APT::Architectures": "amd64",
+        # the guest's architecture alone, as if it were the host's
+        "APT::Architecture": arch_of(key),
+        "APT::Architectures": arch_of(key),
         "Acquire::Languages": "none",
         # the _apt user cannot write into a root-owned build tree
         "APT::Sandbox::User": "root",
@@ -213,12 +261,12 @@ def apt_options(key):
 
 
 def apt_update(key, opts):
-    log("updating the package lists of %s (%s)" % (SUITES[key], key))
+    log("updating the package lists of %s (%s)" % (suite_of(key), key))
     r = subprocess.run(["apt-get", "-q", "--error-on=any", *opts, "update"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if r.returncode != 0:
         raise VmError("apt-get update for suite %s failed (offline, or the suite is "
-                      "gone from the archive?):\n%s" % (SUITES[key], r.stderr.strip()))
+                      "gone from the archive?):\n%s" % (suite_of(key), r.stderr.strip()))
 
 
 def package_version(opts, package):
@@ -248,17 +296,18 @@ def kernel_dependencies(opts, package):
 
 
 def resolve_kernel(key, opts):
-    """{package: version} of the kernel linux-image-amd64 points at now."""
-    package_version(opts, META_PACKAGE)
-    todo, seen = [META_PACKAGE], {META_PACKAGE}
+    """{package: version} of the kernel linux-image-ARCH points at now."""
+    meta = meta_package(key)
+    package_version(opts, meta)
+    todo, seen = [meta], {meta}
     while todo:
         for dep in kernel_dependencies(opts, todo.pop()):
             if dep not in seen:
                 seen.add(dep)
                 todo.append(dep)
-    seen.discard(META_PACKAGE)
+    seen.discard(meta)
     if not seen:
-        raise VmError("%s of suite %s depends on no kernel package" % (META_PACKAGE, SUITES[key]))
+        raise VmError("%s of suite %s depends on no kernel package" % (meta, suite_of(key)))
     return {p: package_version(opts, p) for p in sorted(seen)}
 
 
@@ -295,14 +344,19 @@ def read_stamp(key):
         return None
 
 
-def unpack(key, debs):
-    """Unpack the packages into a fresh root; return its kernel release."""
-    root = kernel_dir(key) / "root"
+def extract(debs, root):
+    """The packages' files in a fresh directory root."""
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
     for deb in debs:
         subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+
+
+def unpack(key, debs):
+    """Unpack the packages into a fresh root; return its kernel release."""
+    root = kernel_dir(key) / "root"
+    extract(debs, root)
     # Newer packages install into usr/lib; depmod -b and the guest look in lib.
     if (root / "usr/lib/modules").is_dir() and not (root / "lib").exists():
         (root / "lib").symlink_to("usr/lib")
@@ -321,6 +375,22 @@ def find_vmlinuz(root, release):
     raise VmError("no vmlinuz for %s under %s" % (release, root))
 
 
+def userland_packages(key):
+    """What a guest's root needs besides the kernel: the host's own root
+    for amd64, busybox of the kernel's suite and architecture for arm64."""
+    return [BUSYBOX_PACKAGE] if ARCHES[arch_of(key)]["root"] == "busybox" else []
+
+
+def unpack_userland(key, debs):
+    """Unpack busybox; return its path relative to the userland directory."""
+    root = kernel_dir(key) / "userland"
+    extract(debs, root)
+    for rel in ("bin/busybox", "usr/bin/busybox"):  # merged /usr moved it
+        if (root / rel).is_file():
+            return rel
+    raise VmError("no busybox in %s (%s)" % (root, ", ".join(d.name for d in debs)))
+
+
 def fetch(key, refresh):
     """The stamp of an unpacked kernel; goes to the archive only when asked or
     when nothing is cached."""
@@ -335,15 +405,21 @@ def fetch(key, refresh):
             raise VmError("%s\n(a cached kernel %s is in %s)" % (e, stamp["release"], kernel_dir(key)))
         raise VmError("%s\nno kernel for %s is cached in %s" % (e, key, kernel_dir(key)))
     packages = resolve_kernel(key, opts)
-    if stamp and stamp["packages"] == packages:
+    userland = {p: package_version(opts, p) for p in userland_packages(key)}
+    if stamp and stamp["packages"] == packages and stamp.get("userland", {}) == userland:
         log("kernel %s is up to date: %s" % (key, stamp["release"]))
         return stamp
-    debs = download(opts, packages, kernel_dir(key) / "debs")
+    debs = download(opts, {**packages, **userland}, kernel_dir(key) / "debs")
     (kernel_dir(key) / "stamp.json").unlink(missing_ok=True)
-    release = unpack(key, debs)
+    # apt names a file PACKAGE_VERSION_ARCH.deb
+    is_userland = [d.name.split("_")[0] in userland for d in debs]
+    release = unpack(key, [d for d, u in zip(debs, is_userland) if not u])
     root = kernel_dir(key) / "root"
-    stamp = {"kernel": key, "suite": SUITES[key], "release": release, "packages": packages,
+    stamp = {"kernel": key, "suite": suite_of(key), "arch": arch_of(key), "release": release,
+             "packages": packages, "userland": userland,
              "vmlinuz": str(find_vmlinuz(root, release).relative_to(root))}
+    if userland:
+        stamp["busybox"] = unpack_userland(key, [d for d, u in zip(debs, is_userland) if u])
     (kernel_dir(key) / "stamp.json").write_text(json.dumps(stamp, indent=1) + "\n")
     log("kernel %s: %s unpacked in %s" % (key, release, root))
     return stamp
@@ -401,8 +477,10 @@ def module_bytes(path):
 
 INIT_SCRIPT = r"""#!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0-only
-# vmtest guest init: host root (9p, read-only) + tmpfs overlay at /mnt, then
-# runs $RUN/cmd.sh chrooted there and reports its exit status on the console.
+# vmtest guest init: host root (9p, read-only) + tmpfs overlay at /mnt (or,
+# for ROOT=busybox, a tmpfs root at /mnt with busybox and the checkout from
+# that overlay), then runs $RUN/cmd.sh chrooted in /mnt and reports its exit
+# status on the console.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -429,16 +507,37 @@ done
 
 mkdir -p /lower /rw /mnt
 mount -t 9p -o trans=virtio,version=9p2000.L,ro hostroot /lower || die "mount hostroot"
+# KERNEL RELEASE MODULES CWD ROOT CHECKOUT SHARES (tag:path ...)
+. "/lower$RUN/guest.conf" || die "no $RUN/guest.conf"
+HOST=/mnt
+[ "$ROOT" = busybox ] && HOST=/host
+mkdir -p "$HOST"
 mount -t tmpfs -o mode=0755 tmpfs /rw
 mkdir -p /rw/upper /rw/work
-mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /mnt ||
+mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work "$HOST" ||
     die "mount overlay"
-# KERNEL RELEASE MODULES CWD SHARES (tag:path ...)
-. "/mnt$RUN/guest.conf" || die "no $RUN/guest.conf"
+if [ "$ROOT" = busybox ]; then
+    # the host's programs cannot run here (another architecture): a root of
+    # this busybox, with the checkout (writable in memory) at its own path
+    mount -t tmpfs -o mode=0755 tmpfs /mnt
+    for d in bin sbin usr/bin usr/sbin usr/lib etc root run tmp proc sys dev; do
+        mkdir -p "/mnt/$d"
+    done
+    ln -s usr/lib /mnt/lib
+    chmod 1777 /mnt/tmp
+    cp /bin/busybox /mnt/bin/busybox
+    chroot /mnt /bin/busybox --install -s || die "busybox --install in the root"
+    # the tool drops its privileges to nobody, looked up by name
+    printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+        > /mnt/etc/passwd
+    printf 'root:x:0:\nnogroup:x:65534:\n' > /mnt/etc/group
+    mkdir -p "/mnt$CHECKOUT"
+    mount --bind "/host$CHECKOUT" "/mnt$CHECKOUT" || die "bind the checkout"
+fi
 
-# the kernel's own modules, where the host's modprobe looks for them
+# the kernel's own modules, where the root's modprobe looks for them
 mkdir -p "/mnt/usr/lib/modules/$RELEASE"
-mount --bind "/mnt$MODULES" "/mnt/usr/lib/modules/$RELEASE" || die "bind modules"
+mount --bind "$HOST$MODULES" "/mnt/usr/lib/modules/$RELEASE" || die "bind modules"
 for share in $SHARES; do
     mkdir -p "/mnt${share#*:}"
     mount -t 9p -o trans=virtio,version=9p2000.L,rw "${share%%:*}" "/mnt${share#*:}" ||
@@ -493,15 +592,21 @@ def write_cpio(stage, out):
 
 
 def build_initrd(key, stamp):
-    """The initramfs for this kernel: busybox, its 9p/virtio/overlay modules,
-    init. Rebuilt each time: it takes well under a second."""
+    """The initramfs for this kernel: busybox (the host's, or the guest
+    architecture's), its 9p/virtio/overlay modules, init. Rebuilt each time:
+    it takes well under a second."""
     moddir = kernel_dir(key) / "root/lib/modules" / stamp["release"]
+    busybox = Path("/bin/busybox")
+    if ARCHES[arch_of(key)]["root"] == "busybox":
+        if "busybox" not in stamp:
+            raise VmError("kernel %s was fetched without busybox: vmtest.py fetch %s" % (key, key))
+        busybox = kernel_dir(key) / "userland" / stamp["busybox"]
     stage = VM_DIR / "initrd" / key
     if stage.exists():
         shutil.rmtree(stage)
     for d in ("bin", "modules", "proc", "sys", "dev"):
         (stage / d).mkdir(parents=True)
-    shutil.copy2("/bin/busybox", stage / "bin/busybox")
+    shutil.copy2(busybox, stage / "bin/busybox")
     for i, rel in enumerate(module_load_order(moddir, INITRD_MODULES)):
         target = stage / "modules" / ("%02d-%s.ko" % (i, module_name(rel)))
         target.write_bytes(module_bytes(moddir / rel))
@@ -526,8 +631,12 @@ def prepare_run_dir(key, tag, stamp, command, cwd, shares):
     run_dir = VM_DIR / "runs" / ("%s-%s" % (key, tag))
     run_dir.mkdir(parents=True, exist_ok=True)
     moddir = (kernel_dir(key) / "root/lib/modules" / stamp["release"]).resolve()
+    root = ARCHES[arch_of(key)]["root"]
+    if root == "busybox" and not Path(cwd).resolve().is_relative_to(REPO):
+        raise VmError("an %s guest sees the checkout %s only: run from inside it, not %s"
+                      % (arch_of(key), REPO, cwd))
     conf = {"KERNEL": key, "RELEASE": stamp["release"], "MODULES": str(moddir),
-            "CWD": str(cwd),
+            "CWD": str(cwd), "ROOT": root, "CHECKOUT": str(REPO),
             "SHARES": " ".join("rw%d:%s" % (i, p) for i, p in enumerate(shares))}
     (run_dir / "guest.conf").write_text(
         "".join("%s=%s\n" % (k, shlex.quote(v)) for k, v in conf.items()))
@@ -553,13 +662,15 @@ def qemu_command(key, stamp, initrd, run_dir, shares):
         if re.search(r"[\s,]", str(p)):
             raise VmError("path %s has a space or comma: the guest cannot be told it" % p)
     vmlinuz = kernel_dir(key) / "root" / stamp["vmlinuz"]
-    cmd = ["qemu-system-x86_64", "-accel", tcg_accel(), "-cpu", "max", "-m", "2G", "-smp", "2",
+    arch = ARCHES[arch_of(key)]
+    cmd = [*arch["qemu"], "-accel", tcg_accel(), "-cpu", "max", "-m", "2G", "-smp", "2",
            "-nographic", "-no-reboot", "-nic", "none",
            "-kernel", str(vmlinuz), "-initrd", str(initrd),
            # a locked-up guest panics (and so exits) at once, with its stack
            # traces on the console, instead of idling until the time limit
-           "-append", "console=ttyS0 quiet loglevel=5 softlockup_panic=1 "
-                      "sysctl.kernel.panic_on_rcu_stall=1 panic=-1 vmtest.run=%s" % run_dir,
+           "-append", "console=%s quiet loglevel=5 softlockup_panic=1 "
+                      "sysctl.kernel.panic_on_rcu_stall=1 panic=-1 vmtest.run=%s"
+                      % (arch["console"], run_dir),
            "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,"
                       "multidevs=remap"]
     for i, share in enumerate(shares):
@@ -839,6 +950,11 @@ def cmd_run(args):
 
 def cmd_suite(args):
     keys = [kernel_key(k) for k in args.kernels.split(",") if k]
+    for k in keys:
+        if ARCHES[arch_of(k)]["root"] != "host":
+            raise VmError("kernel %s: its busybox root has no python for the suite yet; "
+                          "vmtest.py run --kernel %s -- tests/vm/smoke.sh TOOL works there"
+                          % (k, k))
     backends = [b for b in args.backends.split(",") if b]
     for b in backends:
         if b not in BACKENDS:
@@ -881,7 +997,8 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description="Run tcpconnlog tests on Debian kernels under QEMU.",
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="kernels: " + ", ".join(
-                                    "%s (%s)" % kv for kv in SUITES.items()))
+                                    "%s (%s)" % (k, suite_name(k))
+                                    for k in [*SUITES, *ARM64_SUITES]))
     sub = p.add_subparsers(dest="cmd", required=True)
     for name, func, text in (("fetch", cmd_fetch, "download the newest kernel of a suite"),
                              ("version", cmd_version, "print the kernel release to be used")):
