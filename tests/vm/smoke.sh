@@ -42,7 +42,8 @@ is_ready() {
 
 # shellcheck disable=SC2317 # (called through wait_for)
 is_listening() {
-	netstat -ltn | grep -q "127\.0\.0\.1:$port "
+	# that port, any address, state 0A (LISTEN); nc -l may take IPv6's
+	grep -Eqs ":$(printf %04X "$port") 0+:0000 0A" /proc/net/tcp /proc/net/tcp6
 }
 
 # --check must say no, with exit status 1 and the backend's failure line
@@ -78,10 +79,12 @@ traced() {
 		say "FAIL: no ready line in 60 s: $(cat "$err")"
 		return 1
 	fi
-	nc -l -s 127.0.0.1 -p "$port" </dev/null >/dev/null &
+	# busybox's small nc (Debian's): no -s, no -z; both ends close when
+	# their stdin ends
+	timeout 30 nc -l -p "$port" </dev/null >/dev/null &
 	server=$!
 	wait_for 10 is_listening || say "nc -l is not listening on $port after 10 s"
-	nc -z -w 5 127.0.0.1 "$port"
+	timeout 30 nc -w 5 127.0.0.1 "$port" </dev/null >/dev/null
 	client=$?
 	wait "$tracer"
 	st=$?
