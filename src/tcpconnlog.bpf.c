@@ -1097,40 +1097,73 @@ static __always_inline int state_changed(const struct sock *sk, int oldstate,
  */
 #define HOOK_COPIES 3
 
+/* The state change a copy of the hook handled last on this CPU. */
+struct handled_change {
+	__u64 sock;	/* written last, cleared first: see mark_handled() */
+	__u32 states;	/* oldstate << 16 | newstate */
+	__u32 pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct handled_change);
 } hook_handled SEC(".maps");
 
-/* A state change in one word, written and read in one access: sockets lie
- * far more than 256 bytes apart, and TCP states are below 16.
+#define compiler_barrier() __asm__ __volatile__("" ::: "memory")
+
+/* Two words, as 5.10's verifier refuses arithmetic that would fold the
+ * socket's address and the states into one. A copy interrupting
+ * mark_handled() on this CPU reads the socket as 0, or as two equal
+ * reads around the states: never one change's socket with another's
+ * states. (Two changes of one socket cannot be in the hook at once: the
+ * socket's lock orders them.)
  */
-static __always_inline __u64 change_mark(const struct sock *sk, int oldstate, int newstate)
+static __always_inline void mark_handled(struct handled_change *h, const struct sock *sk,
+					 __u32 states)
 {
-	return (__u64)sk + (((oldstate & 15) << 4) | (newstate & 15));
+	h->sock = 0;
+	compiler_barrier();
+	h->states = states;
+	compiler_barrier();
+	h->sock = (__u64)sk;
+}
+
+static __always_inline bool change_handled(const struct handled_change *h,
+					   const struct sock *sk, __u32 states)
+{
+	__u64 before = h->sock, after;
+	__u32 seen;
+
+	compiler_barrier();
+	seen = h->states;
+	compiler_barrier();
+	after = h->sock;
+	return before == (__u64)sk && after == before && seen == states;
 }
 
 static __always_inline int state_hook(const struct sock *sk, int oldstate, int newstate,
 				      int copy)
 {
-	__u32 zero = 0;
-	__u64 *handled, mark;
+	__u32 zero = 0, states = (__u32)oldstate << 16 | (__u16)newstate;
+	struct handled_change *handled;
 
 	if (!transition_wanted(oldstate, newstate))
 		return 0;
 	handled = bpf_map_lookup_elem(&hook_handled, &zero);
 	if (!handled)
 		return 0;
-	mark = change_mark(sk, oldstate, newstate);
-	if (copy > 1 && *handled == mark) {
+	if (copy > 1 && change_handled(handled, sk, states)) {
 		if (copy == HOOK_COPIES)
-			*handled = 0;
+			handled->sock = 0;
 		return 0;
 	}
 	state_changed(sk, oldstate, newstate);
-	*handled = copy < HOOK_COPIES ? mark : 0;
+	if (copy < HOOK_COPIES)
+		mark_handled(handled, sk, states);
+	else
+		handled->sock = 0;
 	return 0;
 }
 
