@@ -44,7 +44,7 @@ PKG_CONFIG := env PKG_CONFIG_SYSROOT_DIR=$(CROSS_SYSROOT) \
 # sysroot must be there before: make builds an included makefile it has a
 # rule for, then starts again with it. Not for the goals that need no
 # sysroot.
-ifneq ($(filter-out clean vmlinux cross-deps,$(or $(MAKECMDGOALS),static)),)
+ifneq ($(filter-out clean vmlinux sysroot cross-deps,$(or $(MAKECMDGOALS),static)),)
 include $(CROSS_SYSROOT)/sysroot.mk
 endif
 $(CROSS_SYSROOT)/sysroot.mk: scripts/arm64-sysroot scripts/arm64_apt.py
@@ -55,7 +55,7 @@ sysroot:
 	scripts/arm64-sysroot $(CROSS_SYSROOT)
 
 QEMU_AARCH64 ?= qemu-aarch64-static
-cross-check: $(OUTPUT)/tcpconnlog-static $(OUTPUT)/tcpconnlog.bpf.o $(OUTPUT)/dnscap.bpf.o
+cross-check: $(OUTPUT)/tcpconnlog-static $(OUTPUT)/tcpconnlog.bpf.o
 	scripts/cross-check $(QEMU_AARCH64) $^
 
 vmlinux:
