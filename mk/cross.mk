@@ -35,8 +35,14 @@ CROSS_TRIPLE := aarch64-linux-gnu
 CROSS_SYSROOT := $(abspath $(OUTPUT)/sysroot)
 CC := clang --target=$(CROSS_TRIPLE) --sysroot=$(CROSS_SYSROOT)
 override LDFLAGS += -fuse-ld=lld
+# The sysroot's own directories are system ones, as /usr/include is for the
+# host build: no -I or -L for them (clang --sysroot searches them), so that
+# warnings in the macros of libc's headers stay silenced as there.
+CROSS_LIBDIR := $(CROSS_SYSROOT)/usr/lib/$(CROSS_TRIPLE)
 PKG_CONFIG := env PKG_CONFIG_SYSROOT_DIR=$(CROSS_SYSROOT) \
-	PKG_CONFIG_LIBDIR=$(CROSS_SYSROOT)/usr/lib/$(CROSS_TRIPLE)/pkgconfig:$(CROSS_SYSROOT)/usr/share/pkgconfig \
+	PKG_CONFIG_LIBDIR=$(CROSS_LIBDIR)/pkgconfig:$(CROSS_SYSROOT)/usr/share/pkgconfig \
+	PKG_CONFIG_SYSTEM_INCLUDE_PATH=$(CROSS_SYSROOT)/usr/include \
+	PKG_CONFIG_SYSTEM_LIBRARY_PATH=$(CROSS_LIBDIR):$(CROSS_SYSROOT)/usr/lib \
 	pkg-config
 .DEFAULT_GOAL := static
 
