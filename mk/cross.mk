@@ -28,7 +28,7 @@ OUTPUT ?= build/arm64
 CROSS_GOALS := static cross-check vmlinux sysroot clean cross-deps
 CROSS_OTHER := $(filter-out $(CROSS_GOALS) $(OUTPUT)/%,$(MAKECMDGOALS))
 ifneq ($(CROSS_OTHER),)
-$(error make ARCH=arm64 makes $(CROSS_GOALS) or files under $(OUTPUT)/, not $(CROSS_OTHER))
+$(error make ARCH=arm64 $(CROSS_OTHER): not for arm64 (it makes $(CROSS_GOALS) and files under $(OUTPUT)/))
 endif
 
 CROSS_TRIPLE := aarch64-linux-gnu
