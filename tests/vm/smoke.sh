@@ -5,16 +5,17 @@
 # backend, a run with -j that must record one loopback connect (busybox nc
 # to busybox nc -l) as established.
 #
-#   tests/vm/smoke.sh TOOL BACKEND[=no]...
+#   tests/vm/smoke.sh TOOL BACKEND[=no|=CHOSEN]...
 #
 # BACKEND=no: the kernel must refuse that backend (--check exit status 1
-# with its failure line), as arm64 6.1 refuses fentry. One line per
-# backend; exit status 0 when every backend did as told, 1 if not, 2 for
-# a usage error.
+# with its failure line), as arm64 6.1 refuses fentry. BACKEND=CHOSEN:
+# the run's ready line must name CHOSEN (auto=kprobe: auto falls back to
+# kprobe). One line per backend; exit status 0 when every backend did as
+# told, 1 if not, 2 for a usage error.
 set -u
 
 if [ $# -lt 2 ]; then
-	echo "usage: smoke.sh TOOL BACKEND[=no]..." >&2
+	echo "usage: smoke.sh TOOL BACKEND[=no|=CHOSEN]..." >&2
 	exit 2
 fi
 tool=$1
@@ -37,7 +38,7 @@ wait_for() {
 
 # shellcheck disable=SC2317 # (called through wait_for)
 is_ready() {
-	grep -q "^Tracing TCP connects ($backend backend)" "$err"
+	grep -q "^Tracing TCP connects (" "$err"
 }
 
 # shellcheck disable=SC2317 # (called through wait_for)
@@ -79,6 +80,12 @@ traced() {
 		say "FAIL: no ready line in 60 s: $(cat "$err")"
 		return 1
 	fi
+	if ! grep -q "^Tracing TCP connects ($chosen backend)" "$err"; then
+		kill "$tracer" 2>/dev/null
+		wait "$tracer"
+		say "FAIL: the ready line names another backend than $chosen: $(cat "$err")"
+		return 1
+	fi
 	# busybox's small nc (Debian's): no -s, no -z; both ends close when
 	# their stdin ends
 	timeout 30 nc -l -p "$port" </dev/null >/dev/null &
@@ -112,12 +119,13 @@ traced() {
 status=0
 port=40000
 for arg; do
-	backend=${arg%=no}
+	backend=${arg%%=*}
+	chosen=${arg#*=}
 	port=$((port + 1))
 	out=/tmp/smoke-$backend.json
 	err=/tmp/smoke-$backend.err
 	start=$(date +%s)
-	if [ "$backend" != "$arg" ]; then
+	if [ "$chosen" = no ]; then
 		refused || status=1
 	else
 		traced || status=1
