@@ -49,6 +49,8 @@ the arm64 busybox (every applet linked), /etc/passwd with root and nobody,
 and the checkout at its own path (through the same overlay: writable, in
 memory); run it from inside the checkout, with an arm64 static binary
 (tests/vm/smoke.sh is a check of every backend made for that root).
+busybox's modprobe is the module autoloader there (veth and nf_tables
+load, .ko.xz included).
 
 suite: one guest per kernel runs the pytest suite once per backend
 (TCPCONNLOG_BACKEND=B) with JUnit XML written to build/vm/results/, a host
