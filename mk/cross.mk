@@ -7,8 +7,8 @@
 #                                (vmlinux/arm64/vmlinux.h), their skeletons and
 #                                tcpconnlog-static, a static aarch64 binary
 #   make ARCH=arm64 cross-check  proves it: file(1), the binary run under
-#                                qemu-aarch64-static, the objects read arm64's
-#                                pt_regs (scripts/cross-check)
+#                                qemu-aarch64-static, the kprobe programs read
+#                                arm64's user_pt_regs (scripts/cross-check)
 #   make ARCH=arm64 vmlinux      regenerates vmlinux/arm64/vmlinux.h from Debian's
 #                                arm64 kernel package (scripts/arm64-vmlinux)
 #   make ARCH=arm64 sysroot      downloads and unpacks the sysroot again
