@@ -156,14 +156,11 @@ class Tracer:
         return self.proc.returncode, text.decode(errors="replace")
 
 
-def lost_from_summary(stderr):
-    m = re.search(r"^Lost events: (\d+)$", stderr, re.M)
-    return int(m.group(1)) if m else None
-
-
-def skipped_from_summary(stderr):
-    """Probe runs the kernel skipped (printed only when not 0)."""
-    m = re.search(r"^Probe runs skipped by the kernel: (\d+)$", stderr, re.M)
+def summary_count(stderr, label):
+    """A count from tcpconnlog's exit summary ("Lost events: N", "Probe
+    runs skipped by the kernel: N"); 0 when the line is absent (printed
+    only when not 0, and never by the peers)."""
+    m = re.search(r"^%s: (\d+)$" % re.escape(label), stderr, re.M)
     return int(m.group(1)) if m else 0
 
 
@@ -238,8 +235,8 @@ def overhead(cfgs, reps, connections):
                 rc, text = t.stop()
                 if rc not in (0, 130):
                     raise RuntimeError("%s exited %d: %s" % (name, rc, text[-2000:]))
-                lost[name] += lost_from_summary(text) or 0
-                skipped[name] += skipped_from_summary(text)
+                lost[name] += summary_count(text, "Lost events")
+                skipped[name] += summary_count(text, "Probe runs skipped by the kernel")
             runs[name].append(r["per_second"])
             log("overhead %d/%d %-40s %10.0f connects/s" % (rep + 1, reps, name,
                                                             r["per_second"]))

@@ -23,10 +23,13 @@ static __always_inline void open_connection(const struct sock *sk, struct tcl_co
 	const struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
 	__u64 skid = (__u64)sk;
 
-	if (!tp)
-		return;
-	c->acked_at_open = tp->bytes_acked;
-	c->received_at_open = tp->bytes_received;
+	/* NULL only for what is not a full TCP socket: entered all the same
+	 * (its close record then counts from 0), never dropped unseen
+	 */
+	if (tp) {
+		c->acked_at_open = tp->bytes_acked;
+		c->received_at_open = tp->bytes_received;
+	}
 	if (map_put(&conns, &skid, c, BPF_ANY) == 0)
 		COUNT(conns_opened);
 }
@@ -39,50 +42,6 @@ static __always_inline void follow_connection(const struct sock *sk,
 
 	c.ev = *ev;
 	c.established_ns = now;
-	open_connection(sk, &c);
-}
-
-/* Whether a connect(2) is moving the socket: it has a struct socket,
- * which accept(2) has not made connected. A passive socket has none until
- * accept(2) returns it (or is SS_CONNECTED, accepted in SYN_RECV with TCP
- * Fast Open).
- */
-static __always_inline bool being_connected(const struct sock *sk)
-{
-	struct socket *sock = sk->sk_socket;
-
-	return sock && sock->state != SS_CONNECTED;
-}
-
-/* SYN_RECV -> ESTABLISHED of a passive socket (-A). It happens in softirq
- * context, on whatever task was running: the process is learnt later,
- * from the accept(2) that returns the socket.
- */
-static __always_inline void accepted(const struct sock *sk)
-{
-	struct tcl_conn c = {};
-	struct tcl_event *ev = &c.ev;
-	__u64 skid = (__u64)sk;
-
-	/* the second copy of the hook sees it already entered; a connect to
-	 * itself (simultaneous open) is an outbound attempt, not an accept
-	 */
-	if (bpf_map_lookup_elem(&conns, &skid) || being_connected(sk) ||
-	    !read_sock_dest(sk, ev, true))
-		return;
-	read_sock_source(sk, ev, true);
-	/* -P and -4/-6 apply to the local (listening) end of an accept */
-	if (filter_ip && ev->ip != filter_ip)
-		return;
-	if (filter_ports_set && !wanted_port(ev->sport))
-		return;
-	ev->kind = TCL_KIND_ACCEPT;
-	ev->result = TCL_ESTABLISHED;
-	ev->flags = TCL_F_NO_PROCESS | TCL_F_INBOUND;
-	ev->sock_id = skid;
-	ev->conn_id = new_conn_id();
-	ev->ts_ns = c.established_ns = bpf_ktime_get_ns();
-	c.accept_pending = 1;
 	open_connection(sk, &c);
 }
 
@@ -100,6 +59,80 @@ static __always_inline bool report_accept(struct tcl_conn *c)
 	return true;
 }
 
+/* The entry of a connection whose socket was freed without its close
+ * being seen. An accept record not made yet is made now, without its
+ * process, rather than lost. With -l its close record is lost: counted
+ * untracked (opened, never closed); without, nothing was.
+ */
+static __always_inline void stale_connection(__u64 skid, struct tcl_conn *c)
+{
+	if (c->accept_pending)
+		report_accept(c);
+	if (bpf_map_delete_elem(&conns, &skid) == 0 && !lifecycle)
+		COUNT(conns_closed);
+}
+
+/* Whether a connect(2) is moving the socket: it has a struct socket,
+ * which accept(2) has not made connected. A passive socket has none until
+ * accept(2) returns it (or is SS_CONNECTED, accepted in SYN_RECV with TCP
+ * Fast Open).
+ */
+static __always_inline bool being_connected(const struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+
+	return sock && sock->state != SS_CONNECTED;
+}
+
+/* An accept record, as yet without its process, of a connection the
+ * filters want (direct: as for KREAD()).
+ */
+static __always_inline bool accept_event(const struct sock *sk, struct tcl_event *ev,
+					 bool direct)
+{
+	if (!read_sock_dest(sk, ev, direct))
+		return false;
+	read_sock_source(sk, ev, direct);
+	/* -P and -4/-6 apply to the local (listening) end of an accept */
+	if (filter_ip && ev->ip != filter_ip)
+		return false;
+	if (filter_ports_set && !wanted_port(ev->sport))
+		return false;
+	ev->kind = TCL_KIND_ACCEPT;
+	ev->result = TCL_ESTABLISHED;
+	ev->flags = TCL_F_NO_PROCESS | TCL_F_INBOUND;
+	ev->sock_id = (__u64)sk;
+	ev->conn_id = new_conn_id();
+	ev->ts_ns = bpf_ktime_get_ns();
+	return true;
+}
+
+/* SYN_RECV -> ESTABLISHED of a passive socket (-A). It happens in softirq
+ * context, on whatever task was running: the process is learnt later,
+ * from the accept(2) that returns the socket.
+ */
+static __always_inline void accepted(const struct sock *sk)
+{
+	struct tcl_conn c = {}, *old;
+	struct tcl_event *ev = &c.ev;
+	__u64 skid = (__u64)sk;
+
+	/* a later copy of the hook may find it entered already */
+	old = bpf_map_lookup_elem(&conns, &skid);
+	if (old && entry_is_this_sockets(sk, &old->ev))
+		return;
+	if (old)
+		stale_connection(skid, old);
+	/* a connect to itself (simultaneous open) is an outbound attempt,
+	 * not an accept
+	 */
+	if (being_connected(sk) || !accept_event(sk, ev, true))
+		return;
+	c.established_ns = ev->ts_ns;
+	c.accept_pending = 1;
+	open_connection(sk, &c);
+}
+
 /* The TCP socket behind what accept(2) returned: on an MPTCP listener
  * that is an MPTCP socket, and the connection entered at SYN_RECV ->
  * ESTABLISHED is its first subflow (kernels without MPTCP: no such type).
@@ -114,6 +147,27 @@ static __always_inline struct sock *accepted_tcp_sock(struct sock *sk)
 	return sk;
 }
 
+/* accept(2) returned a connection the hook never entered: one
+ * established before we started, or whose establishment the hook missed
+ * (a run the kernel skipped, or never made: seen on the host, where BPF
+ * programs do not run in softirqs taken on one thread of its init). Its
+ * record is made now, from the socket, rather than never. Its close is
+ * not followed (-l): its counters are not at hand here. One already
+ * closed had its record made then.
+ */
+static __always_inline void accept_unseen(const struct sock *sk)
+{
+	struct tcl_event ev = {};
+
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE ||
+	    BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
+	    caller_filtered_out(&ev) || !accept_event(sk, &ev, false))
+		return;
+	take_caller(&ev);
+	ev.flags &= ~TCL_F_NO_PROCESS;
+	emit(&ev);
+}
+
 /* accept(2) or accept4(2) returned fd on this thread (-A). */
 static __always_inline void accept_returned(int fd)
 {
@@ -124,7 +178,11 @@ static __always_inline void accept_returned(int fd)
 	if (!sk)
 		return;
 	c = bpf_map_lookup_elem(&conns, &skid);
-	if (!c || !c->accept_pending)
+	if (!c) {
+		accept_unseen(sk);
+		return;
+	}
+	if (!c->accept_pending)
 		return;
 	if (caller_filtered_out(&c->ev)) {
 		/* not a process the filters want: nothing more of it */

@@ -298,6 +298,20 @@ static __always_inline bool read_sock_dest(const struct sock *sk,
 	return true;
 }
 
+/* Whether a table entry found at this socket's address was made for it.
+ * An entry outlives its socket when the socket's end was missed (a
+ * skipped close, a skipped destroy), and sockets are reused from their
+ * slab at once: the next socket there must not take it for its own. The
+ * peer's port tells them apart: set before the first change we enter a
+ * socket at, and never rewritten (unlike a wildcard address, which the
+ * connect resolves).
+ */
+static __always_inline bool entry_is_this_sockets(const struct sock *sk,
+						  const struct tcl_event *ev)
+{
+	return ev->dport == port_from_net(sk->__sk_common.skc_dport);
+}
+
 static __always_inline bool is_v4_mapped(const __u8 *a)
 {
 	for (int i = 0; i < 10; i++)
@@ -810,6 +824,19 @@ static __always_inline bool outcome_missed(const struct tcl_attempt *a)
 	       (a->state == TCL_AS_SYN_SENT || a->state == TCL_AS_SYN_RECV);
 }
 
+/* connect(2) returned success (tracepoint backend) on a socket past its
+ * handshake, which the hook never saw end: the establishment was missed.
+ * (A TCP_FASTOPEN_CONNECT socket returns success still in SYN_SENT.)
+ */
+static __always_inline bool establishment_missed(const struct tcl_attempt *a,
+						 const struct sock *sk)
+{
+	int state = BPF_CORE_READ(sk, __sk_common.skc_state);
+
+	return outcome_missed(a) && state != TCP_SYN_SENT && state != TCP_SYN_RECV &&
+	       state != TCP_CLOSE;
+}
+
 /* The connect function (or syscall) returned ret on this thread. Returns
  * the number of calls the thread is still inside.
  */
@@ -849,6 +876,12 @@ static __always_inline __u32 connect_returned(__u64 skid, int ret)
 	 * for an attempt still pending at exit
 	 */
 	read_sock_source(sk, &a->ev, false);
+	if (ret == 0 && establishment_missed(a, sk)) {
+		/* not followed with -l: its counters are not at hand here */
+		COUNT(outcomes_unseen);
+		conclude(a, skid, TCL_ESTABLISHED, 0, now);
+		return 0;
+	}
 	if (immediate) {
 		a->ev.stage = TCL_STAGE_CALL;
 		a->ev.result = TCL_PENDING;
@@ -864,7 +897,7 @@ static __always_inline __u32 connect_returned(__u64 skid, int ret)
 
 /* The socket is freed: whatever is left of it in our tables lost its end
  * (a return or a state change the kernel skipped), and its address may
- * soon be another socket's.
+ * soon be another socket's. An accept record still to be made is made.
  */
 static __always_inline void destroyed(__u64 skid)
 {
@@ -878,8 +911,12 @@ static __always_inline void destroyed(__u64 skid)
 			bpf_map_delete_elem(&connect_by_tid, &tid);
 		bpf_map_delete_elem(&attempts, &skid);
 	}
-	if (lifecycle || accepts)
-		bpf_map_delete_elem(&conns, &skid);
+	if (lifecycle || accepts) {
+		struct tcl_conn *c = bpf_map_lookup_elem(&conns, &skid);
+
+		if (c)
+			stale_connection(skid, c);
+	}
 }
 
 /* --- the probes of each backend, feeding the functions above --- */
@@ -1071,10 +1108,15 @@ static __always_inline int state_changed(const struct sock *sk, int oldstate,
 	}
 	if (oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV) {
 		a = bpf_map_lookup_elem(&attempts, &skid);
-		if (a) {
+		if (a && entry_is_this_sockets(sk, &a->ev)) {
 			handshake_moved(a, sk, newstate);
 			return 0;
 		}
+		/* an earlier socket's, whose end was missed: counted
+		 * untracked (started, never finished)
+		 */
+		if (a)
+			bpf_map_delete_elem(&attempts, &skid);
 	}
 	if (lifecycle || accepts)
 		connection_state_changed(sk, oldstate, newstate);
@@ -1101,7 +1143,11 @@ static __always_inline int state_changed(const struct sock *sk, int oldstate,
 struct handled_change {
 	__u64 sock;	/* written last, cleared first: see mark_handled() */
 	__u32 states;	/* oldstate << 16 | newstate */
-	__u32 pad;
+	/* the socket's ports: a mark left behind (its last copy skipped)
+	 * must not pass for the same change of the next socket the slab
+	 * puts at that address
+	 */
+	__u32 ports;
 };
 
 struct {
@@ -1113,40 +1159,45 @@ struct {
 
 #define compiler_barrier() __asm__ __volatile__("" ::: "memory")
 
-/* Two words, as 5.10's verifier refuses arithmetic that would fold the
- * socket's address and the states into one. A copy interrupting
+/* Separate words, as 5.10's verifier refuses arithmetic that would fold
+ * the socket's address and the states into one. A copy interrupting
  * mark_handled() on this CPU reads the socket as 0, or as two equal
- * reads around the states: never one change's socket with another's
- * states. (Two changes of one socket cannot be in the hook at once: the
- * socket's lock orders them.)
+ * reads around the rest. A mark whose writing was interrupted by another
+ * one may end up with one change's socket and another's states: no
+ * change matches it, and the next copy does the work again. (Two changes
+ * of one socket cannot be in the hook at once: the socket's lock orders
+ * them.)
  */
 static __always_inline void mark_handled(struct handled_change *h, const struct sock *sk,
-					 __u32 states)
+					 __u32 states, __u32 ports)
 {
 	h->sock = 0;
 	compiler_barrier();
 	h->states = states;
+	h->ports = ports;
 	compiler_barrier();
 	h->sock = (__u64)sk;
 }
 
 static __always_inline bool change_handled(const struct handled_change *h,
-					   const struct sock *sk, __u32 states)
+					   const struct sock *sk, __u32 states, __u32 ports)
 {
 	__u64 before = h->sock, after;
-	__u32 seen;
+	__u32 seen, seen_ports;
 
 	compiler_barrier();
 	seen = h->states;
+	seen_ports = h->ports;
 	compiler_barrier();
 	after = h->sock;
-	return before == (__u64)sk && after == before && seen == states;
+	return before == (__u64)sk && after == before && seen == states &&
+	       seen_ports == ports;
 }
 
 static __always_inline int state_hook(const struct sock *sk, int oldstate, int newstate,
 				      int copy)
 {
-	__u32 zero = 0, states = (__u32)oldstate << 16 | (__u16)newstate;
+	__u32 zero = 0, states = (__u32)oldstate << 16 | (__u16)newstate, ports;
 	struct handled_change *handled;
 
 	if (!transition_wanted(oldstate, newstate))
@@ -1154,14 +1205,15 @@ static __always_inline int state_hook(const struct sock *sk, int oldstate, int n
 	handled = bpf_map_lookup_elem(&hook_handled, &zero);
 	if (!handled)
 		return 0;
-	if (copy > 1 && change_handled(handled, sk, states)) {
+	ports = sk->__sk_common.skc_portpair;
+	if (copy > 1 && change_handled(handled, sk, states, ports)) {
 		if (copy == HOOK_COPIES)
 			handled->sock = 0;
 		return 0;
 	}
 	state_changed(sk, oldstate, newstate);
 	if (copy < HOOK_COPIES)
-		mark_handled(handled, sk, states);
+		mark_handled(handled, sk, states, ports);
 	else
 		handled->sock = 0;
 	return 0;

@@ -48,6 +48,7 @@ struct session {
 	struct metrics *metrics;	/* --metrics, or NULL */
 	__u64 next_metrics_ns;	/* its loss counters: read at most this often */
 	char start_line[RUNINFO_START_MAX];	/* -j: the start record (-o: each file's head) */
+	__s64 start_real_ns;	/* the start record's time: when the ready line was printed */
 };
 
 static __u64 now_ns(clockid_t clock)
@@ -502,7 +503,7 @@ static void print_start(struct session *s)
 	size_t len;
 
 	sb_init(&sb, s->start_line, sizeof(s->start_line));
-	runinfo_json_start(&sb, s->backend, (__s64)now_ns(CLOCK_REALTIME));
+	runinfo_json_start(&sb, s->backend, s->start_real_ns);
 	len = sb.len;
 	if (s->rec.out.file) {
 		outfile_set_head(s->rec.out.file, s->start_line, len);
@@ -748,6 +749,10 @@ int tracer_run(const struct tcl_config *cfg, struct tcpconnlog_bpf *skel,
 		deadline = s.rec.fmt.start_ns + cfg->duration_s * 1000000000ULL;
 	if (cfg->stats_interval_s)
 		s.next_stats_ns = s.rec.fmt.start_ns + cfg->stats_interval_s * 1000000000ULL;
+	/* the start record's time: no later than the ready line, which a
+	 * reader may see before the record is written
+	 */
+	s.start_real_ns = (__s64)now_ns(CLOCK_REALTIME);
 	fprintf(stderr, "Tracing TCP connects (%s backend)... Ctrl-C to stop.\n", backend);
 	if (cfg->top_interval_s && start_top(&s, wake_fd)) {
 		fprintf(stderr, "tcpconnlog: cannot start --top: %s\n", strerror(errno));

@@ -215,6 +215,50 @@ def test_accept_nobody_took_has_no_process(tracer, listeners):
     assert res.rc == 0, res
 
 
+@pytest.mark.parametrize("lifecycle", [False, True], ids=["accept", "accept-and-close"])
+def test_accept_of_a_connection_established_before_the_start(tracer, lifecycle):
+    """A connection established before the tracer started and accepted
+    after: the hook never saw its establishment, so its accept record is
+    made when accept(2) returns it, naming that thread, at that time. The
+    same path makes the record of one whose establishment the kernel did
+    not show the hook. Its close is not followed (-l): its counters at
+    establishment are unknown."""
+    import threading
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(8)
+    port = ls.getsockname()[1]
+    try:
+        c = tcltest.connect(4, "127.0.0.1", port)
+        assert c["errno"] is None, c
+        t = tracer("-A", *(["-l"] if lifecycle else []), "-P", str(port))
+        t_before = time.time()
+        served, _ = ls.accept()
+        t_after = time.time()
+        served.close()
+        c["_sock"].close()
+        acc, _ = wait_record(t, "the accept record", of_port("accept", port, c["sport"]))
+        time.sleep(0.2)     # a close record, were there one, would be out
+        res = t.stop()
+    finally:
+        ls.close()
+    assert res.rc == 0, res
+    with open("/proc/self/task/%d/comm" % threading.get_native_id()) as f:
+        comm = f.read().rstrip("\n")
+    want = {"pid": os.getpid(), "tid": threading.get_native_id(), "uid": os.getuid(),
+            "comm": comm, "ip": 4, "saddr": "127.0.0.1", "sport": port,
+            "daddr": "127.0.0.1", "dport": c["sport"]}
+    assert list(acc) == ACCEPT_KEYS, acc
+    assert {k: acc[k] for k in want} == want, acc
+    assert t_before - tcltest.CLOCK_SLACK <= tcltest.parse_time(acc["time"]) <= \
+        t_after + tcltest.CLOCK_SLACK, (t_before, acc, t_after)
+    assert type(acc["id"]) is int and acc["id"] > 0, acc
+    mine = [r for r in res.records if r.get("id") == acc["id"]]
+    assert mine == [acc], res
+    # the client's connect came before the start: no record of it either
+    assert not [r for r in res.records if r["event"] in ("connect", "close")], res
+
+
 def test_text_lines_and_summary(tracer, listeners):
     """Text output with -l -A: the EVENT column, LPORT (an accept is known
     by its listening port), close lines with DUR(ms), TX, RX, RTT(ms); and
