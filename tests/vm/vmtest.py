@@ -13,14 +13,14 @@ Usage (as root, from the repository; Python 3 standard library only):
 
   tests/vm/vmtest.py fetch 6.1        download/refresh the newest kernel of a suite
   tests/vm/vmtest.py version 6.1      print its release and Debian version
-  tests/vm/vmtest.py run --kernel 6.1 [--timeout S] [--tag NAME] -- COMMAND...
+  tests/vm/vmtest.py run --kernel 6.1 [--timeout S] [--tag NAME] [--root R] -- COMMAND...
   tests/vm/vmtest.py suite --kernels 5.10,6.1,6.12,7.2 \\
         [--backends kprobe,fentry,tracepoint] [--tests tests/e2e] [--jobs 2]
 
 Kernels: 5.10 (bullseye), 6.1 (bookworm), 6.12 (trixie), 7.2 (sid) for
 x86-64; arm64-6.1 (arm64-bookworm) and arm64-6.12 (arm64-trixie) for arm64,
-booted with qemu-system-aarch64 (-M virt) into a busybox root (below); the
-Debian suite names are accepted too.
+booted with qemu-system-aarch64 (-M virt) into an arm64 Debian root
+(below); the Debian suite names are accepted too.
 
 fetch: a private apt configuration under build/vm/apt/KERNEL/ (same archive
 URI and key as the host's Debian entry in /etc/apt, another suite) resolves
@@ -30,7 +30,13 @@ set to the guest's architecture alone); the host's apt state is never
 touched. They are
 unpacked into build/vm/kernels/KERNEL/root and depmod is run there;
 stamp.json records what was unpacked. `run` and `suite` reuse a stamped
-kernel without the network; only `fetch` looks for a newer one.
+kernel without the network; only `fetch` looks for a newer one. For an
+arm64 kernel, fetch also resolves the Debian root (DEBIAN_ROOT_PACKAGES of
+bookworm and all they depend on, one root for both arm64 kernels) with
+another private apt state, downloads it into build/vm/userland/arm64-
+bookworm/debs only when a package changed, and unpacks it there into root
+(merged /usr; the files maintainer scripts would make that the tests
+need; python modules compiled by the host's python3.11).
 
 run: the guest runs COMMAND with /bin/sh -c (several words are quoted and
 joined, one word is taken as a shell string) in the directory vmtest.py was
@@ -44,12 +50,15 @@ the end of the console log is printed) or the harness failed (download,
 bad argument). The guest sees the host's files everywhere, /tmp included;
 whatever it writes stays in guest memory, except in the results directory.
 The guest has no network interface but lo.
-An arm64 guest cannot run the host's programs: its root is a tmpfs with
-the arm64 busybox (every applet linked), /etc/passwd with root and nobody,
-and the checkout at its own path (through the same overlay: writable, in
-memory); run it from inside the checkout, with an arm64 static binary
+An arm64 guest cannot run the host's programs: its root (--root debian,
+the default) is the arm64 Debian root seen through the host share with an
+in-memory overlay, /tmp a tmpfs, and the checkout at its own path
+(through the host's overlay: writable, in memory); run it from inside the
+checkout, with an arm64 static binary (TCPCONNLOG_BIN for the pytest
+suite). --root busybox is a tmpfs with the arm64 busybox (every applet
+linked), /etc/passwd with root and nobody, and the checkout
 (tests/vm/smoke.sh is a check of every backend made for that root).
-busybox's modprobe is the module autoloader there (veth and nf_tables
+The root's modprobe is the module autoloader there (veth and nf_tables
 load, .ko.xz included).
 
 suite: one guest per kernel runs the pytest suite once per backend
@@ -90,16 +99,36 @@ SUITES = {"5.10": "bullseye", "6.1": "bookworm", "6.12": "trixie", "7.2": "sid"}
 # backport of it was the one measured first).
 ARM64_SUITES = {"arm64-6.1": "bookworm", "arm64-6.12": "trixie"}
 # Per architecture of the guest: the emulator and its machine, the
-# console, and the root the command runs in ("host": the host's own, over
-# 9p; "busybox": a tmpfs with busybox and the checkout at its own path).
+# console, and the root the command runs in by default ("host": the
+# host's own, over 9p; "debian": a Debian root of the guest's
+# architecture unpacked under build/vm/userland, with the checkout at its
+# own path; "busybox": a tmpfs with busybox and the checkout).
 ARCHES = {
     "amd64": {"qemu": ["qemu-system-x86_64"], "console": "ttyS0", "root": "host"},
     # virt: a PCI bus for virtio-9p and the PL011 console, no firmware needed
     "arm64": {"qemu": ["qemu-system-aarch64", "-M", "virt"], "console": "ttyAMA0",
-              "root": "busybox"},
+              "root": "debian"},
 }
-# What a busybox root is made of, fetched with the kernel from its suite.
+GUEST_ROOTS = ("host", "debian", "busybox")
+# The initramfs's busybox for a guest that cannot run the host's, and
+# what a busybox root is made of: fetched with the kernel from its suite.
 BUSYBOX_PACKAGE = "busybox-static"
+# What a Debian root is made of, with all it depends on (no recommends):
+# what the end-to-end tests run (python3 and its modules, ip, nft, sysctl,
+# bpftool, modprobe for the kernel's autoloader), and the essential
+# packages nothing declares a dependency on (sh, env, cat, mount...).
+# usr-is-merged (the root is unpacked merged) stands for usrmerge, which
+# would bring perl.
+DEBIAN_ROOT_PACKAGES = (
+    "base-files", "bash", "coreutils", "dash", "diffutils", "findutils", "grep",
+    "sed", "tar", "gzip", "util-linux", "mount", "procps", "iproute2", "nftables",
+    "kmod", "bpftool", "python3", "python3-pytest", "python3-jsonschema", "usr-is-merged")
+# Left out of the unpacked root: nothing in a guest reads them.
+DEBIAN_ROOT_DROP = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale")
+# One Debian root serves both arm64 kernels (user space does not depend on
+# the kernel): bookworm's, whose python3.11 is the host's, so that the host
+# byte-compiles its modules (each guest would, under TCG).
+DEBIAN_ROOT_SUITE = "bookworm"
 # Host entries naming one of these suites point at the main Debian archive.
 DEBIAN_SUITES = set(SUITES.values()) | {
     "buster", "forky", "oldstable", "stable", "testing", "unstable"}
@@ -233,14 +262,20 @@ def host_archive():
 
 def apt_options(key):
     """apt options that keep every piece of state under build/vm/apt/KEY."""
-    base = VM_DIR / "apt" / key
+    return apt_state_options(VM_DIR / "apt" / key, suite_of(key), arch_of(key))
+
+
+def apt_state_options(base, suite, arch):
+    """apt options for one suite and architecture of the host's Debian
+    archive, as if on an empty system of that architecture, with every
+    piece of state under base."""
     empty = base / "empty.d"
     for d in (empty, base / "lists" / "partial", base / "cache"):
         d.mkdir(parents=True, exist_ok=True)
     (base / "status").touch()  # no installed packages: candidates come from the lists only
     uri, signed_by = host_archive()
     signed = "[signed-by=%s] " % signed_by if signed_by else ""
-    (base / "sources.list").write_text("deb %s%s %s main\n" % (signed, uri, suite_of(key)))
+    (base / "sources.list").write_text("deb %s%s %s main\n" % (signed, uri, suite))
     settings = {
         "Dir::Etc::sourcelist": base / "sources.list",
         "Dir::Etc::sourceparts": empty,
@@ -250,8 +285,8 @@ def apt_options(key):
         "Dir::State::status": base / "status",
         "Dir::Cache": base / "cache",
         # the guest's architecture alone, as if it were the host's
-        "APT::Architecture": arch_of(key),
-        "APT::Architectures": arch_of(key),
+        "APT::Architecture": arch,
+        "APT::Architectures": arch,
         "Acquire::Languages": "none",
         # the _apt user cannot write into a root-owned build tree
         "APT::Sandbox::User": "root",
@@ -262,13 +297,13 @@ def apt_options(key):
     return opts
 
 
-def apt_update(key, opts):
-    log("updating the package lists of %s (%s)" % (suite_of(key), key))
+def apt_update(suite, what, opts):
+    log("updating the package lists of %s (%s)" % (suite, what))
     r = subprocess.run(["apt-get", "-q", "--error-on=any", *opts, "update"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if r.returncode != 0:
         raise VmError("apt-get update for suite %s failed (offline, or the suite is "
-                      "gone from the archive?):\n%s" % (suite_of(key), r.stderr.strip()))
+                      "gone from the archive?):\n%s" % (suite, r.stderr.strip()))
 
 
 def package_version(opts, package):
@@ -377,10 +412,16 @@ def find_vmlinuz(root, release):
     raise VmError("no vmlinuz for %s under %s" % (release, root))
 
 
+def foreign(key):
+    """Whether the guest cannot run the host's programs."""
+    return ARCHES[arch_of(key)]["root"] != "host"
+
+
 def userland_packages(key):
-    """What a guest's root needs besides the kernel: the host's own root
-    for amd64, busybox of the kernel's suite and architecture for arm64."""
-    return [BUSYBOX_PACKAGE] if ARCHES[arch_of(key)]["root"] == "busybox" else []
+    """What comes with the kernel: nothing for amd64 (the host's busybox
+    and root serve), busybox of the kernel's suite and architecture for
+    arm64 (its initramfs, and the busybox root)."""
+    return [BUSYBOX_PACKAGE] if foreign(key) else []
 
 
 def unpack_userland(key, debs):
@@ -401,7 +442,7 @@ def fetch(key, refresh):
         return stamp
     opts = apt_options(key)
     try:
-        apt_update(key, opts)
+        apt_update(suite_of(key), key, opts)
     except VmError as e:
         if stamp:
             raise VmError("%s\n(a cached kernel %s is in %s)" % (e, stamp["release"], kernel_dir(key)))
@@ -424,6 +465,146 @@ def fetch(key, refresh):
         stamp["busybox"] = unpack_userland(key, [d for d, u in zip(debs, is_userland) if u])
     (kernel_dir(key) / "stamp.json").write_text(json.dumps(stamp, indent=1) + "\n")
     log("kernel %s: %s unpacked in %s" % (key, release, root))
+    return stamp
+
+
+# ---------------------------------------------------------------- Debian root
+
+def debian_root_dir(arch):
+    return VM_DIR / "userland" / ("%s-%s" % (arch, DEBIAN_ROOT_SUITE))
+
+
+def resolve_closure(opts, packages):
+    """{name: version} of the packages and all they depend on (no
+    recommends), as apt would install them on an empty system."""
+    r = subprocess.run(["apt-get", "-s", "-q", "--no-install-recommends", *opts, "install",
+                        *packages], capture_output=True, text=True)
+    found = dict(re.findall(r"^Inst (\S+) \((\S+) ", r.stdout, re.M))
+    if r.returncode != 0 or not found:
+        raise VmError("resolving %s failed:\n%s" % (" ".join(packages), r.stderr.strip()))
+    return found
+
+
+def extract_merged(deb, root):
+    """Unpack a package into root, whose bin, sbin and lib are links into
+    usr (as on an installed Debian): tar keeps those links."""
+    tar = subprocess.Popen(["tar", "-x", "--keep-directory-symlink", "-C", str(root)],
+                           stdin=subprocess.PIPE)
+    r = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=tar.stdin)
+    tar.stdin.close()
+    if tar.wait() != 0 or r.returncode != 0:
+        raise VmError("unpacking %s failed" % deb)
+
+
+# What maintainer scripts (not run by dpkg-deb -x) would have written that
+# the tests need: users to drop privileges to, name lookups in files.
+DEBIAN_ROOT_FILES = {
+    "etc/passwd": "root:x:0:0:root:/root:/bin/bash\n"
+                  "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+    "etc/group": "root:x:0:\nnogroup:x:65534:\n",
+    "etc/nsswitch.conf": "passwd: files\ngroup: files\nshadow: files\nhosts: files\n"
+                         "networks: files\nprotocols: files\nservices: files\n",
+    "etc/hosts": "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n",
+}
+# What the guest's init and the tests run: missing means a broken root.
+DEBIAN_ROOT_NEEDS = ("lib/ld-linux-aarch64.so.1", "bin/sh", "usr/bin/env", "usr/bin/python3",
+                     "sbin/modprobe", "sbin/ip", "usr/sbin/nft", "sbin/sysctl", "usr/sbin/bpftool")
+
+
+def exists_in(root, rel):
+    """Whether rel exists in root, its absolute links read as the guest
+    reads them (sbin/modprobe -> /bin/kmod)."""
+    path = root / rel
+    for _ in range(20):
+        if not path.is_symlink():
+            return path.exists()
+        target = os.readlink(path)
+        path = root / target.lstrip("/") if target.startswith("/") else path.parent / target
+    return False
+
+
+def python_version(root):
+    """"3.11" from the root's /usr/bin/python3 link, or None."""
+    m = re.fullmatch(r"python(\d+\.\d+)", os.readlink(root / "usr/bin/python3"))
+    return m.group(1) if m else None
+
+
+def byte_compile(root):
+    """Compile the root's python modules with the host's python when it is
+    the same version (the same bytecode): the guest would, at each boot,
+    emulated; else leave them to the guest."""
+    version = python_version(root)
+    host = "%d.%d" % sys.version_info[:2]
+    if version != host:
+        log("python %s in the root, %s here: modules left to compile in the guest"
+            % (version, host))
+        return
+    dirs = [str(root / "usr/lib" / ("python" + version)), str(root / "usr/lib/python3")]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", "-s", str(root),
+                    "-p", "/", *dirs], stdout=subprocess.DEVNULL, check=False)
+
+
+def make_debian_root(debs, root):
+    """A fresh root of the packages, with what their maintainer scripts
+    would have made and the mount points of the guest's init."""
+    if root.exists():
+        shutil.rmtree(root)
+    for d in ("bin", "sbin", "lib"):
+        (root / "usr" / d).mkdir(parents=True)
+        (root / d).symlink_to("usr/" + d)
+    for deb in debs:
+        extract_merged(deb, root)
+    for rel in DEBIAN_ROOT_DROP:
+        shutil.rmtree(root / rel, ignore_errors=True)
+    for rel, text in DEBIAN_ROOT_FILES.items():
+        (root / rel).write_text(text)
+    for d in ("proc", "sys", "dev", "run", "tmp", "root", "var"):
+        (root / d).mkdir(exist_ok=True)
+    (root / "tmp").chmod(0o1777)
+    # as base-files' postinst makes them: ip netns keeps its files in
+    # /var/run/netns, which must be the guest's /run
+    for rel, target in (("var/run", "/run"), ("var/lock", "/run/lock")):
+        if (root / rel).is_dir() and not any((root / rel).iterdir()):
+            (root / rel).rmdir()
+        if not os.path.lexists(root / rel):
+            (root / rel).symlink_to(target)
+    if not os.path.lexists(root / "bin/sh"):   # dash's postinst, in older suites
+        (root / "bin/sh").symlink_to("dash")
+    missing = [rel for rel in DEBIAN_ROOT_NEEDS if not exists_in(root, rel)]
+    if missing:
+        raise VmError("the Debian root %s lacks %s" % (root, " ".join(missing)))
+    byte_compile(root)
+
+
+def fetch_debian_root(arch, refresh):
+    """The stamp of the Debian root of arch; goes to the archive only when
+    asked or when nothing is cached, downloads only when a package changed."""
+    base = debian_root_dir(arch)
+    try:
+        stamp = json.loads((base / "stamp.json").read_text())
+    except (OSError, ValueError):
+        stamp = None
+    if stamp and not refresh:
+        return stamp
+    what = "the %s Debian root" % arch
+    opts = apt_state_options(VM_DIR / "apt" / base.name, DEBIAN_ROOT_SUITE, arch)
+    apt_update(DEBIAN_ROOT_SUITE, what, opts)
+    packages = resolve_closure(opts, DEBIAN_ROOT_PACKAGES)
+    if stamp and stamp["packages"] == packages:
+        log("%s is up to date: %d packages" % (what, len(packages)))
+        return stamp
+    start = time.monotonic()
+    debs = download(opts, packages, base / "debs")
+    fetched = time.monotonic() - start
+    (base / "stamp.json").unlink(missing_ok=True)
+    make_debian_root(debs, base / "root")
+    stamp = {"suite": DEBIAN_ROOT_SUITE, "arch": arch, "root": str(base / "root"),
+             "packages": packages, "deb_bytes": sum(d.stat().st_size for d in debs),
+             "download_s": round(fetched, 1),
+             "unpack_s": round(time.monotonic() - start - fetched, 1)}
+    (base / "stamp.json").write_text(json.dumps(stamp, indent=1) + "\n")
+    log("%s: %d packages (%.1f MB of .deb, downloaded in %.0f s) unpacked in %s in %.0f s"
+        % (what, len(debs), stamp["deb_bytes"] / 1e6, fetched, stamp["root"], stamp["unpack_s"]))
     return stamp
 
 
@@ -480,9 +661,10 @@ def module_bytes(path):
 INIT_SCRIPT = r"""#!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0-only
 # vmtest guest init: host root (9p, read-only) + tmpfs overlay at /mnt (or,
-# for ROOT=busybox, a tmpfs root at /mnt with busybox and the checkout from
-# that overlay), then runs $RUN/cmd.sh chrooted in /mnt and reports its exit
-# status on the console.
+# for ROOT=debian, the Debian root $USERLAND of the host + a tmpfs overlay
+# at /mnt; for ROOT=busybox, a tmpfs root at /mnt with busybox; both with
+# the checkout from the host's overlay), then runs $RUN/cmd.sh chrooted in
+# /mnt and reports its exit status on the console.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -509,16 +691,24 @@ done
 
 mkdir -p /lower /rw /mnt
 mount -t 9p -o trans=virtio,version=9p2000.L,ro hostroot /lower || die "mount hostroot"
-# KERNEL RELEASE MODULES CWD ROOT CHECKOUT SHARES (tag:path ...)
+# KERNEL RELEASE MODULES CWD ROOT CHECKOUT USERLAND SHARES (tag:path ...)
 . "/lower$RUN/guest.conf" || die "no $RUN/guest.conf"
 HOST=/mnt
-[ "$ROOT" = busybox ] && HOST=/host
+[ "$ROOT" = host ] || HOST=/host
 mkdir -p "$HOST"
 mount -t tmpfs -o mode=0755 tmpfs /rw
 mkdir -p /rw/upper /rw/work
 mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work "$HOST" ||
     die "mount overlay"
-if [ "$ROOT" = busybox ]; then
+if [ "$ROOT" = debian ]; then
+    # the guest architecture's own Debian root, writable in memory
+    mkdir -p /rw/root-upper /rw/root-work
+    mount -t overlay overlay \
+        -o "lowerdir=/lower$USERLAND,upperdir=/rw/root-upper,workdir=/rw/root-work" /mnt ||
+        die "mount the Debian root $USERLAND"
+    mkdir -p "/mnt$CHECKOUT"
+    mount --bind "/host$CHECKOUT" "/mnt$CHECKOUT" || die "bind the checkout"
+elif [ "$ROOT" = busybox ]; then
     # the host's programs cannot run here (another architecture): a root of
     # this busybox, with the checkout (writable in memory) at its own path
     mount -t tmpfs -o mode=0755 tmpfs /mnt
@@ -558,7 +748,9 @@ mount -t securityfs securityfs /mnt/sys/kernel/security 2>/dev/null
 mount -t cgroup2 cgroup2 /mnt/sys/fs/cgroup
 mount -t bpf bpf /mnt/sys/fs/bpf
 # /tmp stays the host's, seen through the overlay (writes land in guest
-# memory): a repository cloned under /tmp must stay visible
+# memory): a repository cloned under /tmp must stay visible; another
+# root has its own
+[ "$ROOT" = host ] || mount -t tmpfs -o mode=1777 tmpfs /mnt/tmp
 mount -t tmpfs -o mode=0755 tmpfs /mnt/run
 
 # the kernel's module autoloader (nft, veth, ...) runs modprobe in the chroot
@@ -599,7 +791,7 @@ def build_initrd(key, stamp):
     it takes well under a second."""
     moddir = kernel_dir(key) / "root/lib/modules" / stamp["release"]
     busybox = Path("/bin/busybox")
-    if ARCHES[arch_of(key)]["root"] == "busybox":
+    if foreign(key):
         if "busybox" not in stamp:
             raise VmError("kernel %s was fetched without busybox: vmtest.py fetch %s" % (key, key))
         busybox = kernel_dir(key) / "userland" / stamp["busybox"]
@@ -628,17 +820,29 @@ class GuestResult:
         self.why, self.log_path = why, log_path
 
 
-def prepare_run_dir(key, tag, stamp, command, cwd, shares):
+def guest_root(key, root=None):
+    """The root a guest of this kernel runs its command in (GUEST_ROOTS):
+    root, checked, or the default of its architecture."""
+    default = ARCHES[arch_of(key)]["root"]
+    root = root or default
+    if (root == "host") != (default == "host"):
+        raise VmError("an %s guest cannot run in a %s root" % (arch_of(key), root))
+    return root
+
+
+def prepare_run_dir(key, tag, stamp, command, cwd, shares, root):
     """The guest reads its orders from here, through the host root share."""
     run_dir = VM_DIR / "runs" / ("%s-%s" % (key, tag))
     run_dir.mkdir(parents=True, exist_ok=True)
     moddir = (kernel_dir(key) / "root/lib/modules" / stamp["release"]).resolve()
-    root = ARCHES[arch_of(key)]["root"]
-    if root == "busybox" and not Path(cwd).resolve().is_relative_to(REPO):
+    if root != "host" and not Path(cwd).resolve().is_relative_to(REPO):
         raise VmError("an %s guest sees the checkout %s only: run from inside it, not %s"
                       % (arch_of(key), REPO, cwd))
+    userland = ""
+    if root == "debian":
+        userland = fetch_debian_root(arch_of(key), refresh=False)["root"]
     conf = {"KERNEL": key, "RELEASE": stamp["release"], "MODULES": str(moddir),
-            "CWD": str(cwd), "ROOT": root, "CHECKOUT": str(REPO),
+            "CWD": str(cwd), "ROOT": root, "CHECKOUT": str(REPO), "USERLAND": userland,
             "SHARES": " ".join("rw%d:%s" % (i, p) for i, p in enumerate(shares))}
     (run_dir / "guest.conf").write_text(
         "".join("%s=%s\n" % (k, shlex.quote(v)) for k, v in conf.items()))
@@ -721,9 +925,9 @@ def watch_console(proc, log_file, timeout, echo):
     return status, boot_s, why
 
 
-def run_guest(key, stamp, command, tag, timeout, cwd, shares=(), echo=None):
+def run_guest(key, stamp, command, tag, timeout, cwd, shares=(), echo=None, root=None):
     initrd = build_initrd(key, stamp)
-    run_dir = prepare_run_dir(key, tag, stamp, command, cwd, shares)
+    run_dir = prepare_run_dir(key, tag, stamp, command, cwd, shares, guest_root(key, root))
     cmd = qemu_command(key, stamp, initrd, run_dir, shares)
     log_path = VM_DIR / "logs" / ("%s-%s.log" % (key, tag))
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -927,7 +1131,10 @@ def guest_visible_tests(path):
 
 
 def cmd_fetch(args):
-    stamp = fetch(kernel_key(args.kernel), refresh=True)
+    key = kernel_key(args.kernel)
+    stamp = fetch(key, refresh=True)
+    if guest_root(key) == "debian":
+        fetch_debian_root(arch_of(key), refresh=True)
     print("%s %s" % (stamp["release"], debian_version(stamp)))
     return 0
 
@@ -945,7 +1152,7 @@ def cmd_run(args):
     stamp = fetch(key, refresh=False)
     command = args.command[0] if len(args.command) == 1 else shlex.join(args.command)
     res = run_guest(key, stamp, command, args.tag, args.timeout, cwd=Path.cwd(),
-                    echo=lambda line: print(line, flush=True))
+                    echo=lambda line: print(line, flush=True), root=args.root)
     report_guest(key, stamp, res)
     return res.status if res.status is not None else GUEST_UNFINISHED
 
@@ -953,10 +1160,11 @@ def cmd_run(args):
 def cmd_suite(args):
     keys = [kernel_key(k) for k in args.kernels.split(",") if k]
     for k in keys:
-        if ARCHES[arch_of(k)]["root"] != "host":
-            raise VmError("kernel %s: its busybox root has no python for the suite yet; "
-                          "vmtest.py run --kernel %s -- tests/vm/smoke.sh TOOL works there"
-                          % (k, k))
+        if foreign(k):
+            raise VmError("kernel %s: not in the suite yet (its tests want the arm64 binary "
+                          "and their own selection); vmtest.py run --kernel %s -- 'cd tests/e2e "
+                          "&& TCPCONNLOG_BIN=$PWD/../../build/arm64/tcpconnlog-static "
+                          "/usr/bin/python3 -m pytest ...' works there" % (k, k))
     backends = [b for b in args.backends.split(",") if b]
     for b in backends:
         if b not in BACKENDS:
@@ -1005,12 +1213,15 @@ def parse_args(argv):
     for name, func, text in (("fetch", cmd_fetch, "download the newest kernel of a suite"),
                              ("version", cmd_version, "print the kernel release to be used")):
         s = sub.add_parser(name, help=text)
-        s.add_argument("kernel")
+        s.add_argument("kernel", nargs="?")
+        s.add_argument("--kernel", dest="kernel_option", help="the same as KERNEL")
         s.set_defaults(func=func)
     s = sub.add_parser("run", help="run one command in a guest")
     s.add_argument("--kernel", required=True)
     s.add_argument("--timeout", type=float, default=600, help="seconds (default 600)")
     s.add_argument("--tag", default="run", help="names the console log (default run)")
+    s.add_argument("--root", choices=GUEST_ROOTS,
+                   help="arm64: debian (default) or busybox (tests/vm/smoke.sh's)")
     s.add_argument("command", nargs=argparse.REMAINDER)
     s.set_defaults(func=cmd_run)
     s = sub.add_parser("suite", help="run the pytest suite per backend, one guest per kernel")
@@ -1024,6 +1235,10 @@ def parse_args(argv):
     s.add_argument("--readme", help="after a full-matrix run, rewrite the kernel table in this file")
     s.set_defaults(func=cmd_suite)
     args = p.parse_args(argv)
+    if args.cmd in ("fetch", "version"):
+        args.kernel = args.kernel or args.kernel_option
+        if not args.kernel:
+            p.error("%s: no kernel given" % args.cmd)
     if getattr(args, "command", None) and args.command[0] == "--":
         args.command = args.command[1:]
     return args
