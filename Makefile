@@ -171,7 +171,7 @@ e2e: $(OUTPUT)/tcpconnlog $(OUTPUT)/tcpconnlog-static
 # The end-to-end suite per backend on stock Debian kernels under QEMU:
 #   make vmtest KERNELS="5.10 7.2"   (default: the whole matrix)
 # A run of the whole matrix rewrites the kernel table in README.md.
-KERNELS ?= 5.10 6.1 6.12 7.2
+KERNELS ?= 5.10 6.1 6.12 7.2 arm64-6.1 arm64-6.12
 # guests at once: each runs on one emulation thread, one core (5.10 and 7.2
 # together took 5 min 53 s, about 9.5 min one after the other)
 VM_JOBS ?= 2
@@ -179,6 +179,7 @@ comma := ,
 empty :=
 space := $(empty) $(empty)
 vmtest: vm-deps $(OUTPUT)/tcpconnlog $(OUTPUT)/tcpconnlog-static
+	$(if $(filter arm64-%,$(KERNELS)),$(MAKE) cross-deps && $(MAKE) ARCH=arm64 static)
 	$(PYTHON) tests/vm/vmtest.py suite --jobs $(VM_JOBS) \
 		--kernels $(subst $(space),$(comma),$(strip $(KERNELS))) --readme README.md
 

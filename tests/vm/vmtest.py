@@ -1012,6 +1012,9 @@ def suite_command(key, backends, tests):
     for b in backends:
         xml = (RESULTS_DIR / ("%s-%s.xml" % (key, b))).relative_to(REPO)
         lines.append("echo '== %s'" % b)
+        if b == "fentry" and key in NO_FENTRY_KERNELS:
+            lines.append(refusal_check(key))
+            continue
         if b == "crosscheck":
             env, select = "TCPCONNLOG_BACKEND=kprobe", "-m crosscheck"
         else:
@@ -1029,19 +1032,42 @@ def suite_command(key, backends, tests):
     return "\n".join(lines)
 
 
+def refusal_check(key):
+    """The guest's line proving that the kernel refuses fentry, in place of
+    its pass: what --check says of it and its exit status (refusal_row())."""
+    out = (RESULTS_DIR / ("%s-fentry.check" % key)).relative_to(REPO)
+    return "%s --check -b fentry > %s 2>&1; echo \"exit status $?\" >> %s; cat %s" % (
+        ARM64_BIN if foreign(key) else "build/tcpconnlog", out, out, out)
+
+
+def refusal_row(key):
+    """The fentry cell of a kernel that refuses it: proven only if --check
+    failed (status 1) saying that the kernel does not support it."""
+    try:
+        text = (RESULTS_DIR / ("%s-fentry.check" % key)).read_text()
+    except OSError:
+        return {"result": "missing"}
+    refused = "not supported by this kernel" in text and \
+        text.rstrip().endswith("exit status 1")
+    return {"result": "unsupported" if refused else "FAIL", "passed": 0,
+            "failed": 0 if refused else 1, "errors": 0, "skipped": 0}
+
+
 def kernel_backends(key, backends):
     """The passes one kernel's guest runs (see TRACEPOINT_KERNELS). An
-    arm64 guest runs every backend its kernel attaches (the host runs no
-    arm64 tracepoint pass), and no cross-check (no libbpf-tools there)."""
+    arm64 guest runs every backend (the host runs no arm64 tracepoint
+    pass; on NO_FENTRY_KERNELS the fentry one is --check proving the
+    refusal), and no cross-check (no libbpf-tools there)."""
     if foreign(key):
-        return [b for b in backends if b != "crosscheck" and
-                not (b == "fentry" and key in NO_FENTRY_KERNELS)]
+        return [b for b in backends if b != "crosscheck"]
     return [b for b in backends if b != "tracepoint" or key in TRACEPOINT_KERNELS]
 
 
 def suite_one_kernel(key, stamp, backends, tests, timeout, tag):
     for b in backends:
         (RESULTS_DIR / ("%s-%s.xml" % (key, b))).unlink(missing_ok=True)
+    (RESULTS_DIR / ("%s-fentry.check" % key)).unlink(missing_ok=True)
+
     def echo(line):
         with ECHO_LOCK:  # guests run in parallel with --jobs
             print("[%s] %s" % (key, line), flush=True)
@@ -1053,6 +1079,10 @@ def suite_one_kernel(key, stamp, backends, tests, timeout, tag):
     for b in backends:
         row = {"kernel": key, "release": stamp["release"], "backend": b}
         xml = RESULTS_DIR / ("%s-%s.xml" % (key, b))
+        if b == "fentry" and key in NO_FENTRY_KERNELS:
+            row.update(refusal_row(key))
+            rows.append(row)
+            continue
         try:
             row.update(junit_counts(xml))
             # a skip is a defect here: a test that needs a feature runs where it exists
@@ -1087,6 +1117,8 @@ def cell(row):
         return "pass (%d)" % row["passed"]
     if row["result"] == "missing":
         return "**no result**"
+    if row["result"] == "unsupported":
+        return "not supported by this kernel (`--check`)"
     return "**FAIL** (%d failed, %d errors, %d skipped)" % (
         row["failed"], row["errors"], row["skipped"])
 
@@ -1109,25 +1141,40 @@ def host_cells():
     return cells
 
 
+ARCH_NAMES = {"amd64": "x86-64", "arm64": "arm64"}
+
+
+def not_in_matrix(key):
+    """A cell a kernel's guest does not run."""
+    if foreign(key):
+        return "x86-64 only"
+    return "not in the matrix (%s)" % ", ".join(TRACEPOINT_KERNELS)
+
+
 def matrix_markdown(rows, times):
-    """The README table: kernel x backend, from this run's results."""
-    head = ["kernel", "release"] + ["`%s`" % b if b != "crosscheck" else
-                                    "vs libbpf-tools" for b in MATRIX_COLUMNS] + ["guest time"]
+    """The README table: architecture and kernel x backend, from this
+    run's results."""
+    head = ["arch", "kernel", "release"] + [
+        "`%s`" % b if b != "crosscheck" else "vs libbpf-tools" for b in MATRIX_COLUMNS] + [
+        "guest time"]
     out = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     hc = host_cells()
-    out.append("| host | %s (native) | %s | — |" % (
+    out.append("| x86-64 | host | %s (native) | %s | — |" % (
         os.uname().release, " | ".join(hc[b] for b in MATRIX_COLUMNS)))
-    for key in SUITES:
+    for key in [*SUITES, *ARM64_SUITES]:
         kr = {r["backend"]: r for r in rows if r["kernel"] == key}
         if not kr:
             continue
         release = next(iter(kr.values()))["release"]
-        out.append("| %s | %s | %s | %d s |" % (
-            key, release, " | ".join(
+        out.append("| %s | %s | %s | %s | %d s |" % (
+            ARCH_NAMES[arch_of(key)], key.replace("arm64-", ""), release, " | ".join(
                 cell(kr.get(b)) if b in kernel_backends(key, MATRIX_COLUMNS)
-                else "not in the matrix (%s)" % ", ".join(TRACEPOINT_KERNELS)
-                for b in MATRIX_COLUMNS),
+                else not_in_matrix(key) for b in MATRIX_COLUMNS),
             round(times.get(key, 0))))
+    out.append("")
+    out.append("arm64 rows: %s only (`ARM64_TESTS` in tests/vm/vmtest.py; the rest of "
+               "the suite needs x86 binaries, a compiler, podman or libbpf-tools)." %
+               ", ".join("`%s`" % Path(t).name for t in ARM64_TESTS))
     out.append("")
     out.append("Last run: %s UTC by `make test` (`tests/vm/vmtest.py suite --readme`); "
                "pass (N): N tests passed, none failed or skipped." %
@@ -1214,7 +1261,7 @@ def cmd_suite(args):
     for k in keys:
         log("%s took %.0f s" % (k, times[k]))
     if args.readme:
-        if set(keys) == set(SUITES) and backends == list(BACKENDS):
+        if set(keys) == set(SUITES) | set(ARM64_SUITES) and backends == list(BACKENDS):
             update_readme(args.readme, matrix_markdown(rows, times))
         else:
             log("%s left as it is: only a full matrix run rewrites its table" % args.readme)
