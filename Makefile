@@ -174,7 +174,7 @@ e2e: $(OUTPUT)/tcpconnlog $(OUTPUT)/tcpconnlog-static
 KERNELS ?= 5.10 6.1 6.12 7.2 arm64-6.1 arm64-6.12
 # guests at once: each runs on one emulation thread, one core (5.10 and 7.2
 # together took 5 min 53 s, about 9.5 min one after the other)
-VM_JOBS ?= 2
+VM_JOBS ?= 3
 comma := ,
 empty :=
 space := $(empty) $(empty)
