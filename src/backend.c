@@ -232,10 +232,23 @@ static const char *hint(enum tcl_backend b, const struct failure *f)
 	return "";
 }
 
+/* The kernel's own ENOTSUPP, which user space headers lack: Debian's
+ * arm64 6.1 kernel loads fentry programs but fails their attach with it.
+ */
+#define KERNEL_ENOTSUPP 524
+
+/* strerror, except for the kernel-internal code it calls "Unknown error". */
+static const char *error_text(int err)
+{
+	if (err == KERNEL_ENOTSUPP)
+		return "not supported by this kernel (ENOTSUPP)";
+	return strerror(err);
+}
+
 static void describe(char *buf, size_t len, enum tcl_backend b, const struct failure *f)
 {
 	snprintf(buf, len, "%s: %s failed: %s%s", backend_name(b), f->step,
-		 strerror(f->err), hint(b, f));
+		 error_text(f->err), hint(b, f));
 }
 
 static struct tcpconnlog_bpf *start_one(const struct tcl_config *cfg, enum tcl_backend b,

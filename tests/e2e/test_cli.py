@@ -152,6 +152,7 @@ def test_check_auto_reports_each_backend():
         assert line.endswith(": ok") == _backend_works(name), (name, r)
 
 
+@pytest.mark.kernel_once
 def test_auto_picks_the_best_backend(tracer):
     """fentry where the kernel allows it, else kprobe, else tracepoint; -v
     says which."""

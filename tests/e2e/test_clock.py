@@ -41,6 +41,7 @@ def clockshift():
     shutil.rmtree(d, ignore_errors=True)
 
 
+@pytest.mark.view
 def test_record_time_follows_a_stepped_wall_clock(tracer, listeners, agent, clockshift):
     wrap, set_shift = clockshift
     lst = listeners.one("127.0.0.1")
@@ -59,6 +60,7 @@ def test_record_time_follows_a_stepped_wall_clock(tracer, listeners, agent, cloc
                      window=(c["t0w"] + shift, c["t1w"] + shift))
 
 
+@pytest.mark.view
 def test_top_snapshot_time_follows_a_stepped_wall_clock(tracer, clockshift):
     """--top -j on a file: each snapshot's time is the wall clock at that
     moment, before and after a step."""

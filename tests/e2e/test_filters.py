@@ -28,6 +28,7 @@ def assert_absent(res, attempts):
             "filtered-out attempt printed: %s\n%s" % (tcltest.public(c), res))
 
 
+@pytest.mark.arm64
 def test_pid_covers_every_thread_of_the_process(tracer, listeners, agent):
     lst = listeners.one("127.0.0.1")
     wanted, other = agent(), agent()
@@ -42,6 +43,7 @@ def test_pid_covers_every_thread_of_the_process(tracer, listeners, agent):
     assert_absent(res, theirs)
 
 
+@pytest.mark.arm64
 def test_uid(tracer, agent):
     port = tcltest.free_port()
     nobody, root = agent(uid=65534), agent()
@@ -65,6 +67,7 @@ def test_uid_by_name(tracer, agent):
     assert_printed_once(res, mine, "refused", "127.0.0.1")
 
 
+@pytest.mark.arm64
 def test_ports_list_and_range(tracer, agent):
     base = tcltest.free_port_run(5)
     a = agent()
@@ -90,6 +93,7 @@ def test_port_repeated_adds(tracer, listeners, agent):
     assert_absent(res, [tried[c_lst.port]])
 
 
+@pytest.mark.arm64
 def test_comm(tracer, agent):
     port = tcltest.free_port()
     named, other = agent(comm="tclfiltered"), agent(comm="tclfilteredx")
@@ -107,6 +111,7 @@ def test_comm(tracer, agent):
 FAMILIES = [("-4", {4}), ("-6", {6, "m"})]
 
 
+@pytest.mark.arm64
 @pytest.mark.parametrize("flag,printed", FAMILIES)
 def test_address_family(tracer, agent, flag, printed):
     port = tcltest.free_port_run(1)
@@ -126,6 +131,7 @@ def test_address_family(tracer, agent, flag, printed):
     assert len(res.connects) == len(printed), res
 
 
+@pytest.mark.arm64
 def test_failed_only(tracer, listeners, clients, agent):
     lst = listeners.one("127.0.0.1")
     a = agent()
@@ -142,6 +148,7 @@ def test_failed_only(tracer, listeners, clients, agent):
     assert (row["attempts"], row["estab"], row["failed"]) == (1, 0, 1), res.stderr
 
 
+@pytest.mark.arm64
 def test_filters_combine_with_and(tracer, agent):
     p1, p2 = tcltest.free_ports(2)
     a, b = agent(comm="tclandA"), agent(comm="tclandB")

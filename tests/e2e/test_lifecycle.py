@@ -131,6 +131,7 @@ def hold_and_close(conn, first):
     (6, "server", "remote"),
     (4, "reset", "remote"),
 ], ids=["v4-local-close", "v6-peer-close", "v4-peer-reset"])
+@pytest.mark.arm64
 def test_close_of_a_connect(tracer, listeners, fam, first, closed_by):
     """-l: the connect's close record, bytes exact each way (data only: not
     the SYN or FIN the kernel counts), duration within the test's bounds."""
@@ -150,6 +151,7 @@ def test_close_of_a_connect(tracer, listeners, fam, first, closed_by):
     assert not [r for r in res.records if r["event"] == "accept"], res
 
 
+@pytest.mark.arm64
 @pytest.mark.parametrize("lifecycle", [False, True], ids=["accept", "accept-and-close"])
 def test_accept_names_the_accepting_thread(tracer, listeners, lifecycle):
     """-A: an accept record for the server's end, naming the thread whose
@@ -177,6 +179,7 @@ def test_accept_names_the_accepting_thread(tracer, listeners, lifecycle):
         ["accept"] + (["close"] if lifecycle else []), res
 
 
+@pytest.mark.arm64
 def test_accept_nobody_took_has_no_process(tracer, listeners):
     """A connection that waited in the accept queue and died there (the
     listener closed) was never returned by an accept(2): its accept record

@@ -14,6 +14,7 @@ LOOP = {4: "127.0.0.1", 6: "::1"}
 ANY = {4: "0.0.0.0", 6: "::"}
 
 
+@pytest.mark.arm64
 @pytest.mark.parametrize("fam", [4, 6])
 def test_established_loopback(live, listeners, clients, fam):
     lst = listeners.one(LOOP[fam])
@@ -24,6 +25,7 @@ def test_established_loopback(live, listeners, clients, fam):
     check_record(rec, c, live.backend, result="established", errno=None, saddr=LOOP[fam])
 
 
+@pytest.mark.arm64
 def test_ipv4_mapped_destination_is_one_ipv6_record(live, listeners, clients):
     """tcp_v6_connect hands a mapped destination to tcp_v4_connect: one
     attempt, one record, reported as the AF_INET6 socket saw it."""
@@ -36,6 +38,7 @@ def test_ipv4_mapped_destination_is_one_ipv6_record(live, listeners, clients):
                  saddr="::ffff:127.0.0.1")
 
 
+@pytest.mark.arm64
 @pytest.mark.parametrize("fam", [4, 6])
 def test_refused_loopback(live, fam):
     port = tcltest.free_port(LOOP[fam])
@@ -54,6 +57,7 @@ ACROSS = {
 }
 
 
+@pytest.mark.arm64
 @pytest.mark.parametrize("fam", [4, 6])
 @pytest.mark.parametrize("case", sorted(ACROSS))
 def test_outcome_across_namespaces(live, pair, agent, case, fam):
@@ -69,6 +73,7 @@ def test_outcome_across_namespaces(live, pair, agent, case, fam):
         assert rec["latency_us"] > 2.5e6, rec
 
 
+@pytest.mark.arm64
 @pytest.mark.parametrize("fam,dest", [(4, "10.201.0.9"), (6, "fd00:201::9")])
 def test_error_from_the_call_no_route(live, net, agent, fam, dest):
     """No route: connect() itself fails before any packet is sent."""
@@ -80,6 +85,7 @@ def test_error_from_the_call_no_route(live, net, agent, fam, dest):
                  saddr=ANY[fam], sport=0)
 
 
+@pytest.mark.arm64
 def test_error_from_the_call_no_local_port(live, net, agent):
     """Every local port to this destination in use: EADDRNOTAVAIL, after
     the socket already entered SYN_SENT inside the call."""
@@ -103,6 +109,7 @@ def test_error_from_the_call_no_local_port(live, net, agent):
                  saddr="127.0.0.1", also_saddr=["0.0.0.0"], sport=0)
 
 
+@pytest.mark.arm64
 @pytest.mark.parametrize("fam", [4, 6])
 def test_nonblocking_connects(live, listeners, clients, fam):
     lst = listeners.one(LOOP[fam])
@@ -117,6 +124,7 @@ def test_nonblocking_connects(live, listeners, clients, fam):
                  errno="ECONNREFUSED", saddr=LOOP[fam])
 
 
+@pytest.mark.arm64
 @pytest.mark.parametrize("fam", [4, 6])
 def test_closed_before_the_handshake_ended(live, pair, agent, fam):
     a = agent(netns=pair.client)
@@ -127,6 +135,7 @@ def test_closed_before_the_handshake_ended(live, pair, agent, fam):
                  saddr=pair.addr(fam, "client"))
 
 
+@pytest.mark.arm64
 def test_client_killed_during_a_blocking_connect(live, pair, agent):
     a = agent(netns=pair.client)
     a.send("watch_connect", spec=spec(4, pair.server_v4, pair.drop_port))
@@ -141,6 +150,7 @@ def test_client_killed_during_a_blocking_connect(live, pair, agent):
                  wall_us=(t_kill_mono - ev["t0"]) * 1e6)
 
 
+@pytest.mark.arm64
 def test_concurrent_blocking_connects_one_record_each(tracer, listeners, agent):
     """Many threads inside connect at once: every attempt gets its record
     (kretprobe instances, per-thread state), short of what the tool
@@ -158,6 +168,7 @@ def test_concurrent_blocking_connects_one_record_each(tracer, listeners, agent):
     assert len(ids) == len(set(ids)), "each attempt has its own id: %s" % ids
 
 
+@pytest.mark.arm64
 def test_pending_at_exit(tracer, pair, agent):
     t = tracer()
     a = agent(netns=pair.client)

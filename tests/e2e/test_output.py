@@ -69,6 +69,7 @@ def check_text_line(row, c, res, *, result, saddr):
         assert row["TIME"] in allowed, (row, allowed)
 
 
+@pytest.mark.view
 @pytest.mark.parametrize("flags", ["", "t", "T", "U", "L", "tTUL"])
 def test_text_columns(tracer, listeners, agent, flags):
     lst = listeners.one("127.0.0.1")
@@ -90,6 +91,7 @@ def test_text_columns(tracer, listeners, agent, flags):
     check_text_line(split_aligned(header, lines[2]), bad, res, result="refused", saddr="::1")
 
 
+@pytest.mark.view
 def test_text_error_and_long_ipv6(tracer, net, agent):
     """An error from the call shows its errno; a full-length IPv6 address
     keeps the columns aligned."""
@@ -106,6 +108,7 @@ def test_text_error_and_long_ipv6(tracer, net, agent):
     check_text_line(row, c, res, result="error:ENETUNREACH", saddr="::")
 
 
+@pytest.mark.view
 def test_text_ipv4_only_narrows_address_columns(tracer, agent):
     a = agent(comm="tcltext4")
     t = tracer("-4", "-n", "tcltext4", json_mode=False)
@@ -147,6 +150,7 @@ def parse_json_lines(text):
     return tcltest.json_lines(text)
 
 
+@pytest.mark.view
 def test_count_mode(tracer, listeners, agent):
     lst = listeners.one("127.0.0.1")
     closed = tcltest.free_port_run(1)
@@ -172,6 +176,7 @@ def test_count_mode(tracer, listeners, agent):
     assert [tuple(l.split()) for l in lines[1:]] == [tuple(map(str, w)) for w in want], rt
 
 
+@pytest.mark.view
 def test_max_events_stops_after_n_records(tracer, agent):
     a = agent()
     t = tracer("--max-events", "2", "-p", a.pid)
@@ -186,6 +191,7 @@ def test_max_events_stops_after_n_records(tracer, agent):
     assert res.summary()["rows"]["python3"]["attempts"] == 2, res.stderr
 
 
+@pytest.mark.view
 def test_duration_stops_by_itself(tracer):
     t = tracer("--duration", "1")
     res = t.wait_exit(10)
@@ -193,6 +199,7 @@ def test_duration_stops_by_itself(tracer):
     assert res.summary()["lost"] == 0
 
 
+@pytest.mark.view
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_summary_on_exit(tracer, listeners, agent, sig):
     lst = listeners.one("127.0.0.1")
@@ -223,11 +230,13 @@ def test_summary_on_exit(tracer, listeners, agent, sig):
     assert s["lost"] == 0
 
 
+@pytest.mark.view
 def test_no_summary(tracer):
     res = tracer("--no-summary").stop()
     assert res.rc == 0 and "ATTEMPTS" not in res.stderr and "Lost" not in res.stderr, res
 
 
+@pytest.mark.view
 def test_closed_stdout_exits_promptly_and_quietly(listeners):
     """tcpconnlog -j | head -2 (the start record and one record): once head
     has its lines, the tool exits 0."""

@@ -103,6 +103,7 @@ def assert_still_traces(t, lst):
     return res
 
 
+@pytest.mark.kernel_once
 def test_runs_as_nobody_with_no_capabilities_once_attached(tracer, listeners):
     lst = listeners.one("127.0.0.1")
     t = tracer()
@@ -119,6 +120,7 @@ def test_runs_as_nobody_with_no_capabilities_once_attached(tracer, listeners):
     assert_still_traces(t, lst)
 
 
+@pytest.mark.kernel_once
 def test_user_names_the_account_to_become(tracer, listeners):
     lst = listeners.one("127.0.0.1")
     t = tracer("--user", "daemon", "-v")
@@ -133,6 +135,7 @@ def test_user_names_the_account_to_become(tracer, listeners):
         in res.stderr_lines(), res
 
 
+@pytest.mark.kernel_once
 def test_no_drop_privileges_keeps_root(tracer, listeners):
     lst = listeners.one("127.0.0.1")
     t = tracer("--no-drop-privileges")

@@ -33,6 +33,7 @@ def refused_connect():
     return port
 
 
+@pytest.mark.kernel_once
 def test_start_record_is_first_and_true_to_the_host(tracer):
     """Keys in order, the schema's version, the version --version prints,
     the backend of the ready line, this host's name and boot id, a random

@@ -13,20 +13,30 @@ Usage (as root, from the repository; Python 3 standard library only):
 
   tests/vm/vmtest.py fetch 6.1        download/refresh the newest kernel of a suite
   tests/vm/vmtest.py version 6.1      print its release and Debian version
-  tests/vm/vmtest.py run --kernel 6.1 [--timeout S] [--tag NAME] -- COMMAND...
+  tests/vm/vmtest.py run --kernel 6.1 [--timeout S] [--tag NAME] [--root R] -- COMMAND...
   tests/vm/vmtest.py suite --kernels 5.10,6.1,6.12,7.2 \\
         [--backends kprobe,fentry,tracepoint] [--tests tests/e2e] [--jobs 2]
 
-Kernels: 5.10 (bullseye), 6.1 (bookworm), 6.12 (trixie), 7.2 (sid); the
-Debian suite names are accepted too.
+Kernels: 5.10 (bullseye), 6.1 (bookworm), 6.12 (trixie), 7.2 (sid) for
+x86-64; arm64-6.1 (arm64-bookworm) and arm64-6.12 (arm64-trixie) for arm64,
+booted with qemu-system-aarch64 (-M virt) into an arm64 Debian root
+(below); the Debian suite names are accepted too.
 
 fetch: a private apt configuration under build/vm/apt/KERNEL/ (same archive
 URI and key as the host's Debian entry in /etc/apt, another suite) resolves
-linux-image-amd64 to its versioned packages and downloads them into
-build/vm/kernels/KERNEL/; the host's apt state is never touched. They are
+linux-image-ARCH to its versioned packages (for arm64, with busybox-static
+of the same suite) and downloads them into build/vm/kernels/KERNEL/ (apt
+set to the guest's architecture alone); the host's apt state is never
+touched. They are
 unpacked into build/vm/kernels/KERNEL/root and depmod is run there;
 stamp.json records what was unpacked. `run` and `suite` reuse a stamped
-kernel without the network; only `fetch` looks for a newer one.
+kernel without the network; only `fetch` looks for a newer one. For an
+arm64 kernel, fetch also resolves the Debian root (DEBIAN_ROOT_PACKAGES of
+bookworm and all they depend on, one root for both arm64 kernels) with
+another private apt state, downloads it into build/vm/userland/arm64-
+bookworm/debs only when a package changed, and unpacks it there into root
+(merged /usr; the files maintainer scripts would make that the tests
+need; python modules compiled by the host's python3.11).
 
 run: the guest runs COMMAND with /bin/sh -c (several words are quoted and
 joined, one word is taken as a shell string) in the directory vmtest.py was
@@ -40,6 +50,16 @@ the end of the console log is printed) or the harness failed (download,
 bad argument). The guest sees the host's files everywhere, /tmp included;
 whatever it writes stays in guest memory, except in the results directory.
 The guest has no network interface but lo.
+An arm64 guest cannot run the host's programs: its root (--root debian,
+the default) is the arm64 Debian root seen through the host share with an
+in-memory overlay, /tmp a tmpfs, and the checkout at its own path
+(through the host's overlay: writable, in memory); run it from inside the
+checkout, with an arm64 static binary (TCPCONNLOG_BIN for the pytest
+suite). --root busybox is a tmpfs with the arm64 busybox (every applet
+linked), /etc/passwd with root and nobody, and the checkout
+(tests/vm/smoke.sh is a check of every backend made for that root).
+The root's modprobe is the module autoloader there (veth and nf_tables
+load, .ko.xz included).
 
 suite: one guest per kernel runs the pytest suite once per backend
 (TCPCONNLOG_BACKEND=B) with JUnit XML written to build/vm/results/, a host
@@ -47,6 +67,9 @@ directory shared writable into the guest at the same path; prints the
 matrix and writes it to build/vm/results/matrix.json; exits 1 if any backend
 had a failure or error or ran no test, 125 if a guest did not finish.
 Build the tool first (make all static: test_static.py runs the static one).
+arm64 kernels run ARM64_TESTS (--tests is for x86-64 ones) with the
+static arm64 binary (make ARCH=arm64), every backend their kernel can
+attach, no cross-check.
 """
 
 import argparse
@@ -71,10 +94,46 @@ VM_DIR = REPO / "build" / "vm"
 RESULTS_DIR = VM_DIR / "results"
 
 SUITES = {"5.10": "bullseye", "6.1": "bookworm", "6.12": "trixie", "7.2": "sid"}
+# arm64 kernels, booted with qemu-system-aarch64. A guest there cannot run
+# the host's x86-64 programs, so its root is the arm64 busybox with the
+# checkout: `run` works, the pytest `suite` needs python there (not yet).
+# 6.12 from trixie, the suite whose linux-image-arm64 it is (bookworm's
+# backport of it was the one measured first).
+ARM64_SUITES = {"arm64-6.1": "bookworm", "arm64-6.12": "trixie"}
+# Per architecture of the guest: the emulator and its machine, the
+# console, and the root the command runs in by default ("host": the
+# host's own, over 9p; "debian": a Debian root of the guest's
+# architecture unpacked under build/vm/userland, with the checkout at its
+# own path; "busybox": a tmpfs with busybox and the checkout).
+ARCHES = {
+    "amd64": {"qemu": ["qemu-system-x86_64"], "console": "ttyS0", "root": "host"},
+    # virt: a PCI bus for virtio-9p and the PL011 console, no firmware needed
+    "arm64": {"qemu": ["qemu-system-aarch64", "-M", "virt"], "console": "ttyAMA0",
+              "root": "debian"},
+}
+GUEST_ROOTS = ("host", "debian", "busybox")
+# The initramfs's busybox for a guest that cannot run the host's, and
+# what a busybox root is made of: fetched with the kernel from its suite.
+BUSYBOX_PACKAGE = "busybox-static"
+# What a Debian root is made of, with all it depends on (no recommends):
+# what the end-to-end tests run (python3 and its modules, ip, nft, sysctl,
+# bpftool, modprobe for the kernel's autoloader), and the essential
+# packages nothing declares a dependency on (sh, env, cat, mount...).
+# usr-is-merged (the root is unpacked merged) stands for usrmerge, which
+# would bring perl.
+DEBIAN_ROOT_PACKAGES = (
+    "base-files", "bash", "coreutils", "dash", "diffutils", "findutils", "grep",
+    "sed", "tar", "gzip", "util-linux", "mount", "procps", "iproute2", "nftables",
+    "kmod", "bpftool", "python3", "python3-pytest", "python3-jsonschema", "usr-is-merged")
+# Left out of the unpacked root: nothing in a guest reads them.
+DEBIAN_ROOT_DROP = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale")
+# One Debian root serves both arm64 kernels (user space does not depend on
+# the kernel): bookworm's, whose python3.11 is the host's, so that the host
+# byte-compiles its modules (each guest would, under TCG).
+DEBIAN_ROOT_SUITE = "bookworm"
 # Host entries naming one of these suites point at the main Debian archive.
 DEBIAN_SUITES = set(SUITES.values()) | {
     "buster", "forky", "oldstable", "stable", "testing", "unstable"}
-META_PACKAGE = "linux-image-amd64"
 # The versioned packages that make up a kernel. sid splits the image:
 # linux-image-VER is a meta package of linux-binary-VER (vmlinuz),
 # linux-modules-VER and linux-base-VER (modules.builtin, modules.order,
@@ -100,9 +159,22 @@ TRACEPOINT_KERNELS = ("5.10",)
 # what its cgroup_skb programs may call changed in between (the current
 # pid, from 6.10).
 DNS_KERNELS = ("5.10", "7.2")
-# Guests in order of their cost (5.10 with its tracepoint pass, 7.2 with
-# the view tests, then the 6.x kernels): two workers then end together.
-GUEST_ORDER = ("5.10", "7.2", "6.1", "6.12")
+# Guests in order of their cost, the longest first (7.2 with the view
+# tests, 5.10 with its tracepoint pass, the 6.x kernels, then the arm64
+# ones with part of the suite): the workers then end about together.
+GUEST_ORDER = ("7.2", "5.10", "6.1", "6.12", "arm64-6.12", "arm64-6.1")
+# arm64 guests run the static arm64 binary on the tests marked arm64, in
+# every pass: every outcome, IPv6, the filters, -l and -A. The rest of the
+# suite runs the host's x86 binaries, a compiler, podman or libbpf-tools,
+# which their root does not have, or checks user space that the x86
+# passes check (option parsing, text layout); a whole pass there costs 2-3
+# times an x86 one (fentry's attach and detach take 4 s a run).
+ARM64_BIN = "build/arm64/tcpconnlog-static"
+ARM64_TESTS = ("tests/e2e/test_outcomes.py", "tests/e2e/test_filters.py",
+               "tests/e2e/test_lifecycle.py")
+# Kernels that load fentry programs but cannot attach them (arm64 6.1:
+# error 524): no fentry pass there, and auto picks kprobe.
+NO_FENTRY_KERNELS = ("arm64-6.1",)
 
 START_MARK = "VMTEST-COMMAND-START"
 EXIT_MARK = re.compile(r"VMTEST-EXIT-STATUS=(\d+)")
@@ -121,12 +193,32 @@ def log(msg):
 
 
 def kernel_key(name):
-    """Accept "6.1" or "bookworm"; return the version key."""
-    for key, suite in SUITES.items():
-        if name in (key, suite):
+    """Accept "6.1" or "bookworm", "arm64-6.1" or "arm64-bookworm"; return
+    the key."""
+    for key in [*SUITES, *ARM64_SUITES]:
+        if name in (key, suite_name(key)):
             return key
-    raise VmError("unknown kernel %r: one of %s (or %s)" % (
-        name, ", ".join(SUITES), ", ".join(SUITES.values())))
+    raise VmError("unknown kernel %r: one of %s (or their suite names: %s)" % (
+        name, ", ".join([*SUITES, *ARM64_SUITES]),
+        ", ".join(suite_name(k) for k in [*SUITES, *ARM64_SUITES])))
+
+
+def arch_of(key):
+    """The Debian architecture of a kernel key."""
+    return "arm64" if key in ARM64_SUITES else "amd64"
+
+
+def suite_of(key):
+    return ARM64_SUITES[key] if key in ARM64_SUITES else SUITES[key]
+
+
+def suite_name(key):
+    """The suite as a user may name the kernel: arm64 ones keep their prefix."""
+    return ("arm64-" if key in ARM64_SUITES else "") + suite_of(key)
+
+
+def meta_package(key):
+    return "linux-image-" + arch_of(key)
 
 
 # ---------------------------------------------------------------- apt
@@ -185,14 +277,20 @@ def host_archive():
 
 def apt_options(key):
     """apt options that keep every piece of state under build/vm/apt/KEY."""
-    base = VM_DIR / "apt" / key
+    return apt_state_options(VM_DIR / "apt" / key, suite_of(key), arch_of(key))
+
+
+def apt_state_options(base, suite, arch):
+    """apt options for one suite and architecture of the host's Debian
+    archive, as if on an empty system of that architecture, with every
+    piece of state under base."""
     empty = base / "empty.d"
     for d in (empty, base / "lists" / "partial", base / "cache"):
         d.mkdir(parents=True, exist_ok=True)
     (base / "status").touch()  # no installed packages: candidates come from the lists only
     uri, signed_by = host_archive()
     signed = "[signed-by=%s] " % signed_by if signed_by else ""
-    (base / "sources.list").write_text("deb %s%s %s main\n" % (signed, uri, SUITES[key]))
+    (base / "sources.list").write_text("deb %s%s %s main\n" % (signed, uri, suite))
     settings = {
         "Dir::Etc::sourcelist": base / "sources.list",
         "Dir::Etc::sourceparts": empty,
@@ -201,7 +299,9 @@ def apt_options(key):
         "Dir::State::Lists": base / "lists",
         "Dir::State::status": base / "status",
         "Dir::Cache": base / "cache",
-        "APT::Architectures": "amd64",
+        # the guest's architecture alone, as if it were the host's
+        "APT::Architecture": arch,
+        "APT::Architectures": arch,
         "Acquire::Languages": "none",
         # the _apt user cannot write into a root-owned build tree
         "APT::Sandbox::User": "root",
@@ -212,13 +312,13 @@ def apt_options(key):
     return opts
 
 
-def apt_update(key, opts):
-    log("updating the package lists of %s (%s)" % (SUITES[key], key))
+def apt_update(suite, what, opts):
+    log("updating the package lists of %s (%s)" % (suite, what))
     r = subprocess.run(["apt-get", "-q", "--error-on=any", *opts, "update"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if r.returncode != 0:
         raise VmError("apt-get update for suite %s failed (offline, or the suite is "
-                      "gone from the archive?):\n%s" % (SUITES[key], r.stderr.strip()))
+                      "gone from the archive?):\n%s" % (suite, r.stderr.strip()))
 
 
 def package_version(opts, package):
@@ -248,17 +348,18 @@ def kernel_dependencies(opts, package):
 
 
 def resolve_kernel(key, opts):
-    """{package: version} of the kernel linux-image-amd64 points at now."""
-    package_version(opts, META_PACKAGE)
-    todo, seen = [META_PACKAGE], {META_PACKAGE}
+    """{package: version} of the kernel linux-image-ARCH points at now."""
+    meta = meta_package(key)
+    package_version(opts, meta)
+    todo, seen = [meta], {meta}
     while todo:
         for dep in kernel_dependencies(opts, todo.pop()):
             if dep not in seen:
                 seen.add(dep)
                 todo.append(dep)
-    seen.discard(META_PACKAGE)
+    seen.discard(meta)
     if not seen:
-        raise VmError("%s of suite %s depends on no kernel package" % (META_PACKAGE, SUITES[key]))
+        raise VmError("%s of suite %s depends on no kernel package" % (meta, suite_of(key)))
     return {p: package_version(opts, p) for p in sorted(seen)}
 
 
@@ -295,14 +396,19 @@ def read_stamp(key):
         return None
 
 
-def unpack(key, debs):
-    """Unpack the packages into a fresh root; return its kernel release."""
-    root = kernel_dir(key) / "root"
+def extract(debs, root):
+    """The packages' files in a fresh directory root."""
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
     for deb in debs:
         subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+
+
+def unpack(key, debs):
+    """Unpack the packages into a fresh root; return its kernel release."""
+    root = kernel_dir(key) / "root"
+    extract(debs, root)
     # Newer packages install into usr/lib; depmod -b and the guest look in lib.
     if (root / "usr/lib/modules").is_dir() and not (root / "lib").exists():
         (root / "lib").symlink_to("usr/lib")
@@ -321,6 +427,28 @@ def find_vmlinuz(root, release):
     raise VmError("no vmlinuz for %s under %s" % (release, root))
 
 
+def foreign(key):
+    """Whether the guest cannot run the host's programs."""
+    return ARCHES[arch_of(key)]["root"] != "host"
+
+
+def userland_packages(key):
+    """What comes with the kernel: nothing for amd64 (the host's busybox
+    and root serve), busybox of the kernel's suite and architecture for
+    arm64 (its initramfs, and the busybox root)."""
+    return [BUSYBOX_PACKAGE] if foreign(key) else []
+
+
+def unpack_userland(key, debs):
+    """Unpack busybox; return its path relative to the userland directory."""
+    root = kernel_dir(key) / "userland"
+    extract(debs, root)
+    for rel in ("bin/busybox", "usr/bin/busybox"):  # merged /usr moved it
+        if (root / rel).is_file():
+            return rel
+    raise VmError("no busybox in %s (%s)" % (root, ", ".join(d.name for d in debs)))
+
+
 def fetch(key, refresh):
     """The stamp of an unpacked kernel; goes to the archive only when asked or
     when nothing is cached."""
@@ -329,23 +457,168 @@ def fetch(key, refresh):
         return stamp
     opts = apt_options(key)
     try:
-        apt_update(key, opts)
+        apt_update(suite_of(key), key, opts)
     except VmError as e:
         if stamp:
             raise VmError("%s\n(a cached kernel %s is in %s)" % (e, stamp["release"], kernel_dir(key)))
         raise VmError("%s\nno kernel for %s is cached in %s" % (e, key, kernel_dir(key)))
     packages = resolve_kernel(key, opts)
-    if stamp and stamp["packages"] == packages:
+    userland = {p: package_version(opts, p) for p in userland_packages(key)}
+    if stamp and stamp["packages"] == packages and stamp.get("userland", {}) == userland:
         log("kernel %s is up to date: %s" % (key, stamp["release"]))
         return stamp
-    debs = download(opts, packages, kernel_dir(key) / "debs")
+    debs = download(opts, {**packages, **userland}, kernel_dir(key) / "debs")
     (kernel_dir(key) / "stamp.json").unlink(missing_ok=True)
-    release = unpack(key, debs)
+    # apt names a file PACKAGE_VERSION_ARCH.deb
+    is_userland = [d.name.split("_")[0] in userland for d in debs]
+    release = unpack(key, [d for d, u in zip(debs, is_userland) if not u])
     root = kernel_dir(key) / "root"
-    stamp = {"kernel": key, "suite": SUITES[key], "release": release, "packages": packages,
+    stamp = {"kernel": key, "suite": suite_of(key), "arch": arch_of(key), "release": release,
+             "packages": packages, "userland": userland,
              "vmlinuz": str(find_vmlinuz(root, release).relative_to(root))}
+    if userland:
+        stamp["busybox"] = unpack_userland(key, [d for d, u in zip(debs, is_userland) if u])
     (kernel_dir(key) / "stamp.json").write_text(json.dumps(stamp, indent=1) + "\n")
     log("kernel %s: %s unpacked in %s" % (key, release, root))
+    return stamp
+
+
+# ---------------------------------------------------------------- Debian root
+
+def debian_root_dir(arch):
+    return VM_DIR / "userland" / ("%s-%s" % (arch, DEBIAN_ROOT_SUITE))
+
+
+def resolve_closure(opts, packages):
+    """{name: version} of the packages and all they depend on (no
+    recommends), as apt would install them on an empty system."""
+    r = subprocess.run(["apt-get", "-s", "-q", "--no-install-recommends", *opts, "install",
+                        *packages], capture_output=True, text=True)
+    found = dict(re.findall(r"^Inst (\S+) \((\S+) ", r.stdout, re.M))
+    if r.returncode != 0 or not found:
+        raise VmError("resolving %s failed:\n%s" % (" ".join(packages), r.stderr.strip()))
+    return found
+
+
+def extract_merged(deb, root):
+    """Unpack a package into root, whose bin, sbin and lib are links into
+    usr (as on an installed Debian): tar keeps those links."""
+    tar = subprocess.Popen(["tar", "-x", "--keep-directory-symlink", "-C", str(root)],
+                           stdin=subprocess.PIPE)
+    r = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=tar.stdin)
+    tar.stdin.close()
+    if tar.wait() != 0 or r.returncode != 0:
+        raise VmError("unpacking %s failed" % deb)
+
+
+# What maintainer scripts (not run by dpkg-deb -x) would have written that
+# the tests need: users to drop privileges to, name lookups in files.
+DEBIAN_ROOT_FILES = {
+    "etc/passwd": "root:x:0:0:root:/root:/bin/bash\n"
+                  "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+    "etc/group": "root:x:0:\nnogroup:x:65534:\n",
+    "etc/nsswitch.conf": "passwd: files\ngroup: files\nshadow: files\nhosts: files\n"
+                         "networks: files\nprotocols: files\nservices: files\n",
+    "etc/hosts": "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n",
+}
+# What the guest's init and the tests run: missing means a broken root.
+DEBIAN_ROOT_NEEDS = ("lib/ld-linux-aarch64.so.1", "bin/sh", "usr/bin/env", "usr/bin/python3",
+                     "sbin/modprobe", "sbin/ip", "usr/sbin/nft", "sbin/sysctl", "usr/sbin/bpftool")
+
+
+def exists_in(root, rel):
+    """Whether rel exists in root, its absolute links read as the guest
+    reads them (sbin/modprobe -> /bin/kmod)."""
+    path = root / rel
+    for _ in range(20):
+        if not path.is_symlink():
+            return path.exists()
+        target = os.readlink(path)
+        path = root / target.lstrip("/") if target.startswith("/") else path.parent / target
+    return False
+
+
+def python_version(root):
+    """"3.11" from the root's /usr/bin/python3 link, or None."""
+    m = re.fullmatch(r"python(\d+\.\d+)", os.readlink(root / "usr/bin/python3"))
+    return m.group(1) if m else None
+
+
+def byte_compile(root):
+    """Compile the root's python modules with the host's python when it is
+    the same version (the same bytecode): the guest would, at each boot,
+    emulated; else leave them to the guest."""
+    version = python_version(root)
+    host = "%d.%d" % sys.version_info[:2]
+    if version != host:
+        log("python %s in the root, %s here: modules left to compile in the guest"
+            % (version, host))
+        return
+    dirs = [str(root / "usr/lib" / ("python" + version)), str(root / "usr/lib/python3")]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", "-s", str(root),
+                    "-p", "/", *dirs], stdout=subprocess.DEVNULL, check=False)
+
+
+def make_debian_root(debs, root):
+    """A fresh root of the packages, with what their maintainer scripts
+    would have made and the mount points of the guest's init."""
+    if root.exists():
+        shutil.rmtree(root)
+    for d in ("bin", "sbin", "lib"):
+        (root / "usr" / d).mkdir(parents=True)
+        (root / d).symlink_to("usr/" + d)
+    for deb in debs:
+        extract_merged(deb, root)
+    for rel in DEBIAN_ROOT_DROP:
+        shutil.rmtree(root / rel, ignore_errors=True)
+    for rel, text in DEBIAN_ROOT_FILES.items():
+        (root / rel).write_text(text)
+    for d in ("proc", "sys", "dev", "run", "tmp", "root", "var"):
+        (root / d).mkdir(exist_ok=True)
+    (root / "tmp").chmod(0o1777)
+    # as base-files' postinst makes them: ip netns keeps its files in
+    # /var/run/netns, which must be the guest's /run
+    for rel, target in (("var/run", "/run"), ("var/lock", "/run/lock")):
+        if (root / rel).is_dir() and not any((root / rel).iterdir()):
+            (root / rel).rmdir()
+        if not os.path.lexists(root / rel):
+            (root / rel).symlink_to(target)
+    if not os.path.lexists(root / "bin/sh"):   # dash's postinst, in older suites
+        (root / "bin/sh").symlink_to("dash")
+    missing = [rel for rel in DEBIAN_ROOT_NEEDS if not exists_in(root, rel)]
+    if missing:
+        raise VmError("the Debian root %s lacks %s" % (root, " ".join(missing)))
+    byte_compile(root)
+
+
+def fetch_debian_root(arch, refresh):
+    """The stamp of the Debian root of arch; goes to the archive only when
+    asked or when nothing is cached, downloads only when a package changed."""
+    base = debian_root_dir(arch)
+    try:
+        stamp = json.loads((base / "stamp.json").read_text())
+    except (OSError, ValueError):
+        stamp = None
+    if stamp and not refresh:
+        return stamp
+    what = "the %s Debian root" % arch
+    opts = apt_state_options(VM_DIR / "apt" / base.name, DEBIAN_ROOT_SUITE, arch)
+    apt_update(DEBIAN_ROOT_SUITE, what, opts)
+    packages = resolve_closure(opts, DEBIAN_ROOT_PACKAGES)
+    if stamp and stamp["packages"] == packages:
+        log("%s is up to date: %d packages" % (what, len(packages)))
+        return stamp
+    start = time.monotonic()
+    debs = download(opts, packages, base / "debs")
+    fetched = time.monotonic() - start
+    (base / "stamp.json").unlink(missing_ok=True)
+    make_debian_root(debs, base / "root")
+    stamp = {"suite": DEBIAN_ROOT_SUITE, "arch": arch, "packages": packages, "deb_bytes": sum(d.stat().st_size for d in debs),
+             "download_s": round(fetched, 1),  # unpack_s: with the byte-compiling
+             "unpack_s": round(time.monotonic() - start - fetched, 1)}
+    (base / "stamp.json").write_text(json.dumps(stamp, indent=1) + "\n")
+    log("%s: %d packages (%.1f MB of .deb, downloaded in %.0f s) unpacked in %s in %.0f s"
+        % (what, len(debs), stamp["deb_bytes"] / 1e6, fetched, base / "root", stamp["unpack_s"]))
     return stamp
 
 
@@ -401,8 +674,11 @@ def module_bytes(path):
 
 INIT_SCRIPT = r"""#!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0-only
-# vmtest guest init: host root (9p, read-only) + tmpfs overlay at /mnt, then
-# runs $RUN/cmd.sh chrooted there and reports its exit status on the console.
+# vmtest guest init: host root (9p, read-only) + tmpfs overlay at /mnt (or,
+# for ROOT=debian, the Debian root $USERLAND of the host + a tmpfs overlay
+# at /mnt; for ROOT=busybox, a tmpfs root at /mnt with busybox; both with
+# the checkout from the host's overlay), then runs $RUN/cmd.sh chrooted in
+# /mnt and reports its exit status on the console.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -429,16 +705,45 @@ done
 
 mkdir -p /lower /rw /mnt
 mount -t 9p -o trans=virtio,version=9p2000.L,ro hostroot /lower || die "mount hostroot"
+# KERNEL RELEASE MODULES CWD ROOT CHECKOUT USERLAND SHARES (tag:path ...)
+. "/lower$RUN/guest.conf" || die "no $RUN/guest.conf"
+HOST=/mnt
+[ "$ROOT" = host ] || HOST=/host
+mkdir -p "$HOST"
 mount -t tmpfs -o mode=0755 tmpfs /rw
 mkdir -p /rw/upper /rw/work
-mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /mnt ||
+mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work "$HOST" ||
     die "mount overlay"
-# KERNEL RELEASE MODULES CWD SHARES (tag:path ...)
-. "/mnt$RUN/guest.conf" || die "no $RUN/guest.conf"
+if [ "$ROOT" = debian ]; then
+    # the guest architecture's own Debian root, writable in memory
+    mkdir -p /rw/root-upper /rw/root-work
+    mount -t overlay overlay \
+        -o "lowerdir=/lower$USERLAND,upperdir=/rw/root-upper,workdir=/rw/root-work" /mnt ||
+        die "mount the Debian root $USERLAND"
+    mkdir -p "/mnt$CHECKOUT"
+    mount --bind "/host$CHECKOUT" "/mnt$CHECKOUT" || die "bind the checkout"
+elif [ "$ROOT" = busybox ]; then
+    # the host's programs cannot run here (another architecture): a root of
+    # this busybox, with the checkout (writable in memory) at its own path
+    mount -t tmpfs -o mode=0755 tmpfs /mnt
+    for d in bin sbin usr/bin usr/sbin usr/lib etc root run tmp proc sys dev; do
+        mkdir -p "/mnt/$d"
+    done
+    ln -s usr/lib /mnt/lib
+    chmod 1777 /mnt/tmp
+    cp /bin/busybox /mnt/bin/busybox
+    chroot /mnt /bin/busybox --install -s || die "busybox --install in the root"
+    # the tool drops its privileges to nobody, looked up by name
+    printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+        > /mnt/etc/passwd
+    printf 'root:x:0:\nnogroup:x:65534:\n' > /mnt/etc/group
+    mkdir -p "/mnt$CHECKOUT"
+    mount --bind "/host$CHECKOUT" "/mnt$CHECKOUT" || die "bind the checkout"
+fi
 
-# the kernel's own modules, where the host's modprobe looks for them
+# the kernel's own modules, where the root's modprobe looks for them
 mkdir -p "/mnt/usr/lib/modules/$RELEASE"
-mount --bind "/mnt$MODULES" "/mnt/usr/lib/modules/$RELEASE" || die "bind modules"
+mount --bind "$HOST$MODULES" "/mnt/usr/lib/modules/$RELEASE" || die "bind modules"
 for share in $SHARES; do
     mkdir -p "/mnt${share#*:}"
     mount -t 9p -o trans=virtio,version=9p2000.L,rw "${share%%:*}" "/mnt${share#*:}" ||
@@ -457,7 +762,9 @@ mount -t securityfs securityfs /mnt/sys/kernel/security 2>/dev/null
 mount -t cgroup2 cgroup2 /mnt/sys/fs/cgroup
 mount -t bpf bpf /mnt/sys/fs/bpf
 # /tmp stays the host's, seen through the overlay (writes land in guest
-# memory): a repository cloned under /tmp must stay visible
+# memory): a repository cloned under /tmp must stay visible; another
+# root has its own
+[ "$ROOT" = host ] || mount -t tmpfs -o mode=1777 tmpfs /mnt/tmp
 mount -t tmpfs -o mode=0755 tmpfs /mnt/run
 
 # the kernel's module autoloader (nft, veth, ...) runs modprobe in the chroot
@@ -493,15 +800,21 @@ def write_cpio(stage, out):
 
 
 def build_initrd(key, stamp):
-    """The initramfs for this kernel: busybox, its 9p/virtio/overlay modules,
-    init. Rebuilt each time: it takes well under a second."""
+    """The initramfs for this kernel: busybox (the host's, or the guest
+    architecture's), its 9p/virtio/overlay modules, init. Rebuilt each time:
+    it takes well under a second."""
     moddir = kernel_dir(key) / "root/lib/modules" / stamp["release"]
+    busybox = Path("/bin/busybox")
+    if foreign(key):
+        if "busybox" not in stamp:
+            raise VmError("kernel %s was fetched without busybox: vmtest.py fetch %s" % (key, key))
+        busybox = kernel_dir(key) / "userland" / stamp["busybox"]
     stage = VM_DIR / "initrd" / key
     if stage.exists():
         shutil.rmtree(stage)
     for d in ("bin", "modules", "proc", "sys", "dev"):
         (stage / d).mkdir(parents=True)
-    shutil.copy2("/bin/busybox", stage / "bin/busybox")
+    shutil.copy2(busybox, stage / "bin/busybox")
     for i, rel in enumerate(module_load_order(moddir, INITRD_MODULES)):
         target = stage / "modules" / ("%02d-%s.ko" % (i, module_name(rel)))
         target.write_bytes(module_bytes(moddir / rel))
@@ -521,13 +834,30 @@ class GuestResult:
         self.why, self.log_path = why, log_path
 
 
-def prepare_run_dir(key, tag, stamp, command, cwd, shares):
+def guest_root(key, root=None):
+    """The root a guest of this kernel runs its command in (GUEST_ROOTS):
+    root, checked, or the default of its architecture."""
+    default = ARCHES[arch_of(key)]["root"]
+    root = root or default
+    if (root == "host") != (default == "host"):
+        raise VmError("an %s guest cannot run in a %s root" % (arch_of(key), root))
+    return root
+
+
+def prepare_run_dir(key, tag, stamp, command, cwd, shares, root):
     """The guest reads its orders from here, through the host root share."""
     run_dir = VM_DIR / "runs" / ("%s-%s" % (key, tag))
     run_dir.mkdir(parents=True, exist_ok=True)
     moddir = (kernel_dir(key) / "root/lib/modules" / stamp["release"]).resolve()
+    if root != "host" and not Path(cwd).resolve().is_relative_to(REPO):
+        raise VmError("an %s guest sees the checkout %s only: run from inside it, not %s"
+                      % (arch_of(key), REPO, cwd))
+    userland = ""
+    if root == "debian":
+        fetch_debian_root(arch_of(key), refresh=False)
+        userland = str(debian_root_dir(arch_of(key)) / "root")
     conf = {"KERNEL": key, "RELEASE": stamp["release"], "MODULES": str(moddir),
-            "CWD": str(cwd),
+            "CWD": str(cwd), "ROOT": root, "CHECKOUT": str(REPO), "USERLAND": userland,
             "SHARES": " ".join("rw%d:%s" % (i, p) for i, p in enumerate(shares))}
     (run_dir / "guest.conf").write_text(
         "".join("%s=%s\n" % (k, shlex.quote(v)) for k, v in conf.items()))
@@ -553,13 +883,19 @@ def qemu_command(key, stamp, initrd, run_dir, shares):
         if re.search(r"[\s,]", str(p)):
             raise VmError("path %s has a space or comma: the guest cannot be told it" % p)
     vmlinuz = kernel_dir(key) / "root" / stamp["vmlinuz"]
-    cmd = ["qemu-system-x86_64", "-accel", tcg_accel(), "-cpu", "max", "-m", "2G", "-smp", "2",
+    arch = ARCHES[arch_of(key)]
+    cmd = [*arch["qemu"], "-accel", tcg_accel(), "-cpu", "max", "-m", "2G", "-smp", "2",
            "-nographic", "-no-reboot", "-nic", "none",
            "-kernel", str(vmlinuz), "-initrd", str(initrd),
            # a locked-up guest panics (and so exits) at once, with its stack
            # traces on the console, instead of idling until the time limit
-           "-append", "console=ttyS0 quiet loglevel=5 softlockup_panic=1 "
-                      "sysctl.kernel.panic_on_rcu_stall=1 panic=-1 vmtest.run=%s" % run_dir,
+           # rcu_expedited: each detach of a kprobe or tracepoint waits for
+           # a grace period, which under emulation took 0.1-0.2 s of every
+           # tool's stop; expedited, half that (fentry's trampolines wait
+           # for RCU-tasks, which it does not change)
+           "-append", "console=%s quiet loglevel=5 softlockup_panic=1 rcupdate.rcu_expedited=1 "
+                      "sysctl.kernel.panic_on_rcu_stall=1 panic=-1 vmtest.run=%s"
+                      % (arch["console"], run_dir),
            "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,"
                       "multidevs=remap"]
     for i, share in enumerate(shares):
@@ -608,9 +944,9 @@ def watch_console(proc, log_file, timeout, echo):
     return status, boot_s, why
 
 
-def run_guest(key, stamp, command, tag, timeout, cwd, shares=(), echo=None):
+def run_guest(key, stamp, command, tag, timeout, cwd, shares=(), echo=None, root=None):
     initrd = build_initrd(key, stamp)
-    run_dir = prepare_run_dir(key, tag, stamp, command, cwd, shares)
+    run_dir = prepare_run_dir(key, tag, stamp, command, cwd, shares, guest_root(key, root))
     cmd = qemu_command(key, stamp, initrd, run_dir, shares)
     log_path = VM_DIR / "logs" / ("%s-%s.log" % (key, tag))
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -674,34 +1010,72 @@ def suite_command(key, backends, tests):
     whatever the backend, and its tests cost a minute of guest time per
     pass."""
     lines = []
+    auto = "kprobe" if key in NO_FENTRY_KERNELS else "fentry"
+    if foreign(key):   # the arm64 binary, and the tests that run there
+        tests = " ".join(ARM64_TESTS)
+        lines.append("export TCPCONNLOG_BIN=%s" % ARM64_BIN)
+    else:
+        tests = shlex.quote(tests)
     for b in backends:
         xml = (RESULTS_DIR / ("%s-%s.xml" % (key, b))).relative_to(REPO)
         lines.append("echo '== %s'" % b)
+        if b == "fentry" and key in NO_FENTRY_KERNELS:
+            lines.append(refusal_check(key))
+            continue
         if b == "crosscheck":
             env, select = "TCPCONNLOG_BACKEND=kprobe", "-m crosscheck"
         else:
-            env = "TCPCONNLOG_BACKEND=%s TCPCONNLOG_EXPECT_AUTO=fentry" % b
+            env = "TCPCONNLOG_BACKEND=%s TCPCONNLOG_EXPECT_AUTO=%s" % (b, auto)
             view = b == "fentry" and key == VIEW_KERNEL
             # podman is not set up in the guest (test_containers.py); the
             # tests marked host are about files, not the kernel
-            select = "-m 'not crosscheck and not podman and not host%s%s%s'" % (
+            select = "-m 'not crosscheck and not podman and not host%s%s%s%s'" % (
                 "" if view else " and not view",
                 "" if b == "kprobe" else " and not kretprobe and not kernel_once",
-                "" if b == "kprobe" and key in DNS_KERNELS else " and not dns")
+                "" if b == "kprobe" and key in DNS_KERNELS else " and not dns",
+                " and arm64" if foreign(key) else "")
         lines.append("TCPCONNLOG_GUEST=1 %s /usr/bin/python3 -m pytest -q -p no:cacheprovider %s %s "
-                     "--junitxml=%s" % (env, select, shlex.quote(tests), xml))
+                     "--junitxml=%s" % (env, select, tests, xml))
     lines.append("exit 0")  # the verdict comes from the XML files
     return "\n".join(lines)
 
 
+def refusal_check(key):
+    """The guest's line proving that the kernel refuses fentry, in place of
+    its pass: what --check says of it and its exit status (refusal_row())."""
+    out = (RESULTS_DIR / ("%s-fentry.check" % key)).relative_to(REPO)
+    return "%s --check -b fentry > %s 2>&1; echo \"exit status $?\" >> %s; cat %s" % (
+        ARM64_BIN if foreign(key) else "build/tcpconnlog", out, out, out)
+
+
+def refusal_row(key):
+    """The fentry cell of a kernel that refuses it: proven only if --check
+    failed (status 1) saying that the kernel does not support it."""
+    try:
+        text = (RESULTS_DIR / ("%s-fentry.check" % key)).read_text()
+    except OSError:
+        return {"result": "missing"}
+    refused = "not supported by this kernel" in text and \
+        text.rstrip().endswith("exit status 1")
+    return {"result": "unsupported" if refused else "FAIL", "passed": 0,
+            "failed": 0 if refused else 1, "errors": 0, "skipped": 0}
+
+
 def kernel_backends(key, backends):
-    """The passes one kernel's guest runs (see TRACEPOINT_KERNELS)."""
+    """The passes one kernel's guest runs (see TRACEPOINT_KERNELS). An
+    arm64 guest runs every backend (the host runs no arm64 tracepoint
+    pass; on NO_FENTRY_KERNELS the fentry one is --check proving the
+    refusal), and no cross-check (no libbpf-tools there)."""
+    if foreign(key):
+        return [b for b in backends if b != "crosscheck"]
     return [b for b in backends if b != "tracepoint" or key in TRACEPOINT_KERNELS]
 
 
 def suite_one_kernel(key, stamp, backends, tests, timeout, tag):
     for b in backends:
         (RESULTS_DIR / ("%s-%s.xml" % (key, b))).unlink(missing_ok=True)
+    (RESULTS_DIR / ("%s-fentry.check" % key)).unlink(missing_ok=True)
+
     def echo(line):
         with ECHO_LOCK:  # guests run in parallel with --jobs
             print("[%s] %s" % (key, line), flush=True)
@@ -713,6 +1087,10 @@ def suite_one_kernel(key, stamp, backends, tests, timeout, tag):
     for b in backends:
         row = {"kernel": key, "release": stamp["release"], "backend": b}
         xml = RESULTS_DIR / ("%s-%s.xml" % (key, b))
+        if b == "fentry" and key in NO_FENTRY_KERNELS:
+            row.update(refusal_row(key))
+            rows.append(row)
+            continue
         try:
             row.update(junit_counts(xml))
             # a skip is a defect here: a test that needs a feature runs where it exists
@@ -747,6 +1125,8 @@ def cell(row):
         return "pass (%d)" % row["passed"]
     if row["result"] == "missing":
         return "**no result**"
+    if row["result"] == "unsupported":
+        return "not supported by this kernel (`--check`)"
     return "**FAIL** (%d failed, %d errors, %d skipped)" % (
         row["failed"], row["errors"], row["skipped"])
 
@@ -769,25 +1149,41 @@ def host_cells():
     return cells
 
 
+ARCH_NAMES = {"amd64": "x86-64", "arm64": "arm64"}
+
+
+def not_in_matrix(key):
+    """A cell a kernel's guest does not run."""
+    if foreign(key):
+        return "x86-64 only"
+    return "not in the matrix (%s)" % ", ".join(TRACEPOINT_KERNELS)
+
+
 def matrix_markdown(rows, times):
-    """The README table: kernel x backend, from this run's results."""
-    head = ["kernel", "release"] + ["`%s`" % b if b != "crosscheck" else
-                                    "vs libbpf-tools" for b in MATRIX_COLUMNS] + ["guest time"]
+    """The README table: architecture and kernel x backend, from this
+    run's results."""
+    head = ["arch", "kernel", "release"] + [
+        "`%s`" % b if b != "crosscheck" else "vs libbpf-tools" for b in MATRIX_COLUMNS] + [
+        "guest time"]
     out = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     hc = host_cells()
-    out.append("| host | %s (native) | %s | — |" % (
+    out.append("| x86-64 | host | %s (native) | %s | — |" % (
         os.uname().release, " | ".join(hc[b] for b in MATRIX_COLUMNS)))
-    for key in SUITES:
+    for key in [*SUITES, *ARM64_SUITES]:
         kr = {r["backend"]: r for r in rows if r["kernel"] == key}
         if not kr:
             continue
         release = next(iter(kr.values()))["release"]
-        out.append("| %s | %s | %s | %d s |" % (
-            key, release, " | ".join(
+        out.append("| %s | %s | %s | %s | %d s |" % (
+            ARCH_NAMES[arch_of(key)], key.replace("arm64-", ""), release, " | ".join(
                 cell(kr.get(b)) if b in kernel_backends(key, MATRIX_COLUMNS)
-                else "not in the matrix (%s)" % ", ".join(TRACEPOINT_KERNELS)
-                for b in MATRIX_COLUMNS),
+                else not_in_matrix(key) for b in MATRIX_COLUMNS),
             round(times.get(key, 0))))
+    out.append("")
+    out.append("arm64 rows: the tests marked `arm64` in %s (every outcome, IPv6, the "
+               "filters, `-l` and `-A`; `ARM64_TESTS` in tests/vm/vmtest.py: the rest of "
+               "the suite needs x86 binaries, a compiler, podman or libbpf-tools)." %
+               ", ".join("`%s`" % Path(t).name for t in ARM64_TESTS))
     out.append("")
     out.append("Last run: %s UTC by `make test` (`tests/vm/vmtest.py suite --readme`); "
                "pass (N): N tests passed, none failed or skipped." %
@@ -814,7 +1210,10 @@ def guest_visible_tests(path):
 
 
 def cmd_fetch(args):
-    stamp = fetch(kernel_key(args.kernel), refresh=True)
+    key = kernel_key(args.kernel)
+    stamp = fetch(key, refresh=True)
+    if guest_root(key) == "debian":
+        fetch_debian_root(arch_of(key), refresh=True)
     print("%s %s" % (stamp["release"], debian_version(stamp)))
     return 0
 
@@ -832,7 +1231,7 @@ def cmd_run(args):
     stamp = fetch(key, refresh=False)
     command = args.command[0] if len(args.command) == 1 else shlex.join(args.command)
     res = run_guest(key, stamp, command, args.tag, args.timeout, cwd=Path.cwd(),
-                    echo=lambda line: print(line, flush=True))
+                    echo=lambda line: print(line, flush=True), root=args.root)
     report_guest(key, stamp, res)
     return res.status if res.status is not None else GUEST_UNFINISHED
 
@@ -847,9 +1246,14 @@ def cmd_suite(args):
         raise VmError("no kernel or no backend given")
     tests = guest_visible_tests(args.tests)
     # the suite runs both binaries (test_static.py): say so before booting
-    for name in ("tcpconnlog", "tcpconnlog-static"):
-        if not (REPO / "build" / name).is_file():
-            raise VmError("build/%s is missing: run make all static first" % name)
+    needed = {"build/tcpconnlog": "make all static", "build/tcpconnlog-static": "make all static"}
+    if all(foreign(k) for k in keys):
+        needed = {}
+    if any(foreign(k) for k in keys):
+        needed[ARM64_BIN] = "make ARCH=arm64"
+    for path, how in needed.items():
+        if not (REPO / path).is_file():
+            raise VmError("%s is missing: run %s first" % (path, how))
     # a pass takes under 100 s: five times that is a hang, not a slow guest
     timeout = args.timeout or 500 * len(backends)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
@@ -866,7 +1270,7 @@ def cmd_suite(args):
     for k in keys:
         log("%s took %.0f s" % (k, times[k]))
     if args.readme:
-        if set(keys) == set(SUITES) and backends == list(BACKENDS):
+        if set(keys) == set(SUITES) | set(ARM64_SUITES) and backends == list(BACKENDS):
             update_readme(args.readme, matrix_markdown(rows, times))
         else:
             log("%s left as it is: only a full matrix run rewrites its table" % args.readme)
@@ -881,17 +1285,21 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description="Run tcpconnlog tests on Debian kernels under QEMU.",
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="kernels: " + ", ".join(
-                                    "%s (%s)" % kv for kv in SUITES.items()))
+                                    "%s (%s)" % (k, suite_name(k))
+                                    for k in [*SUITES, *ARM64_SUITES]))
     sub = p.add_subparsers(dest="cmd", required=True)
     for name, func, text in (("fetch", cmd_fetch, "download the newest kernel of a suite"),
                              ("version", cmd_version, "print the kernel release to be used")):
         s = sub.add_parser(name, help=text)
-        s.add_argument("kernel")
+        s.add_argument("kernel", nargs="?")
+        s.add_argument("--kernel", dest="kernel_option", help="the same as KERNEL")
         s.set_defaults(func=func)
     s = sub.add_parser("run", help="run one command in a guest")
     s.add_argument("--kernel", required=True)
     s.add_argument("--timeout", type=float, default=600, help="seconds (default 600)")
     s.add_argument("--tag", default="run", help="names the console log (default run)")
+    s.add_argument("--root", choices=GUEST_ROOTS,
+                   help="arm64: debian (default) or busybox (tests/vm/smoke.sh's)")
     s.add_argument("command", nargs=argparse.REMAINDER)
     s.set_defaults(func=cmd_run)
     s = sub.add_parser("suite", help="run the pytest suite per backend, one guest per kernel")
@@ -905,6 +1313,10 @@ def parse_args(argv):
     s.add_argument("--readme", help="after a full-matrix run, rewrite the kernel table in this file")
     s.set_defaults(func=cmd_suite)
     args = p.parse_args(argv)
+    if args.cmd in ("fetch", "version"):
+        args.kernel = args.kernel or args.kernel_option
+        if not args.kernel:
+            p.error("%s: no kernel given" % args.cmd)
     if getattr(args, "command", None) and args.command[0] == "--":
         args.command = args.command[1:]
     return args
