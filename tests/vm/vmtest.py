@@ -13,6 +13,9 @@ Usage (as root, from the repository; Python 3 standard library only):
 
   tests/vm/vmtest.py fetch 6.1        download/refresh the newest kernel of a suite
   tests/vm/vmtest.py version 6.1      print its release and Debian version
+  tests/vm/vmtest.py prepare --kernels 5.10,arm64-6.1
+                                      what suite needs (kernels as cached, their
+                                      initramfs, arm64's root), no guest booted
   tests/vm/vmtest.py run --kernel 6.1 [--timeout S] [--tag NAME] [--root R] -- COMMAND...
   tests/vm/vmtest.py suite --kernels 5.10,6.1,6.12,7.2 \\
         [--backends kprobe,fentry,tracepoint] [--tests tests/e2e] [--jobs 2]
@@ -720,6 +723,9 @@ if [ "$ROOT" = debian ]; then
     mount -t overlay overlay \
         -o "lowerdir=/lower$USERLAND,upperdir=/rw/root-upper,workdir=/rw/root-work" /mnt ||
         die "mount the Debian root $USERLAND"
+    # its own /tmp, before the checkout is bound: a checkout under /tmp
+    # must stay visible
+    mount -t tmpfs -o mode=1777 tmpfs /mnt/tmp
     mkdir -p "/mnt$CHECKOUT"
     mount --bind "/host$CHECKOUT" "/mnt$CHECKOUT" || die "bind the checkout"
 elif [ "$ROOT" = busybox ]; then
@@ -763,8 +769,7 @@ mount -t cgroup2 cgroup2 /mnt/sys/fs/cgroup
 mount -t bpf bpf /mnt/sys/fs/bpf
 # /tmp stays the host's, seen through the overlay (writes land in guest
 # memory): a repository cloned under /tmp must stay visible; another
-# root has its own
-[ "$ROOT" = host ] || mount -t tmpfs -o mode=1777 tmpfs /mnt/tmp
+# root has its own, made above
 mount -t tmpfs -o mode=0755 tmpfs /mnt/run
 
 # the kernel's module autoloader (nft, veth, ...) runs modprobe in the chroot
@@ -1209,6 +1214,18 @@ def guest_visible_tests(path):
     return os.path.relpath(path, REPO) if path.is_relative_to(REPO) else str(path)
 
 
+def cmd_prepare(args):
+    """What suite needs before it boots, with no guest run: the kernels
+    (cached ones kept), their initramfs and, for arm64, the Debian root.
+    make test does this while the host's own checks run."""
+    for key in [kernel_key(k) for k in args.kernels.split(",") if k]:
+        stamp = fetch(key, refresh=False)
+        build_initrd(key, stamp)
+        if guest_root(key) == "debian":
+            fetch_debian_root(arch_of(key), refresh=False)
+    return 0
+
+
 def cmd_fetch(args):
     key = kernel_key(args.kernel)
     stamp = fetch(key, refresh=True)
@@ -1294,6 +1311,9 @@ def parse_args(argv):
         s.add_argument("kernel", nargs="?")
         s.add_argument("--kernel", dest="kernel_option", help="the same as KERNEL")
         s.set_defaults(func=func)
+    s = sub.add_parser("prepare", help="fetch kernels, initramfs and roots that suite needs")
+    s.add_argument("--kernels", "--kernel", required=True, help="comma-separated")
+    s.set_defaults(func=cmd_prepare)
     s = sub.add_parser("run", help="run one command in a guest")
     s.add_argument("--kernel", required=True)
     s.add_argument("--timeout", type=float, default=600, help="seconds (default 600)")
