@@ -192,7 +192,7 @@ vm-prep: vm-deps
 	$(if $(filter arm64-%,$(KERNELS)),$(MAKE) cross-deps && $(MAKE) ARCH=arm64 static)
 	$(PYTHON) tests/vm/vmtest.py prepare --kernels $(subst $(space),$(comma),$(strip $(KERNELS)))
 
-# Everything, cheapest first (about 26 minutes on 2 cores; see README):
+# Everything, cheapest first (21 to 29 minutes on 2 cores; see README):
 # the analysers; the unit tests plain; then, two at a time (one per core),
 # the unit tests under valgrind and with ASan+UBSan and the fuzz targets
 # briefly (15 s each, however busy the machine); the host suite plain and
