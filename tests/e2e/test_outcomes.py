@@ -169,20 +169,18 @@ def test_concurrent_blocking_connects_one_record_each(tracer, listeners, agent):
 
 
 @pytest.mark.arm64
-def test_pending_at_exit(tracer, pair, agent):
+def test_pending_at_exit(tracer, net, agent):
+    # a pair of its own with five SYN retries, pending for a minute: the
+    # module pair's one retry ends an attempt in 3 s, and stopping took
+    # longer than that in a busy arm64 guest (fentry's detach alone is
+    # 1.6 s there), so the attempt timed out before the exit
+    pair = net.pair()
+    pair.client.sysctl("net.ipv4.tcp_syn_retries", 5)
     t = tracer()
     a = agent(netns=pair.client)
-    # the pair's one SYN retry ends an attempt in 3 s, and stopping took
-    # longer than that in a busy arm64 guest (fentry's detach alone is
-    # 1.6 s there): the attempt timed out before the exit. Five retries
-    # keep it pending for a minute; the other tests want the short timeout.
-    pair.client.sysctl("net.ipv4.tcp_syn_retries", 5)
-    try:
-        c = a.connect(4, pair.server_v4, pair.drop_port, mode="nonblock", then="keep")
-        assert c["call_errno"] == "EINPROGRESS" and c["errno"] is None
-        res = t.stop()
-    finally:
-        pair.client.sysctl("net.ipv4.tcp_syn_retries", 1)
+    c = a.connect(4, pair.server_v4, pair.drop_port, mode="nonblock", then="keep")
+    assert c["call_errno"] == "EINPROGRESS" and c["errno"] is None
+    res = t.stop()
     assert res.rc == 0, res
     rec = tcltest.only_record(res, c)
     check_record(rec, c, t.backend, result="pending", errno=None, saddr=pair.client_v4,
